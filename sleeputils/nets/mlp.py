@@ -1,0 +1,150 @@
+"""The bias-free ReLU MLP of the original SRC code (spec `src.md` §3).
+
+Conventions copied from the DeepLearnToolbox "nobias" fork the original experiments use:
+
+* no biases anywhere, ReLU hidden units, weights initialised U(-init_scale, +init_scale);
+* dropout on hidden units only, units zeroed *without* rescaling during training and every hidden
+  activation multiplied by (1 - p) at test time;
+* output ``"relu"`` trained with MSE against one-hot targets over all outputs, the output treated
+  as linear in the backward pass (delta_out = a - y), or ``"softmax"`` with cross-entropy;
+* plain SGD with momentum, v <- mu v + lr grad, W <- W - v, the velocity kept by the network so it
+  carries over across tasks and across sleep.
+
+Weights are float32 torch tensors of shape (n_out, n_in), the same orientation as the spec's W_k.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+OUTPUTS = ("relu", "softmax")
+
+
+@dataclass(frozen=True)
+class MLPConfig:
+    """Architecture and training hyperparameters of one bias-free MLP."""
+
+    sizes: tuple[int, ...]  # layer sizes n_0 (input), ..., n_L (output)
+    dropout: float = 0.25  # hidden-unit dropout probability p
+    output: str = "relu"  # "relu" (MSE, linear backward) or "softmax" (cross-entropy)
+    lr: float = 0.1  # SGD learning rate
+    momentum: float = 0.5  # SGD momentum mu
+    batch_size: int = 100  # mini-batch size
+    init_scale: float = 0.01  # weights start U(-init_scale, init_scale)
+
+    def __post_init__(self) -> None:
+        if len(self.sizes) < 2 or any(int(n) <= 0 for n in self.sizes):
+            raise ValueError(f"sizes must be >= 2 positive layer sizes, got {self.sizes}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {self.output!r}")
+        if self.lr <= 0 or self.batch_size <= 0 or self.init_scale <= 0:
+            raise ValueError("lr, batch_size and init_scale must be positive")
+        if not 0.0 <= self.momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+
+
+class MLP:
+    """A bias-free MLP with its own SGD momentum buffers (spec §3)."""
+
+    def __init__(self, config: MLPConfig, generator: torch.Generator) -> None:
+        self.config = config
+        sizes = config.sizes
+        self.weights: list[torch.Tensor] = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+            u = torch.rand(n_out, n_in, generator=generator, dtype=torch.float32)
+            self.weights.append((u - 0.5) * 2.0 * config.init_scale)
+        self.velocity = [torch.zeros_like(w) for w in self.weights]
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers L."""
+        return len(self.weights)
+
+    def clone(self) -> MLP:
+        """An independent copy (weights and momentum buffers)."""
+        other = object.__new__(MLP)
+        other.config = self.config
+        other.weights = [w.clone() for w in self.weights]
+        other.velocity = [v.clone() for v in self.velocity]
+        return other
+
+    def numpy_weights(self) -> list[np.ndarray]:
+        """The weights as float64 numpy arrays (n_out, n_in), the form sleep works on."""
+        return [w.double().numpy() for w in self.weights]
+
+    def set_numpy_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Replace the weights (momentum buffers are kept, as in the original, §1.6)."""
+        if [w.shape for w in weights] != [tuple(w.shape) for w in self.weights]:
+            raise ValueError("weight shapes do not match the network")
+        self.weights = [torch.from_numpy(np.asarray(w, dtype=np.float32)).clone() for w in weights]
+
+    # --- forward passes -------------------------------------------------------------------
+    def activations(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Test-mode activations of every layer 1..L (hidden ones scaled by 1 - p)."""
+        keep = 1.0 - self.config.dropout
+        acts = []
+        h = x
+        for k, w in enumerate(self.weights):
+            z = h @ w.T
+            if k < self.n_layers - 1:
+                h = torch.relu(z) * keep
+            else:
+                h = torch.relu(z) if self.config.output == "relu" else torch.softmax(z, dim=1)
+            acts.append(h)
+        return acts
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor, batch: int = 5000) -> torch.Tensor:
+        """Argmax over all outputs in test mode (class-incremental: no masking)."""
+        out = [self.activations(x[i : i + batch])[-1].argmax(dim=1) for i in range(0, len(x), batch)]
+        return torch.cat(out) if out else torch.empty(0, dtype=torch.long)
+
+    @torch.no_grad()
+    def layer_maxima(self, x: torch.Tensor, batch: int = 5000) -> list[float]:
+        """Largest test-mode activation of each layer over ``x`` (for data-based normalisation)."""
+        maxima = [0.0] * self.n_layers
+        for i in range(0, len(x), batch):
+            for k, a in enumerate(self.activations(x[i : i + batch])):
+                maxima[k] = max(maxima[k], float(a.max()))
+        return maxima
+
+    # --- training -------------------------------------------------------------------------
+    def train_step(
+        self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator, lr: float | None = None
+    ) -> float:
+        """One SGD-with-momentum step on a batch; ``y`` are one-hot (or soft) targets.
+
+        ``lr`` overrides the configured learning rate (the CUB protocol lowers it for task 2
+        while keeping the momentum buffer, spec §4.4).
+        """
+        cfg = self.config
+        lr = cfg.lr if lr is None else lr
+        ws = [w.requires_grad_(True) for w in self.weights]
+        h = x
+        for k, w in enumerate(ws):
+            z = h @ w.T
+            if k < self.n_layers - 1:
+                h = torch.relu(z)
+                if cfg.dropout > 0:
+                    mask = torch.rand(h.shape, generator=generator) >= cfg.dropout
+                    h = h * mask  # zeroed, not rescaled (DeepLearnToolbox convention)
+            else:
+                h = z
+        if cfg.output == "relu":
+            # Forward value relu(z), gradient of the identity: the output is linear in backprop.
+            a = h + (torch.relu(h) - h).detach()
+            loss = 0.5 * ((a - y) ** 2).sum() / len(x)
+        else:
+            loss = -(y * torch.log_softmax(h, dim=1)).sum() / len(x)
+        grads = torch.autograd.grad(loss, ws)
+        with torch.no_grad():
+            for k, g in enumerate(grads):
+                self.velocity[k].mul_(cfg.momentum).add_(g, alpha=lr)
+                self.weights[k] = (ws[k] - self.velocity[k]).detach()
+        return float(loss)

@@ -1,0 +1,109 @@
+"""Named SRC hyperparameter vectors (spec `src.md` §2) and the sleep-length rules (§2.7).
+
+The numbers live in ``presets.yaml`` beside this file; this module turns an entry into a typed,
+validated :class:`SleepParams`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+_PRESET_FILE = Path(__file__).with_name("presets.yaml")
+
+
+@dataclass(frozen=True)
+class SleepParams:
+    """Everything one SRC sleep needs besides the network and the data (spec §1.4, §2)."""
+
+    r_max: float  # max input rate; P(input spike) = min(1, 2*dt*r_max*x)
+    inc: float  # potentiation step for a pre+post coincidence
+    dec: float  # depression step for a post spike without a pre spike
+    beta: tuple[float, ...]  # per-layer threshold scales beta_k (extra entries are ignored)
+    alpha_scale: float  # alpha_k = alpha_scale * lambda_k (Diehl data-based factor)
+    lengths: dict = field(default_factory=lambda: {"growing": [15000, 5000]})  # §2.7 rule
+    window: int | None = 11  # side of the random input window on 2-D images; None = full vector
+    dt: float = 0.001  # time step (s)
+    decay: float = 0.999  # membrane decay delta per step
+    threshold: float = 1.0  # theta; layer k fires when v >= theta * beta_k
+    source: str = ""  # where in the original code the vector comes from
+
+    def __post_init__(self) -> None:
+        if self.r_max < 0 or self.inc < 0 or self.dec < 0:
+            raise ValueError("r_max, inc and dec must be >= 0")
+        # beta_k = 0 appears in several original GA vectors (a unit then fires whenever v >= 0,
+        # spec §2.1); negative thresholds have no meaning.
+        if len(self.beta) == 0 or any(b < 0 for b in self.beta):
+            raise ValueError(f"beta must be a non-empty list of values >= 0, got {self.beta}")
+        if self.alpha_scale <= 0 or self.dt <= 0 or self.threshold <= 0:
+            raise ValueError("alpha_scale, dt and threshold must be > 0")
+        if not 0.0 < self.decay <= 1.0:
+            raise ValueError(f"decay must be in (0, 1], got {self.decay}")
+        if self.window is not None and self.window <= 0:
+            raise ValueError(f"window must be a positive size or None, got {self.window}")
+        _check_lengths(self.lengths)
+
+    @property
+    def spike_gain(self) -> float:
+        """Per-pixel spike-probability gain 2*dt*r_max (spec §1.4, note the factor 2)."""
+        return 2.0 * self.dt * self.r_max
+
+    def thresholds(self, n_layers: int) -> tuple[float, ...]:
+        """theta * beta_k for k = 1..n_layers; too few betas is an error."""
+        if len(self.beta) < n_layers:
+            raise ValueError(f"{n_layers} layers need {n_layers} beta values, got {self.beta}")
+        return tuple(self.threshold * b for b in self.beta[:n_layers])
+
+    def sleep_length(self, task_number: int, scale: float = 1.0) -> int:
+        """Steps of the sleep after task ``task_number`` (1-based), times ``scale`` (spec §2.7)."""
+        if task_number < 1:
+            raise ValueError(f"task_number is 1-based, got {task_number}")
+        if scale < 0:
+            raise ValueError(f"scale must be >= 0, got {scale}")
+        rule, value = next(iter(self.lengths.items()))
+        if rule == "growing":
+            base, step = value
+            steps = base + step * (task_number - 1)
+        elif rule == "fixed":
+            steps = value
+        else:  # per_task
+            steps = value[min(task_number, len(value)) - 1]
+        return int(round(steps * scale))
+
+    def with_(self, **changes) -> SleepParams:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+
+def _check_lengths(lengths: dict) -> None:
+    rules = ("growing", "fixed", "per_task")
+    if len(lengths) != 1 or next(iter(lengths)) not in rules:
+        raise ValueError(f"lengths must be one of {rules}, got {lengths}")
+    value = next(iter(lengths.values()))
+    values = value if isinstance(value, list | tuple) else [value]
+    if any(v < 0 for v in values):
+        raise ValueError(f"sleep lengths must be >= 0, got {lengths}")
+
+
+@cache
+def _table() -> dict[str, dict]:
+    with open(_PRESET_FILE) as fh:
+        return yaml.safe_load(fh)
+
+
+def preset_names() -> tuple[str, ...]:
+    """All named presets, in file order."""
+    return tuple(_table())
+
+
+def preset(name: str) -> SleepParams:
+    """The named hyperparameter vector of spec §2 (ValueError naming the valid ones)."""
+    table = _table()
+    if name not in table:
+        raise ValueError(f"unknown SRC preset {name!r}; valid presets: {', '.join(table)}")
+    entry = dict(table[name])
+    entry["beta"] = tuple(entry["beta"])
+    return SleepParams(**entry)
