@@ -147,4 +147,4 @@ class MLP:
             for k, g in enumerate(grads):
                 self.velocity[k].mul_(cfg.momentum).add_(g, alpha=lr)
                 self.weights[k] = (ws[k] - self.velocity[k]).detach()
-        return float(loss)
+        return float(loss.detach())
