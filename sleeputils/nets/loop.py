@@ -91,24 +91,29 @@ def run_tasks(
     net: MLP,
     tasks: Sequence,
     hooks: Sequence[Hook],
-    epochs: int,
+    epochs: int | Sequence[int],
     generator: torch.Generator,
     evaluate: Evaluate | None = None,
     lr: float | None = None,
 ) -> list[dict]:
     """Train ``net`` on ``tasks`` in order, calling every hook around each task.
 
+    ``epochs`` is one number for every task or one per task.
+
     ``evaluate(stage, task_index, net)`` is called after each task's training (stage
     ``"after_task"``) and again after every hook that reports a change (its stage label).
     Returns the hooks' per-task diagnostics.
     """
+    per_task = [epochs] * len(tasks) if isinstance(epochs, int) else list(epochs)
+    if len(per_task) != len(tasks):
+        raise ValueError(f"{len(tasks)} tasks need {len(tasks)} epoch counts, got {epochs}")
     logs = []
     for i in range(len(tasks)):
         ctx = TaskContext(index=i, tasks=tasks, net=net)
         x, y = ctx.task.x_train, ctx.task.y_train
         for hook in hooks:
             x, y = hook.training_data(ctx, x, y)
-        train_epochs(net, x, y, epochs, generator, lr=lr)
+        train_epochs(net, x, y, per_task[i], generator, lr=lr)
         if evaluate is not None:
             evaluate("after_task", i, net)
         for hook in hooks:

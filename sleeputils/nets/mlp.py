@@ -102,7 +102,9 @@ class MLP:
     @torch.no_grad()
     def predict(self, x: torch.Tensor, batch: int = 5000) -> torch.Tensor:
         """Argmax over all outputs in test mode (class-incremental: no masking)."""
-        out = [self.activations(x[i : i + batch])[-1].argmax(dim=1) for i in range(0, len(x), batch)]
+        out = [
+            self.activations(x[i : i + batch])[-1].argmax(dim=1) for i in range(0, len(x), batch)
+        ]
         return torch.cat(out) if out else torch.empty(0, dtype=torch.long)
 
     @torch.no_grad()

@@ -1,0 +1,49 @@
+# sleepbook: `make book` builds the book on the default (quick) profile from a fresh clone,
+# `make test` runs every check CI runs. Both do all the setup they need.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PROFILE ?= quick
+
+.PHONY: setup data book paper test unit smoke check lint bench clean
+
+setup: $(VENV)/.installed
+
+# torch first, from the exact CPU wheel this machine has; then the package with its dev extra.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# Fashion-MNIST comes from Debian's dataset-fashion-mnist; install it when we may (root + apt).
+data: setup
+	@if [ ! -d /usr/share/datasets/fashion-mnist ] && command -v apt-get >/dev/null \
+	    && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) >/dev/null \
+	    || echo "could not install dataset-fashion-mnist"; fi
+	$(BIN)/sleepbook data
+
+book: data
+	$(BIN)/sleepbook build --profile $(PROFILE)
+
+paper: data
+	$(BIN)/sleepbook build --profile paper
+
+lint: setup
+	$(BIN)/ruff check sleeputils tests benchmarks
+
+unit: setup
+	$(BIN)/python -m pytest -q
+
+# unit tests (including every chapter on the smoke profile), the quick book, and its numbers
+test: data lint unit
+	$(BIN)/sleepbook build --profile quick
+	$(BIN)/sleepbook check --profile quick
+
+bench: setup
+	$(BIN)/python benchmarks/sleep_speed.py
+
+clean:
+	rm -rf _build book/chapters

@@ -1,0 +1,126 @@
+"""The reproducibility-status page: every paper number beside ours.
+
+``notebooks/status.ipynb`` is a thin wrapper around these functions. For each number of the
+paper it shows the paper's value, our mean ± std (n) under the current profile, our committed
+``paper``-profile number if there is one, the reference tolerance, and whether ours falls
+within the paper's spread (|ours − paper| ≤ 2 · paper std). Numbers no chapter produces yet are
+listed as "not covered". A second table lists how each chapter notebook last executed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sleeputils.book.check import load_paper_values, notebook_of, paper_spread, pm_column
+from sleeputils.results import provenance
+from sleeputils.results.record import PAPER_PROFILE, load_records
+from sleeputils.results.reference import load_reference
+from sleeputils.results.store import ResultStore, default_root
+
+NUMBER = ["dataset", "method", "metric"]
+
+
+def status_table(
+    profile: str, *, project: Path | None = None, store: ResultStore | None = None
+) -> pd.DataFrame:
+    """One row per paper number (then our numbers the paper has no value for).
+
+    Columns: chapter, dataset, method, metric, paper, ours, ours (paper profile), tolerance,
+    vs paper, source, note. ``ours`` is for ``profile``; the paper-profile column shows the
+    committed records in ``results/paper`` (empty if none).
+    """
+    store = store or ResultStore(default_root(project))
+    key = ["chapter", *NUMBER]
+    paper = load_paper_values().rename(columns={"value": "paper", "std": "paper_std"})
+    paper["_order"] = range(len(paper))  # keep the paper's row order
+    ours = _ours(load_records(profile, project=project, store=store), "ours")
+    committed = _ours(load_records(PAPER_PROFILE, project=project, store=store), "p")
+    reference = load_reference(profile, project)
+    if reference is None:
+        reference = pd.DataFrame(columns=["chapter_id", *NUMBER, "tol"])
+
+    table = paper.merge(ours, on=key, how="outer")
+    table = table.merge(committed.drop(columns="chapter_id"), on=key, how="left")
+    table = table.merge(
+        reference[["chapter_id", *NUMBER, "tol"]], on=["chapter_id", *NUMBER], how="left"
+    )
+    table["chapter_id"] = table["chapter_id"].fillna(table["chapter"])
+    table = table.sort_values(["_order", "chapter_id", *NUMBER], ignore_index=True)
+
+    return pd.DataFrame(
+        {
+            "chapter": table["chapter_id"],
+            "dataset": table["dataset"],
+            "method": table["method"],
+            "metric": table["metric"],
+            "paper": pm_column(table, "paper", "paper_std"),
+            f"ours ({profile})": pm_column(table, "ours_mean", "ours_std", "ours_n", "not covered"),
+            "ours (paper profile)": pm_column(table, "p_mean", "p_std", "p_n"),
+            "tolerance": [f"± {t:.2f}" if pd.notna(t) else "—" for t in table["tol"]],
+            "vs paper": [
+                paper_spread(*row)
+                for row in table[["ours_mean", "paper", "paper_std"]].itertuples(
+                    index=False, name=None
+                )
+            ],
+            "source": table["source"].fillna("book only"),
+            "note": table["note"].fillna(""),
+        }
+    )
+
+
+def _ours(records: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """Recorded numbers keyed like the paper's (notebook, dataset, method, metric)."""
+    out = records.reindex(columns=["chapter_id", *NUMBER, "mean", "std", "n"]).copy()
+    out.insert(0, "chapter", [notebook_of(c) for c in out["chapter_id"]])
+    return out.rename(columns={c: f"{prefix}_{c}" for c in ("mean", "std", "n")})
+
+
+def coverage(table: pd.DataFrame) -> tuple[int, int]:
+    """(paper numbers we produce, paper numbers) for a :func:`status_table`."""
+    paper_rows = table[table["source"] != "book only"]
+    ours = next(c for c in table.columns if c.startswith("ours (") and c != "ours (paper profile)")
+    return int((paper_rows[ours] != "not covered").sum()), len(paper_rows)
+
+
+def summary_markdown(
+    profile: str, *, project: Path | None = None, store: ResultStore | None = None
+) -> str:
+    """Markdown for the title page: how many paper numbers are covered, and the covered ones."""
+    table = status_table(profile, project=project, store=store)
+    covered, total = coverage(table)
+    ours = f"ours ({profile})"
+    with_paper = (table[ours] != "not covered") & (table["source"] != "book only")
+    shown = table[with_paper][["chapter", "dataset", "method", "metric", "paper", ours, "vs paper"]]
+    own = int((table["source"] == "book only").sum())
+    commit = provenance.git_commit()
+    short = commit[:12] + ("-dirty" if commit.endswith("-dirty") else "")
+    lines = [
+        f"*Generated {provenance.utc_now()} from profile `{profile}` at commit `{short}`.* "
+        f"The book computes {covered} of the paper's {total} headline numbers so far (the table "
+        "says which agree); the [status page](chapters/status) lists all of them.",
+        "",
+    ]
+    if shown.empty:
+        lines.append("None of the paper's numbers has been computed yet: run `sleepbook build`.")
+    else:
+        lines.append("| " + " | ".join(shown.columns) + " |")
+        lines.append("|" + "---|" * len(shown.columns))
+        for row in shown.itertuples(index=False, name=None):
+            lines.append("| " + " | ".join(str(v) for v in row) + " |")
+    if own:
+        lines += ["", f"The chapters also record {own} numbers the paper gives no value for."]
+    return "\n".join(lines) + "\n"
+
+
+def runs_table(profile: str, *, store: ResultStore | None = None) -> pd.DataFrame:
+    """How each chapter notebook last executed under ``profile`` (time, success, error)."""
+    from sleeputils.book.runner import load_run_log
+
+    log = load_run_log(profile, store)
+    if log.empty:
+        return log
+    columns = ["chapter_id", "ok", "seconds", "started", "error"]
+    return log.reindex(columns=columns).fillna({"error": ""}).set_index("chapter_id")

@@ -1,0 +1,86 @@
+"""Figures the chapters show. Each function takes the tidy records and returns a matplotlib
+figure, so a reader can re-draw any of them from stored results."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+METHOD_COLORS = {"sequential": "tab:red", "src": "tab:blue", "parallel": "tab:green"}
+
+
+def accuracy_matrix(df: pd.DataFrame, method: str, stage: str) -> pd.DataFrame:
+    """Mean over trials of R[i, j]: accuracy on task j after task i's ``stage``."""
+    rows = df[(df["metric"] == "acc_task") & (df["method"] == method) & (df["stage"] == stage)]
+    R = rows.groupby(["after_task", "task"])["value"].mean().unstack("task")
+    R.index = [f"after task {int(i)}" for i in R.index]
+    R.columns = [f"task {int(j)}" for j in R.columns]
+    return R
+
+
+def accuracy_matrices(df: pd.DataFrame) -> plt.Figure:
+    """Heatmaps of R for the sequential net, and for the SRC net before and after each sleep."""
+    panels = [("sequential", "after_task", "sequential"),
+              ("src", "after_task", "SRC, before sleep"),
+              ("src", "after_sleep", "SRC, after sleep")]
+    panels = [p for p in panels if ((df["method"] == p[0]) & (df["stage"] == p[1])).any()]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
+    for ax, (method, stage, title) in zip(axes[0], panels, strict=True):
+        sns.heatmap(accuracy_matrix(df, method, stage), vmin=0, vmax=100, annot=True, fmt=".0f",
+                    cmap="viridis", cbar=False, ax=ax)
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_after_each_task(df: pd.DataFrame) -> plt.Figure:
+    """Full-test accuracy after each task (and after each sleep), mean ± std over trials."""
+    rows = df[df["metric"] == "acc_full"].copy()
+    rows["curve"] = rows["method"] + np.where(rows["stage"] == "after_sleep", " (after sleep)",
+                                              np.where(rows["method"] == "src",
+                                                       " (before sleep)", ""))
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    sns.lineplot(rows, x="after_task", y="value", hue="curve", style="curve", markers=True,
+                 errorbar="sd", ax=ax)
+    parallel = df[(df["method"] == "parallel") & (df["metric"] == "final_acc")]["value"]
+    if len(parallel):
+        ax.axhline(parallel.mean(), color=METHOD_COLORS["parallel"], ls="--", label="parallel")
+    ax.set(xlabel="tasks learned", ylabel="test accuracy, all classes (%)", ylim=(0, 100))
+    ax.set_xticks(sorted(rows["after_task"].dropna().unique()))
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def patches_accuracy(df: pd.DataFrame) -> plt.Figure:
+    """Accuracy on all 4 patches after task 1, task 2 and SRC against overlap (mean ± std)."""
+    rows = df[df["metric"].str.startswith("acc_")]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    sns.lineplot(rows, x="overlap", y="value", hue="stage", style="stage", markers=True,
+                 errorbar="sd", ax=ax,
+                 hue_order=["after_task1", "after_task2", "after_sleep"])
+    ax.set(xlabel="overlapping pixels", ylabel="accuracy on all 4 images (%)", ylim=(-5, 105))
+    fig.tight_layout()
+    return fig
+
+
+def patches_weights(df: pd.DataFrame, overlap: int) -> plt.Figure:
+    """Histograms of weights from each pixel group onto each output, before and after SRC."""
+    rows = df[(df["metric"] == "weight") & (df["overlap"] == overlap)]
+    grid = sns.displot(rows, x="value", hue="stage", col="group", row="output", kind="hist",
+                       element="step", common_norm=False, stat="density", bins=30, height=1.8,
+                       aspect=1.6, facet_kws={"sharey": False},
+                       col_order=["task1_unique", "shared", "task2_unique"])
+    grid.set_titles("output {row_name} ← {col_name}")
+    grid.figure.suptitle(f"weights onto each output, overlap = {overlap}", y=1.01)
+    return grid.figure
+
+
+def mean_weights(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean weight per (overlap, pixel group, output group) before and after SRC."""
+    rows = df[df["metric"] == "weight"].copy()
+    rows["outputs"] = np.where(rows["output"] <= 2, "task-1 outputs", "task-2 outputs")
+    table = rows.groupby(["overlap", "group", "outputs", "stage"])["value"].mean().unstack("stage")
+    return table[["after_task2", "after_sleep"]].round(4)

@@ -1,0 +1,174 @@
+"""Provenance: where a number came from (code, configuration, machine, time).
+
+Every stored result carries these fields so that a number in the book can be traced back to the
+exact code and configuration that produced it, and so that the result store can tell whether a
+stored unit is still valid (same configuration + same code → reuse).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+import os
+import platform
+import subprocess
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+#: The file whose presence marks the project (book) root.
+PROJECT_MARKER = "_toc.yml"
+
+#: Package folder of ``sleeputils`` (this file lives in ``sleeputils/results/``).
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+#: Parts of the package that cannot change a computed number (pages, figures, command line).
+#: They are left out of the code fingerprint so that editing a page, a figure or the CLI does
+#: not throw away hours of cached training runs. Protocols must never import from them.
+FINGERPRINT_EXCLUDE: tuple[str, ...] = ("book/", "report/", "cli.py")
+
+#: Packages whose versions are recorded beside every unit.
+VERSIONED_PACKAGES: tuple[str, ...] = ("torch", "numpy", "sleeputils")
+
+
+def project_root(start: Path | None = None) -> Path | None:
+    """Return the nearest folder at or above ``start`` (default: cwd) holding ``_toc.yml``.
+
+    ``None`` when there is none, e.g. when the package is used outside the book's checkout.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_MARKER).is_file():
+            return folder
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    """Convert ``value`` to plain JSON types (tuples → lists, numpy scalars → Python, paths → str).
+
+    Non-finite floats become strings so that the canonical form is valid, portable JSON.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item"):  # numpy / torch scalars
+        return _jsonable(value.item())
+    if hasattr(value, "tolist"):  # numpy arrays
+        return _jsonable(value.tolist())
+    raise TypeError(f"cannot put a {type(value).__name__} into a result configuration: {value!r}")
+
+
+def canonical_json(config: Mapping[str, Any]) -> str:
+    """Serialise a configuration the same way every time (sorted keys, no spaces).
+
+    Two configurations that differ only in key order or tuple-vs-list give the same text, and
+    therefore the same hash.
+    """
+    return json.dumps(_jsonable(config), sort_keys=True, separators=(",", ":"))
+
+
+def sha(text: str, length: int = 16) -> str:
+    """Hex SHA-256 of ``text``, shortened to ``length`` characters."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """Short, stable hash of a configuration (of its canonical JSON)."""
+    return sha(canonical_json(config), 12)
+
+
+def code_fingerprint(
+    package_dir: Path = PACKAGE_DIR, exclude: tuple[str, ...] = FINGERPRINT_EXCLUDE
+) -> str:
+    """Hash of the contents of every ``*.py`` file of the package (minus ``exclude``).
+
+    Any change to the code that computes results changes the fingerprint, which invalidates the
+    stored units: cached numbers are only reused when they would come out of the same code.
+    ``exclude`` holds path prefixes relative to ``package_dir`` (``"book/"``, ``"cli.py"``).
+    """
+    digest = hashlib.sha256()
+    for path in sorted(package_dir.rglob("*.py")):
+        rel = path.relative_to(package_dir).as_posix()
+        if rel.startswith(exclude) or "__pycache__" in path.parts:
+            continue
+        digest.update(rel.encode("utf-8") + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _git(args: list[str], cwd: Path) -> str | None:
+    """Run a read-only git command; ``None`` if git is missing or ``cwd`` is not a repository."""
+    try:
+        done = subprocess.run(
+            ["git", "--no-optional-locks", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def git_commit(repo: Path | None = None) -> str:
+    """Commit of the checkout holding the package, with ``-dirty`` if tracked files changed.
+
+    ``"unknown"`` outside a git repository. Uses ``--no-optional-locks`` so that it never takes
+    the index lock (it may run while someone else commits).
+    """
+    repo = repo or PACKAGE_DIR.parent
+    head = _git(["rev-parse", "HEAD"], repo)
+    if not head:
+        return "unknown"
+    status = _git(["status", "--porcelain", "--untracked-files=no"], repo)
+    return f"{head}-dirty" if status else head
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of the packages that shape the numbers."""
+    versions = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def utc_now() -> str:
+    """Current time, UTC, ISO 8601 to the second."""
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the whole new one.
+
+    The text goes to a temporary file in the same folder, is flushed to disk, and then replaces
+    ``path`` in one ``os.replace`` step. If anything fails the temporary file is removed, so an
+    interrupted run never leaves a half-written result behind.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,132 @@
+"""Recorded numbers: the headline numbers of one chapter run, aggregated over trials.
+
+Each chapter notebook ends with ``record(df, chapter_id, profile)``. The rows of ``df`` marked
+``headline == True`` are reduced to mean, standard deviation and count per
+(dataset, method, metric) and written with their provenance to
+
+* ``<project>/results/paper/<chapter id>.csv`` for the ``paper`` profile (committed to git), and
+* ``<store root>/records/<profile>/<chapter id>.csv`` for every other profile (a local cache).
+
+These files are what the status page, ``sleepbook check`` and ``sleepbook freeze`` read.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from sleeputils.results import provenance
+from sleeputils.results.store import ResultStore, default_root
+
+#: The profile whose recorded numbers are committed to git.
+PAPER_PROFILE = "paper"
+
+#: Columns that identify one recorded number.
+KEY: list[str] = ["dataset", "method", "metric"]
+
+#: Columns of a recorded-numbers file, in order.
+RECORD_COLUMNS: list[str] = [
+    "chapter_id",
+    *KEY,
+    "mean",
+    "std",
+    "n",
+    "profile",
+    "git_commit",
+    "code_fingerprint",
+    "config_hash",
+    "created",
+]
+
+
+def summarise(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean, std (ddof = 1; NaN when n = 1) and n of ``value`` per (dataset, method, metric).
+
+    Only rows with ``headline == True`` count. Raises if a key repeats within one trial, because
+    averaging unlike numbers (say, two overlaps) would be silently wrong: put the distinguishing
+    context into ``metric`` (``acc_after_sleep_o12``) or leave one of them out of the headline.
+    """
+    if "headline" not in df.columns:
+        raise ValueError("no 'headline' column: mark the rows to record with headline=True")
+    rows = df[df["headline"].fillna(False).astype(bool)]
+    if "trial" in rows.columns:
+        repeated = rows.duplicated([*KEY, "trial"], keep=False)
+        if repeated.any():
+            first = rows[repeated].iloc[0]
+            raise ValueError(
+                f"headline number {tuple(first[KEY])} occurs more than once in trial "
+                f"{first['trial']}; make the key (dataset, method, metric) unique per trial"
+            )
+    empty = pd.DataFrame(columns=[*KEY, "mean", "std", "n", "code_fingerprint", "config_hash"])
+    if rows.empty:
+        return empty
+    values = pd.to_numeric(rows["value"], errors="coerce")
+    grouped = rows.assign(value=values).groupby(KEY, sort=True, dropna=False)
+    summary = grouped["value"].agg(mean="mean", std=lambda v: v.std(ddof=1), n="count")
+    for column in ("code_fingerprint", "config_hash"):
+        if column in rows.columns:
+            summary[column] = grouped[column].agg(lambda v: ";".join(sorted(set(map(str, v)))))
+        else:
+            summary[column] = ""
+    summary["n"] = summary["n"].astype(int)
+    return summary.reset_index()
+
+
+def records_dir(
+    profile: str, *, project: Path | None = None, store: ResultStore | None = None
+) -> Path:
+    """Folder holding the recorded numbers of ``profile``.
+
+    ``paper`` goes to ``<project>/results/paper`` (``project`` defaults to the nearest folder
+    above the working directory with ``_toc.yml``); everything else, and ``paper`` outside a
+    project checkout, to the store's ``records/<profile>``.
+    """
+    if profile == PAPER_PROFILE:
+        project = project or provenance.project_root()
+        if project is not None:
+            return project / "results" / "paper"
+        warnings.warn("no project root found: paper records go to the result store", stacklevel=2)
+    store = store or ResultStore(default_root(project))
+    return store.records_dir(profile)
+
+
+def record(
+    df: pd.DataFrame,
+    chapter_id: str,
+    profile: str,
+    *,
+    project: Path | None = None,
+    store: ResultStore | None = None,
+) -> pd.DataFrame:
+    """Aggregate the headline rows of ``df`` and write them as the chapter's recorded numbers.
+
+    Call once at the end of every chapter notebook. Returns the summary (columns
+    :data:`RECORD_COLUMNS`); accuracies are in percent, as the protocols report them. The file
+    is replaced atomically, so it always holds one complete run of the chapter.
+    """
+    summary = summarise(df)
+    summary.insert(0, "chapter_id", chapter_id)
+    summary["profile"] = profile
+    summary["git_commit"] = provenance.git_commit()
+    summary["created"] = provenance.utc_now()
+    summary = summary[RECORD_COLUMNS]
+    if summary.empty:
+        warnings.warn(f"{chapter_id}: no headline rows to record", stacklevel=2)
+    path = records_dir(profile, project=project, store=store) / f"{chapter_id}.csv"
+    provenance.atomic_write_text(path, summary.to_csv(index=False, float_format="%.6g"))
+    return summary
+
+
+def load_records(
+    profile: str, *, project: Path | None = None, store: ResultStore | None = None
+) -> pd.DataFrame:
+    """All recorded numbers of ``profile`` (every chapter), or an empty frame if none."""
+    folder = records_dir(profile, project=project, store=store)
+    files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
+    frames = [pd.read_csv(path) for path in files]
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
+        return pd.DataFrame(columns=RECORD_COLUMNS)
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,105 @@
+"""The book's own reference numbers and the tolerance a re-run must stay within.
+
+``sleepbook freeze --profile P`` turns the recorded numbers of a run into
+``results/reference/P.csv`` (mean, std, n, tol); ``sleepbook check`` compares later runs with it.
+
+Tolerance rule (percentage points, for numbers in percent)::
+
+    tol = max(3 · std · sqrt(2 / n), 0.5)      if n ≥ 2 and std is known
+    tol = 2.0                                   if n = 1 (no spread to estimate)
+
+Why: on one machine the numbers are deterministic (fixed seeds), so a re-run reproduces them
+exactly and any tolerance passes. On another machine, float differences (BLAS, CPU vs GPU) can
+send SGD down a different path, and in the worst case a re-run is then as different as a fresh
+set of n trials. The difference of two means of n trials has standard deviation
+std · sqrt(2 / n), so 3 of those flag a real change while passing such noise (a false alarm
+about 0.3 % of the time per number if std were known exactly; more often with few trials, whose
+std is itself uncertain). The 0.5 pp floor keeps the band from collapsing when
+the trials happen to agree (std ≈ 0), and with a single trial there is no spread to learn from,
+so a fixed 2 pp band is used.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from sleeputils.results import provenance
+from sleeputils.results.record import KEY, load_records
+from sleeputils.results.store import ResultStore
+
+#: Smallest tolerance, in percentage points.
+TOL_FLOOR = 0.5
+#: Tolerance when a number comes from a single trial, in percentage points.
+TOL_SINGLE_TRIAL = 2.0
+#: Number of standard deviations of the difference of two means.
+TOL_SIGMAS = 3.0
+
+REFERENCE_COLUMNS: list[str] = [
+    "chapter_id",
+    *KEY,
+    "mean",
+    "std",
+    "n",
+    "tol",
+    "git_commit",
+    "created",
+]
+
+
+def tolerance(std: float, n: int) -> float:
+    """Allowed |re-run mean − reference mean| for a number with trial spread ``std`` over ``n``.
+
+    See the module docstring for the rule and why.
+    """
+    if n < 2 or std is None or not math.isfinite(std):
+        return TOL_SINGLE_TRIAL
+    band = TOL_SIGMAS * std * math.sqrt(2.0 / n)
+    return round(max(band, TOL_FLOOR), 2)
+
+
+def reference_path(profile: str, project: Path | None = None) -> Path:
+    """``<project>/results/reference/<profile>.csv``."""
+    project = project or provenance.project_root()
+    if project is None:
+        raise FileNotFoundError("no project root (a folder with _toc.yml) above the working dir")
+    return project / "results" / "reference" / f"{profile}.csv"
+
+
+def make_reference(records: pd.DataFrame) -> pd.DataFrame:
+    """Reference table (with tolerances) from recorded numbers."""
+    ref = records.copy()
+    ref["tol"] = [tolerance(s, int(n)) for s, n in zip(ref["std"], ref["n"], strict=True)]
+    ref["created"] = provenance.utc_now()
+    return ref.reindex(columns=REFERENCE_COLUMNS)
+
+
+def freeze(
+    profile: str, *, project: Path | None = None, store: ResultStore | None = None
+) -> tuple[Path, pd.DataFrame]:
+    """Write ``results/reference/<profile>.csv`` from the recorded numbers of ``profile``.
+
+    Raises ``LookupError`` when nothing has been recorded for that profile yet.
+    """
+    records = load_records(profile, project=project, store=store)
+    if records.empty:
+        raise LookupError(
+            f"no recorded numbers for profile {profile!r}: run `sleepbook build --profile "
+            f"{profile}` first"
+        )
+    ref = make_reference(records)
+    path = reference_path(profile, project)
+    provenance.atomic_write_text(path, ref.to_csv(index=False, float_format="%.6g"))
+    return path, ref
+
+
+def load_reference(profile: str, project: Path | None = None) -> pd.DataFrame | None:
+    """The frozen reference of ``profile``, or ``None`` if it was never frozen (or there is no
+    project checkout to hold one)."""
+    try:
+        path = reference_path(profile, project)
+    except FileNotFoundError:
+        return None
+    return pd.read_csv(path) if path.is_file() else None

@@ -1,0 +1,218 @@
+"""The result store: one file per computed unit (one trial of one configuration of a chapter).
+
+Protocols call :meth:`ResultStore.unit` for each trial. The unit's key is a hash of the chapter,
+its configuration, the trial number and the code fingerprint, so a stored unit is reused exactly
+when the same code would recompute it from the same configuration. Each unit is written
+atomically as soon as it is computed, so an interrupted sweep resumes from the trials it finished.
+
+Layout under the store root::
+
+    units/<chapter>/<config hash>_t<trial>_<key>.jsonl   one JSON record per line
+    records/<profile>/<chapter id>.csv                   headline summaries (see ``record.py``)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sleeputils.results import provenance
+
+#: Environment variable that overrides the default store root.
+ENV_ROOT = "SLEEPBOOK_RESULTS"
+
+#: Keys every record returned by a protocol's compute function must have.
+REQUIRED_KEYS: tuple[str, ...] = ("dataset", "method", "metric", "value")
+
+
+def default_root(project: Path | None = None) -> Path:
+    """Where results live when no root is given.
+
+    ``$SLEEPBOOK_RESULTS`` if set; else ``<project>/results/cache`` where ``project`` is the given
+    folder or the nearest folder above the working directory holding ``_toc.yml``; else
+    ``~/.cache/sleeputils/results``.
+    """
+    env = os.environ.get(ENV_ROOT)
+    if env:
+        return Path(env).expanduser()
+    project = project or provenance.project_root()
+    if project is not None:
+        return project / "results" / "cache"
+    return Path.home() / ".cache" / "sleeputils" / "results"
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly scalar: numpy/torch scalars become Python numbers, NaN stays NaN."""
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+class ResultStore:
+    """Cache of computed result units, one JSON-lines file per (chapter, config, trial, code).
+
+    ``ResultStore()`` uses :func:`default_root`. ``ResultStore.disabled()`` computes every unit
+    and writes nothing (for tests). ``fingerprint`` pins the code fingerprint instead of hashing
+    the package (tests use it to simulate a code change).
+    """
+
+    def __init__(
+        self,
+        root: Path | str | None = None,
+        *,
+        enabled: bool = True,
+        fingerprint: str | None = None,
+    ) -> None:
+        self.root = Path(root).expanduser() if root is not None else default_root()
+        self.enabled = enabled
+        self._fingerprint = fingerprint
+
+    @classmethod
+    def disabled(cls) -> ResultStore:
+        """A store that always computes and never reads or writes files."""
+        return cls(Path(os.devnull), enabled=False)
+
+    def __repr__(self) -> str:
+        state = "" if self.enabled else ", disabled"
+        return f"ResultStore({str(self.root)!r}{state})"
+
+    @property
+    def fingerprint(self) -> str:
+        """Code fingerprint used in unit keys (computed once per store)."""
+        if self._fingerprint is None:
+            self._fingerprint = provenance.code_fingerprint()
+        return self._fingerprint
+
+    @property
+    def units_dir(self) -> Path:
+        """Folder holding the unit files, one sub-folder per chapter."""
+        return self.root / "units"
+
+    def records_dir(self, profile: str) -> Path:
+        """Folder of the headline summaries of ``profile`` (all profiles but ``paper``)."""
+        return self.root / "records" / profile
+
+    def unit_key(self, chapter: str, config: Mapping[str, Any], trial: int) -> str:
+        """Hash identifying one unit: chapter, canonical config, trial and code fingerprint."""
+        payload = json.dumps(
+            {
+                "chapter": chapter,
+                "config": provenance.canonical_json(config),
+                "trial": int(trial),
+                "code": self.fingerprint,
+            },
+            sort_keys=True,
+        )
+        return provenance.sha(payload, 20)
+
+    def unit_path(self, chapter: str, config: Mapping[str, Any], trial: int) -> Path:
+        """File of one unit; the name shows config hash and trial for people browsing the cache."""
+        key = self.unit_key(chapter, config, trial)
+        name = f"{provenance.config_hash(config)}_t{int(trial):03d}_{key}.jsonl"
+        return self.units_dir / chapter / name
+
+    def unit(
+        self,
+        chapter: str,
+        config: Mapping[str, Any],
+        trial: int,
+        compute: Callable[[], list[dict[str, Any]]],
+    ) -> pd.DataFrame:
+        """Return the records of one unit, computing and storing them only if not stored yet.
+
+        ``compute()`` returns a list of record dicts with at least ``dataset``, ``method``,
+        ``metric`` and ``value`` (plus optional context such as ``stage``, ``task_i``,
+        ``overlap``, ``headline``). Provenance columns are added: ``chapter``, ``trial``,
+        ``config_json``, ``config_hash``, ``seed``, ``git_commit``, ``code_fingerprint``,
+        ``unit_key``, ``python``, ``torch``, ``numpy``, ``sleeputils``, ``wall_time_s``,
+        ``created``.
+        """
+        path = self.unit_path(chapter, config, trial) if self.enabled else None
+        if path is not None and path.is_file():
+            try:
+                return _read_unit(path)
+            except (OSError, ValueError) as err:  # damaged file: recompute and replace it
+                warnings.warn(f"recomputing unreadable result unit {path}: {err}", stacklevel=2)
+
+        start = time.perf_counter()
+        records = compute()
+        wall = time.perf_counter() - start
+        rows = self._with_provenance(chapter, config, trial, records, wall)
+        if path is not None:
+            text = "".join(json.dumps(row, allow_nan=True) + "\n" for row in rows)
+            provenance.atomic_write_text(path, text)
+        return pd.DataFrame.from_records(rows)
+
+    def _with_provenance(
+        self,
+        chapter: str,
+        config: Mapping[str, Any],
+        trial: int,
+        records: list[dict[str, Any]],
+        wall_time_s: float,
+    ) -> list[dict[str, Any]]:
+        """Check the records and add the provenance columns to each of them."""
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise TypeError(f"{chapter}: compute() must return a list of dicts")
+        for record in records:
+            missing = [key for key in REQUIRED_KEYS if key not in record]
+            if missing:
+                raise ValueError(f"{chapter}: record {record!r} lacks keys {missing}")
+        base_seed = config.get("seed")
+        seed = base_seed + int(trial) if isinstance(base_seed, int) else base_seed
+        extra = {
+            "chapter": chapter,
+            "trial": int(trial),
+            "config_json": provenance.canonical_json(config),
+            "config_hash": provenance.config_hash(config),
+            "seed": seed,
+            "git_commit": provenance.git_commit(),
+            "code_fingerprint": self.fingerprint,
+            "unit_key": self.unit_key(chapter, config, trial),
+            **provenance.package_versions(),
+            "wall_time_s": round(wall_time_s, 3),
+            "created": provenance.utc_now(),
+        }
+        rows = []
+        for record in records:
+            row = {key: _plain(value) for key, value in record.items()}
+            for key, value in extra.items():
+                row.setdefault(key, value)  # a record may carry its own seed, say
+            rows.append(row)
+        return rows
+
+    def load(self, chapter: str | None = None) -> pd.DataFrame:
+        """All stored records (of one chapter, or of every chapter) as one DataFrame.
+
+        Includes units of older code versions; filter on ``code_fingerprint`` or
+        ``config_hash`` to select one run.
+        """
+        if not self.enabled:
+            return pd.DataFrame()
+        folder = self.units_dir / chapter if chapter else self.units_dir
+        files = sorted(folder.rglob("*.jsonl")) if folder.is_dir() else []
+        frames = []
+        for path in files:
+            try:
+                frames.append(_read_unit(path))
+            except (OSError, ValueError) as err:
+                warnings.warn(f"skipping unreadable result unit {path}: {err}", stacklevel=2)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _read_unit(path: Path) -> pd.DataFrame:
+    """Read one unit file written by :meth:`ResultStore.unit`."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return pd.DataFrame.from_records([json.loads(line) for line in lines if line])

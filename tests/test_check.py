@@ -1,0 +1,151 @@
+"""``sleepbook check``: moved and missing numbers fail, paper misses are only reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sleeputils.book import check
+from sleeputils.book.status import coverage, status_table
+from sleeputils.cli import main
+from sleeputils.results.record import record
+from sleeputils.results.reference import freeze
+
+PAPER = check.load_paper_values()
+
+
+def recorded(mean: float, *, method: str = "src", n: int = 5, std: float = 2.0) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "chapter_id": "incremental-mnist",
+                "dataset": "mnist",
+                "method": method,
+                "metric": "final_acc",
+                "mean": mean,
+                "std": std,
+                "n": n,
+            }
+        ]
+    )
+
+
+def reference(mean: float, tol: float, method: str = "src") -> pd.DataFrame:
+    ref = recorded(mean, method=method)
+    ref["tol"] = tol
+    return ref
+
+
+def test_unmoved_number_passes() -> None:
+    table = check.compare(recorded(50.3), reference(50.0, 1.0), PAPER)
+    assert table["status"].tolist() == ["ok"]
+    assert not check.failed(table)
+    assert check.diff_lines(table) == []
+    assert table.loc[0, "paper"] == pytest.approx(48.47)  # the paper's value is beside ours
+
+
+def test_moved_number_fails_with_a_diff_line() -> None:
+    table = check.compare(recorded(47.0), reference(50.0, 1.0), PAPER)
+    assert table["status"].tolist() == ["MOVED"]
+    assert check.failed(table)
+    (line,) = check.diff_lines(table)
+    assert "incremental-mnist mnist/src/final_acc" in line
+    assert "-3.00 pp" in line and "50.00 -> 47.00" in line
+
+
+def test_missing_reference_number_fails() -> None:
+    table = check.compare(
+        recorded(50.0), pd.concat([reference(50.0, 1.0), reference(20.0, 1.0, "sequential")]), PAPER
+    )
+    assert dict(zip(table["method"], table["status"], strict=True)) == {
+        "sequential": "MISSING",
+        "src": "ok",
+    }
+    assert check.failed(table)
+
+
+def test_new_numbers_and_paper_misses_do_not_fail() -> None:
+    table = check.compare(recorded(90.0), None, PAPER)  # far from the paper's 48.47 ± 5.03
+    assert table.loc[0, "status"] == "new"
+    assert table.loc[0, "paper_status"] == "outside paper spread"
+    assert not check.failed(table)
+
+
+@pytest.mark.parametrize(
+    ("ours", "paper", "std", "expected"),
+    [
+        (50.0, 48.47, 5.03, "within paper spread"),
+        (60.0, 48.47, 5.03, "outside paper spread"),
+        (20.0, 19.49, float("nan"), "no spread given"),
+        (float("nan"), 19.49, 1.0, "not covered"),
+    ],
+)
+def test_paper_spread(ours: float, paper: float, std: float, expected: str) -> None:
+    assert check.paper_spread(ours, paper, std) == expected
+
+
+def test_paper_values_file() -> None:
+    assert len(PAPER) == 41  # 37 numbers of Table 1 and 4 of Table 2
+    assert not PAPER.duplicated(["chapter", "dataset", "method", "metric"]).any()
+    assert set(PAPER["dataset"]) == {"mnist", "fashion", "crossmodal", "cifar10", "cub200"}
+    assert set(PAPER["method"]) <= {
+        "sequential",
+        "src",
+        "owm",
+        "ewc_si",
+        "rehearsal",
+        "rehearsal_src",
+        "parallel",
+        "icarl",
+        "icarl_src",
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch) -> Path:
+    (tmp_path / "_toc.yml").write_text("format: jb-book\n")
+    monkeypatch.delenv("SLEEPBOOK_RESULTS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run_rows(values: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "dataset": "mnist",
+                "method": "src",
+                "metric": "final_acc",
+                "value": v,
+                "headline": True,
+                "trial": t,
+            }
+            for t, v in enumerate(values)
+        ]
+    )
+
+
+def test_cli_check_exit_codes(project: Path, capsys) -> None:
+    record(run_rows([48.0, 49.0, 50.0]), "incremental-mnist", "smoke")
+    freeze("smoke", project=project)
+    assert main(["--root", str(project), "check", "--profile", "smoke", "--no-run"]) == 0
+    record(run_rows([48.0, 49.0, 50.0]), "incremental-mnist", "smoke")  # same numbers again
+    assert main(["--root", str(project), "check", "--profile", "smoke", "--no-run"]) == 0
+    record(run_rows([38.0, 39.0, 40.0]), "incremental-mnist", "smoke")  # a code change moved it
+    capsys.readouterr()
+    assert main(["--root", str(project), "check", "--profile", "smoke", "--no-run"]) == 1
+    out = capsys.readouterr().out
+    assert "MOVED incremental-mnist mnist/src/final_acc: 49.00 -> 39.00 (-10.00 pp" in out
+    assert "check FAILED" in out
+
+
+def test_status_table_lists_every_paper_number(project: Path) -> None:
+    record(run_rows([48.0, 50.0]), "incremental-mnist", "quick")
+    table = status_table("quick", project=project)
+    assert coverage(table) == (1, 41)
+    src = table[(table["dataset"] == "mnist") & (table["method"] == "src")].iloc[0]
+    assert src["ours (quick)"] == "49.00 ± 1.41 (n=2)"
+    assert src["vs paper"] == "within paper spread"
+    assert (table["ours (quick)"] == "not covered").sum() == 40

@@ -1,0 +1,163 @@
+"""Write the clean chapter notebooks (no outputs) from the cell lists below.
+
+The notebooks are the source of truth once written; this script documents their structure and
+regenerates them when the cells change: ``python tools/make_notebooks.py``.
+"""
+
+from pathlib import Path
+
+import nbformat as nbf
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def md(text: str):
+    return nbf.v4.new_markdown_cell(text.strip())
+
+
+def code(text: str, tags: tuple[str, ...] = ()):
+    cell = nbf.v4.new_code_cell(text.strip())
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def write(name: str, cells: list) -> None:
+    nb = nbf.v4.new_notebook()
+    nb.cells = cells
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbf.write(nb, ROOT / "notebooks" / f"{name}.ipynb")
+
+
+INCREMENTAL = [
+    md("""
+# Class-incremental benchmarks: sequential, SRC, parallel
+
+*Question.* After learning five tasks of two classes one after the other, how much of the
+earlier tasks does a bias-free ReLU network keep when it sleeps (SRC) after every task, compared
+with no sleep (sequential) and with training on everything at once (parallel)?
+*Answer.* The table below puts our accuracy after the last task beside the paper's Table 1
+{cite}`tadros2022sleep`; the sentence under it says whether we reproduce it.
+
+The protocol is the original code's (spec §4.1-4.2): 784-1200-1200-10 network, MSE on a ReLU
+output, lr 0.1, momentum 0.5, dropout 0.25, 2 epochs per task on the first 5000 training images
+of each task, a sleep of 15000 + 5000 (i-1) steps after task i, accuracy on the full test set.
+"""),
+    code("""
+profile = "quick"
+dataset = None
+trials = None
+seed = None
+hidden = None
+per_task_train = None
+epochs = None
+sleep_scale = None
+test_subset = None
+""", tags=("parameters",)),
+    code("""
+from sleeputils.book.chapters import chapter_setup
+from sleeputils.protocols.incremental import run_incremental
+from sleeputils.report import figures, tables
+from sleeputils.results.record import record
+
+setup = chapter_setup("incremental", profile, dataset=dataset, trials=trials, seed=seed,
+                      hidden=hidden, per_task_train=per_task_train, epochs=epochs,
+                      sleep_scale=sleep_scale, test_subset=test_subset)
+print(f"chapter {setup.chapter_id}, profile {profile}")
+setup.table()
+"""),
+    md("Every trial is one stored unit: re-running an unchanged configuration reuses it."),
+    code("df = run_incremental(**setup.kwargs)"),
+    md("""
+## Accuracy after the last task, beside the paper
+
+Mean ± std over trials of the full-test accuracy after task 5 (%), with BWT and forgetting
+(Mammoth's definitions) for the two continual learners.
+"""),
+    code("""
+table = tables.versus_paper(df, "incremental")
+table
+"""),
+    code("""
+from IPython.display import Markdown
+Markdown(tables.verdict(table))
+"""),
+    md("""
+## Accuracy matrices before and after each sleep
+
+Entry (i, j) is the accuracy on task j's test images after task i (mean over trials). Look at
+the columns of old tasks: the sequential net keeps only the diagonal; SRC's sleep should move
+mass back below the diagonal, usually at a cost on the newest task.
+"""),
+    code("figures.accuracy_matrices(df);"),
+    md("## Full-test accuracy after every task"),
+    code("figures.accuracy_after_each_task(df);"),
+    md("## Recorded numbers\n\nThese are what the status page and `sleepbook check` read."),
+    code("record(df, setup.chapter_id, profile)"),
+]
+
+PATCHES = [
+    md("""
+# Toy overlapping patches
+
+*Question.* When two tasks share input pixels, how much does learning the second erase the
+first, and can one SRC sleep bring it back?
+*Answer.* The figure below shows accuracy on all four images after task 1, after task 2 and
+after sleep, against the number of shared pixels (the paper's toy figure
+{cite}`tadros2022sleep`); the weight histograms show what sleep did to the weights.
+
+Protocol (spec §4.8): four 10×10 binary images, `overlap` ON pixels shared by all four and the
+rest unique (16 ON pixels per image; see `sleeputils.data.make_patches` for the integer rule that
+replaces the original's non-integer count), a 100 → 4 softmax network without hidden layer, lr
+0.05, batch 2, 4 epochs on images 1-2, 2 epochs on images 3-4, then one 30000-step sleep driven
+by the mean of all four images.
+"""),
+    code("""
+profile = "quick"
+overlaps = None
+trials = None
+seed = None
+""", tags=("parameters",)),
+    code("""
+from sleeputils.book.chapters import chapter_setup
+from sleeputils.protocols.patches import run_patches
+from sleeputils.report import figures, tables
+from sleeputils.results.record import record
+
+setup = chapter_setup("patches", profile, overlaps=overlaps, trials=trials, seed=seed)
+print(f"chapter {setup.chapter_id}, profile {profile}")
+setup.table()
+"""),
+    code("df = run_patches(**setup.kwargs)"),
+    md("""
+## Accuracy against overlap
+
+Mean ± std over trials. 50 % means one task is fully remembered and the other forgotten;
+100 % means both are known.
+"""),
+    code("figures.patches_accuracy(df);"),
+    code("""
+acc = df[df["metric"].str.startswith("acc_")]
+acc.pivot_table(index="overlap", columns="stage", values="value", aggfunc=["mean", "std"]).round(1)
+"""),
+    md("""
+## What sleep does to the weights
+
+Weights from task-1-unique, shared and task-2-unique pixels onto each output, after task 2
+(before sleep) and after sleep, at the overlap where the paper reports recovery. The paper's
+claim to test: task-1-unique pixels become inhibitory (more negative) inputs of the task-2
+outputs (3 and 4).
+"""),
+    code("""
+shown = 12 if 12 in set(df["overlap"]) else int(df["overlap"].median())
+figures.patches_weights(df, shown);
+"""),
+    code("figures.mean_weights(df).loc[shown]"),
+    code("record(df, setup.chapter_id, profile)"),
+]
+
+if __name__ == "__main__":
+    write("incremental", INCREMENTAL)
+    write("patches", PATCHES)
