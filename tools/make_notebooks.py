@@ -33,7 +33,7 @@ def write(name: str, cells: list) -> None:
 
 INCREMENTAL = [
     md("""
-# Class-incremental benchmarks: sequential, SRC, parallel
+# Class-incremental benchmark
 
 *Question.* After learning five tasks of two classes one after the other, how much of the
 earlier tasks does a bias-free ReLU network keep when it sleeps (SRC) after every task, compared
@@ -69,7 +69,7 @@ print(f"chapter {setup.chapter_id}, profile {profile}")
 setup.table()
 """),
     md("Every trial is one stored unit: re-running an unchanged configuration reuses it."),
-    code("df = run_incremental(**setup.kwargs)"),
+    code("df = run_incremental(**setup.kwargs)", tags=("hide-output",)),
     md("""
 ## Accuracy after the last task, beside the paper
 
@@ -130,7 +130,7 @@ setup = chapter_setup("patches", profile, overlaps=overlaps, trials=trials, seed
 print(f"chapter {setup.chapter_id}, profile {profile}")
 setup.table()
 """),
-    code("df = run_patches(**setup.kwargs)"),
+    code("df = run_patches(**setup.kwargs)", tags=("hide-output",)),
     md("""
 ## Accuracy against overlap
 

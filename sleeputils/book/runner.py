@@ -78,9 +78,19 @@ def notebook_parameters(
 
 
 def execute_notebook(
-    source: Path, output: Path, parameters: Mapping[str, Any], *, cwd: Path, progress: bool = True
+    source: Path,
+    output: Path,
+    parameters: Mapping[str, Any],
+    *,
+    cwd: Path,
+    progress: bool = True,
+    title_suffix: str | None = None,
 ) -> None:
-    """Run ``source`` with papermill into ``output`` and fold away its parameters cells."""
+    """Run ``source`` with papermill into ``output`` and fold away its parameters cells.
+
+    ``title_suffix`` is appended to the notebook's first heading, so that two renderings of one
+    notebook (``incremental`` on MNIST and on Fashion-MNIST) have distinct titles in the book.
+    """
     import nbformat
     import papermill
 
@@ -96,11 +106,29 @@ def execute_notebook(
         request_save_on_cell_execute=True,
     )
     notebook = nbformat.read(output, as_version=4)
+    if title_suffix:
+        _suffix_title(notebook, title_suffix)
     for cell in notebook.cells:
         tags = cell.get("metadata", {}).get("tags", [])
         if any(tag in PARAMETER_TAGS for tag in tags) and "hide-cell" not in tags:
             cell["metadata"]["tags"] = [*tags, "hide-cell"]
     provenance.atomic_write_text(output, nbformat.writes(notebook))
+
+
+def _suffix_title(notebook: Any, suffix: str) -> None:
+    """Append ``suffix`` to the first level-1 heading of the first markdown cell."""
+    for cell in notebook.cells:
+        if cell.get("cell_type") == "markdown":
+            lines = cell["source"].split("\n")
+            if lines and lines[0].startswith("# "):
+                lines[0] = f"{lines[0]}: {suffix}"
+                cell["source"] = "\n".join(lines)
+            return
+
+
+#: How an instance value is spelled in a chapter title.
+DISPLAY_NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST", "cifar10": "CIFAR-10",
+                 "cub200": "CUB-200"}
 
 
 def run_chapter(
@@ -132,7 +160,13 @@ def run_chapter(
         raise FileNotFoundError(missing)
     error = ""
     try:
-        execute_notebook(source, output, parameters, cwd=project, progress=progress)
+        suffix = None
+        if chosen.notebook.instance_param:
+            value = str(parameters.get(chosen.notebook.instance_param, ""))
+            suffix = DISPLAY_NAMES.get(value, value)
+        execute_notebook(
+            source, output, parameters, cwd=project, progress=progress, title_suffix=suffix
+        )
     except Exception as err:  # noqa: BLE001 - any notebook error is reported the same way
         error = f"{type(err).__name__}: {_first_line(err)}"
     seconds = round(time.perf_counter() - clock, 1)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..data import class_incremental_tasks, load_dataset
 from ..metrics import TaskEvaluator, backward_transfer, forgetting
