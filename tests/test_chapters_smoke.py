@@ -44,7 +44,8 @@ def test_chapter_runs_on_smoke(project: Path, chapter: str) -> None:
     run = run_chapter(chapter, "smoke", root=project, progress=False)
     assert run.ok
     executed = nbformat.read(run.output, as_version=4)
-    errors = [o for c in executed.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
+    outputs = [o for c in executed.cells for o in c.get("outputs", [])]
+    errors = [o for o in outputs if o["output_type"] == "error"]
     assert not errors
     if chapter == "status":
         return
