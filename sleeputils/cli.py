@@ -218,6 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sleepbook`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
     from sleeputils.book.runner import ChapterFailed
+    from sleeputils.data import DataUnavailableError
 
     try:
         registry = default_registry()
@@ -230,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ParamError as err:
         print(f"sleepbook {args.command}: {err}", file=sys.stderr)
         return EXIT_USAGE
-    except (ChapterFailed, FileNotFoundError, RuntimeError) as err:
+    except (ChapterFailed, FileNotFoundError, RuntimeError, DataUnavailableError) as err:
         print(f"sleepbook {args.command}: {err}", file=sys.stderr)
         return EXIT_FAIL
 

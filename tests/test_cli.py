@@ -34,8 +34,7 @@ def test_list_runs(capsys) -> None:
     [
         (
             ["run", "incremental", "-p", "dataset", "cifar100"],
-            "parameter 'dataset' = 'cifar100' is not valid: use one of mnist, fashion, cifar10, "
-            "cub200",
+            "parameter 'dataset' = 'cifar100' is not valid: use one of mnist, fashion, cifar10",
         ),
         (["run", "incremental-mnist", "-p", "epoch", "3"], "unknown parameter 'epoch'"),
         (["run", "incremental-mnist", "-p", "trials", "two"], "'trials' = 'two' is not valid"),
@@ -72,7 +71,7 @@ def test_resolve_applies_profiles() -> None:
         "test_subset": 1000,
     }
     quick = resolve("incremental-fashion", "quick")
-    assert quick["trials"] == 2 and quick["dataset"] == "fashion"
+    assert quick["trials"] == 3 and quick["dataset"] == "fashion"
     assert quick["hidden"] == (1200, 1200) and quick["test_subset"] is None  # paper settings
     assert resolve("incremental-mnist", "paper")["trials"] == 5
     assert resolve("patches", "smoke") == {"overlaps": [4, 12], "trials": 1, "seed": 0}
@@ -116,3 +115,13 @@ def test_profiles_file_is_valid() -> None:
         "status",
     ]
     assert registry.chapter("incremental-cifar10").fixed == {"dataset": "cifar10"}
+
+
+def test_missing_data_fails_in_one_line_before_running(capsys, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("SLEEPUTILS_OFFLINE", "1")
+    monkeypatch.setenv("SLEEPUTILS_DATA", str(tmp_path))
+    monkeypatch.delenv("SLEEPUTILS_CIFAR10_DIR", raising=False)
+    code, out, err = run_cli(capsys, "run", "incremental", "-p", "dataset", "cifar10",
+                             "--profile", "smoke", "--no-progress")
+    assert code == 1
+    assert "CIFAR-10 features are not available" in err and err.count("\n") == 1

@@ -153,6 +153,7 @@ def run_chapter(
     project = find_project(root)
     store = store or ResultStore(default_root(project))
     source, output = project / chosen.notebook.path, project / chosen.output
+    _check_data(parameters)
     started, clock = provenance.utc_now(), time.perf_counter()
     if not source.is_file():
         missing = f"notebook {chosen.notebook.path} does not exist yet"
@@ -175,6 +176,18 @@ def run_chapter(
     if error:
         raise ChapterFailed(f"chapter {chosen.id} failed ({error}); see {output}")
     return run
+
+
+def _check_data(parameters: Mapping[str, Any]) -> None:
+    """Fail before any compute if the chapter's data set is missing (DataUnavailableError).
+
+    The data layer's message names what is missing and how to get it, in one line.
+    """
+    dataset = parameters.get("dataset")
+    if dataset:
+        from sleeputils.data import load_dataset
+
+        load_dataset(str(dataset))
 
 
 def _first_line(err: BaseException) -> str:
