@@ -5,7 +5,10 @@ then runs the first sleep (MNIST preset, real mean image of the task-1 classes, 
 data) with the fast and the reference engine from the same spike train, and prints ms/step for
 each. The last line is ``speedup <fast over reference>``. Not a test: it prints, it never fails.
 
-    python benchmarks/sleep_speed.py [--reference-steps 300]
+    python benchmarks/sleep_speed.py [--reference-steps 300] [--trial]
+
+``--trial`` also times one full MNIST SRC trial (5 tasks, 125k sleep steps, training,
+normalisation and evaluation after every task and sleep) before the speed-up line.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import torch
 from sleeputils.data import class_incremental_tasks, load_dataset
 from sleeputils.nets.loop import train_epochs
 from sleeputils.nets.mlp import MLP, MLPConfig
+from sleeputils.protocols.incremental import run_incremental
+from sleeputils.results.store import ResultStore
 from sleeputils.sleep.fast import sleep_fast
 from sleeputils.sleep.inputs import make_spike_train
 from sleeputils.sleep.normalisation import diehl_lambdas, layer_scales
@@ -29,7 +34,10 @@ from sleeputils.sleep.reference import sleep_reference
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference-steps", type=int, default=300)
+    parser.add_argument("--trial", action="store_true", help="also time one full SRC trial")
     args = parser.parse_args()
+    if args.reference_steps < 1:
+        parser.error("--reference-steps must be >= 1")
 
     ds = load_dataset("mnist")
     task = class_incremental_tasks(ds)[0]
@@ -64,6 +72,11 @@ def main() -> None:
     sleep_reference(weights, *args_common, short)
     ref_ms = (time.perf_counter() - t0) * 1e3 / args.reference_steps
     print(f"reference: {ref_ms:.4f} ms/step over {args.reference_steps} steps")
+    if args.trial:
+        t0 = time.perf_counter()
+        run_incremental("mnist", trials=1, methods=("src",), store=ResultStore.disabled(),
+                        progress=False)
+        print(f"one full MNIST SRC trial: {time.perf_counter() - t0:.1f} s")
     print(f"speedup {ref_ms / fast_ms:.1f}")
 
 
