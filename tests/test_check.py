@@ -78,7 +78,8 @@ def test_new_numbers_and_paper_misses_do_not_fail() -> None:
     [
         (50.0, 48.47, 5.03, "within paper spread"),
         (60.0, 48.47, 5.03, "outside paper spread"),
-        (20.0, 19.49, float("nan"), "no spread given"),
+        (20.0, 19.49, float("nan"), "within ±1 pt (no paper spread)"),
+        (94.26, 98.02, float("nan"), "outside ±1 pt (no paper spread)"),
         (float("nan"), 19.49, 1.0, "not covered"),
     ],
 )

@@ -3,7 +3,8 @@
 ``notebooks/status.ipynb`` is a thin wrapper around these functions. For each number of the
 paper it shows the paper's value, our mean ± std (n) under the current profile, our committed
 ``paper``-profile number if there is one, the reference tolerance, and whether ours falls
-within the paper's spread (|ours − paper| ≤ 2 · paper std). Numbers no chapter produces yet are
+within the paper's spread (|ours − paper| ≤ 2 · paper std, or ≤ 1 point where the paper gives
+no spread). Numbers no chapter produces yet are
 listed as "not covered". A second table lists how each chapter notebook last executed.
 """
 
@@ -13,7 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from sleeputils.book.check import load_paper_values, notebook_of, paper_spread, pm_column
+from sleeputils.book.check import (
+    load_paper_values,
+    notebook_of,
+    paper_spread,
+    pm_column,
+    signed_points,
+)
 from sleeputils.results import provenance
 from sleeputils.results.record import PAPER_PROFILE, load_records
 from sleeputils.results.reference import load_reference
@@ -28,7 +35,7 @@ def status_table(
     """One row per paper number (then our numbers the paper has no value for).
 
     Columns: chapter, dataset, method, metric, paper, ours, ours (paper profile), tolerance,
-    vs paper, source, note. ``ours`` is for ``profile``; the paper-profile column shows the
+    Δ paper, vs paper, source, note. ``ours`` is for ``profile``; the paper-profile column shows the
     committed records in ``results/paper`` (empty if none).
     """
     store = store or ResultStore(default_root(project))
@@ -59,6 +66,7 @@ def status_table(
             f"ours ({profile})": pm_column(table, "ours_mean", "ours_std", "ours_n", "not covered"),
             "ours (paper profile)": pm_column(table, "p_mean", "p_std", "p_n"),
             "tolerance": [f"± {t:.2f}" if pd.notna(t) else "—" for t in table["tol"]],
+            "Δ paper": signed_points(table["ours_mean"] - table["paper"]),
             "vs paper": [
                 paper_spread(*row)
                 for row in table[["ours_mean", "paper", "paper_std"]].itertuples(
@@ -93,7 +101,7 @@ def summary_markdown(
     covered, total = coverage(table)
     ours = f"ours ({profile})"
     with_paper = (table[ours] != "not covered") & (table["source"] != "book only")
-    columns = ["chapter", "dataset", "method", "metric", "paper", ours, "vs paper"]
+    columns = ["chapter", "dataset", "method", "metric", "paper", ours, "Δ paper", "vs paper"]
     committed = "ours (paper profile)"
     if profile != "paper" and table[committed].astype(str).str.strip().ne("").any():
         columns.insert(6, committed)  # the committed full-protocol numbers, beside this run's

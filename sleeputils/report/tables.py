@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..book.check import load_paper_values
+from ..book.check import (
+    OUTSIDE,
+    WITHIN,
+    WITHIN_BAND,
+    load_paper_values,
+    paper_spread,
+)
 
 
 def headline(df: pd.DataFrame) -> pd.DataFrame:
@@ -27,8 +33,8 @@ def summary(df: pd.DataFrame, metrics: tuple[str, ...] | None = None) -> pd.Data
 def versus_paper(df: pd.DataFrame, chapter: str) -> pd.DataFrame:
     """Our mean ± std (n) beside the paper's value ± std, with the difference in points.
 
-    ``within paper spread`` is |ours - paper| <= 2 paper std; where the paper gives no spread it
-    says so rather than pretending to a verdict.
+    ``vs paper`` is :func:`sleeputils.book.check.paper_spread`: within 2 paper std, or within
+    1 point where the paper prints no spread (so a miss is always called a miss).
     """
     ours = summary(df)
     paper = load_paper_values()
@@ -36,15 +42,14 @@ def versus_paper(df: pd.DataFrame, chapter: str) -> pd.DataFrame:
     table = ours.merge(paper, on=["dataset", "method", "metric"], how="left",
                        suffixes=("", "_paper"))
     table["difference"] = table["mean"] - table["value"]
-    spread = table["std_paper"] if "std_paper" in table else np.nan
-    table["within paper spread"] = np.where(
-        table["value"].isna(), "not in paper",
-        np.where(pd.isna(spread), "no spread given",
-                 np.where(table["difference"].abs() <= 2 * spread, "yes", "no")),
-    )
+    spread = table["std_paper"] if "std_paper" in table else pd.Series(np.nan, table.index)
+    table["vs paper"] = [
+        "not in paper" if pd.isna(p) else paper_spread(m, p, s)
+        for m, p, s in zip(table["mean"], table["value"], spread, strict=True)
+    ]
     table = table.rename(columns={"value": "paper", "std_paper": "paper std"})
     cols = ["dataset", "method", "metric", "mean", "std", "n", "paper", "paper std",
-            "difference", "within paper spread"]
+            "difference", "vs paper"]
     return table[cols].round(2)
 
 
@@ -59,12 +64,15 @@ def verdict(table: pd.DataFrame) -> str:
         paper = f"{row['paper']:.2f}" + (
             "" if pd.isna(row["paper std"]) else f" ± {row['paper std']:.2f}"
         )
-        if row["within paper spread"] == "yes":
+        status = row["vs paper"]
+        if status == WITHIN:
             word = "**reproduced** (within 2 paper std)"
-        elif row["within paper spread"] == "no":
+        elif status == OUTSIDE:
             word = "**missed** (outside 2 paper std)"
+        elif status == WITHIN_BAND:
+            word = "**reproduced** (within 1 point; the paper gives no spread)"
         else:
-            word = "compared (the paper gives no spread)"
+            word = "**missed** (more than 1 point off; the paper gives no spread)"
         lines.append(
             f"- {row['dataset']} / {row['method']}: ours {ours} (n = {int(row['n'])}) vs paper "
             f"{paper}, difference {row['difference']:+.2f} points: {word}."
