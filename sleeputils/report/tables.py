@@ -78,3 +78,26 @@ def verdict(table: pd.DataFrame) -> str:
             f"{paper}, difference {row['difference']:+.2f} points: {word}."
         )
     return "\n".join(lines) if lines else "No number of this chapter is in the paper's tables."
+
+
+def weight_claim(weights: pd.DataFrame) -> str:
+    """Markdown: does sleep make task-1-unique pixels inhibitory for the task-2 outputs?
+
+    ``weights`` is :func:`sleeputils.report.figures.mean_weights` at one overlap (index: pixel
+    group, output group; columns after_task2, after_sleep). The claim (paper-results.md,
+    qualitative finding 1) is supported when that mean weight falls by sleep; the sentence also
+    names the pixel → output pathway sleep changed most, so a different mechanism is visible.
+    """
+    change = (weights["after_sleep"] - weights["after_task2"]).rename("change")
+    claimed = change.loc[("task1_unique", "task-2 outputs")]
+    biggest = change.abs().idxmax()
+    supported = claimed < 0 and abs(claimed) >= 0.1 * abs(change.loc[biggest])
+    verdict = "**supported**" if supported else "**not supported**"
+    return (
+        f"Task-1-unique pixels → task-2 outputs: mean weight "
+        f"{weights.loc[('task1_unique', 'task-2 outputs'), 'after_task2']:+.4f} before sleep, "
+        f"{weights.loc[('task1_unique', 'task-2 outputs'), 'after_sleep']:+.4f} after "
+        f"(change {claimed:+.4f}): the paper's claim is {verdict} here. The pathway sleep changed "
+        f"most is {biggest[0].replace('_', '-')} pixels → {biggest[1]} "
+        f"(change {change.loc[biggest]:+.4f})."
+    )

@@ -1,0 +1,42 @@
+"""Report tables: the paper comparison and the weight-claim sentence follow the numbers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sleeputils.report import tables
+
+
+def _records(method: str, values: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({"dataset": "mnist", "method": method, "metric": "final_acc",
+                         "trial": range(len(values)), "value": values, "headline": True})
+
+
+def test_versus_paper_difference_and_verdicts() -> None:
+    df = pd.concat([_records("src", [40.0, 50.0]), _records("parallel", [94.0, 94.5])])
+    table = tables.versus_paper(df, "incremental").set_index("method")
+    assert table.loc["src", "mean"] == pytest.approx(45.0)
+    assert table.loc["src", "difference"] == pytest.approx(45.0 - 48.47, abs=0.01)
+    assert table.loc["src", "vs paper"] == "within paper spread"
+    # the paper prints no spread for parallel: a 3.8-point gap must still read as a miss
+    assert table.loc["parallel", "vs paper"].startswith("outside")
+    text = tables.verdict(table.reset_index())
+    assert "**missed**" in text and "**reproduced**" in text
+
+
+def _weights(claimed_after: float) -> pd.DataFrame:
+    index = pd.MultiIndex.from_product(
+        [["shared", "task1_unique", "task2_unique"], ["task-1 outputs", "task-2 outputs"]],
+        names=["group", "outputs"])
+    before = np.full(len(index), 0.02)
+    after = before.copy()
+    after[list(index).index(("task1_unique", "task-2 outputs"))] = claimed_after
+    return pd.DataFrame({"after_task2": before, "after_sleep": after}, index=index)
+
+
+@pytest.mark.parametrize(("after", "word"), [(-0.2, "**supported**"), (0.3, "**not supported**"),
+                                             (0.02, "**not supported**")])
+def test_weight_claim_follows_the_weights(after: float, word: str) -> None:
+    text = tables.weight_claim(_weights(after))
+    assert f"claim is {word}" in text
+    assert f"change {after - 0.02:+.4f}" in text
