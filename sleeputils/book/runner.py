@@ -95,6 +95,8 @@ def execute_notebook(
     import papermill
 
     output.parent.mkdir(parents=True, exist_ok=True)
+    if progress:  # the protocols' own tqdm bars (trials done, time left) stream to the terminal
+        print(f"executing {source.name} -> {output}", file=sys.stderr, flush=True)
     papermill.execute_notebook(
         str(source),
         str(output),
@@ -102,7 +104,8 @@ def execute_notebook(
         kernel_name=KERNEL,
         language="python",
         cwd=str(cwd),
-        progress_bar=progress,
+        progress_bar=False,
+        stderr_file=sys.stderr if progress else None,
         request_save_on_cell_execute=True,
     )
     notebook = nbformat.read(output, as_version=4)

@@ -101,10 +101,10 @@ def summary_markdown(
     covered, total = coverage(table)
     ours = f"ours ({profile})"
     with_paper = (table[ours] != "not covered") & (table["source"] != "book only")
-    columns = ["chapter", "dataset", "method", "metric", "paper", ours, "Δ paper", "vs paper"]
+    columns = ["dataset", "method", "metric", "paper", ours, "Δ paper", "vs paper"]
     committed = "ours (paper profile)"
     if profile != "paper" and table[committed].astype(str).str.strip().ne("").any():
-        columns.insert(6, committed)  # the committed full-protocol numbers, beside this run's
+        columns.insert(5, committed)  # the committed full-protocol numbers, beside this run's
     shown = table[with_paper][columns]
     own = int((table["source"] == "book only").sum())
     commit = provenance.git_commit()
