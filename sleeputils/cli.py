@@ -83,7 +83,8 @@ def parse_overrides(
 
 
 def _fmt_value(value: Any) -> str:
-    if isinstance(value, list) and len(value) > 4 and value == list(range(value[0], value[-1] + 1)):
+    if (isinstance(value, list) and len(value) > 4 and all(isinstance(v, int) for v in value)
+            and value == list(range(value[0], value[-1] + 1))):
         return f"{value[0]}..{value[-1]}"
     if isinstance(value, list):
         return ",".join(map(str, value))

@@ -55,6 +55,10 @@ def test_chapter_runs_on_smoke(project: Path, chapter: str) -> None:
     if chapter == "patches":
         # accuracy on 4 images comes in steps of 25 %
         assert ((accuracies["mean"] % 25) == 0).all()
+    elif chapter.startswith("rehearsal"):
+        fractions = set(rec.loc[rec["metric"].str.startswith("final_acc_p"), "metric"])
+        assert fractions == {"final_acc_p0", "final_acc_p0.1"}  # the smoke profile's fractions
+        assert set(rec["method"]) == {"rehearsal", "rehearsal_src"}
     else:
         assert set(rec.loc[rec["metric"] == "final_acc", "method"]) == {
             "sequential", "src", "parallel"}

@@ -112,6 +112,8 @@ def test_profiles_file_is_valid() -> None:
         "patches",
         "incremental-mnist",
         "incremental-fashion",
+        "rehearsal-mnist",
+        "rehearsal-fashion",
         "status",
     ]
     assert registry.chapter("incremental-cifar10").fixed == {"dataset": "cifar10"}

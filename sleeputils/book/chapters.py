@@ -30,6 +30,7 @@ PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
 DEFAULT_PROFILE = "quick"
 #: Spelling of "no limit" for parameters whose protocol value may be ``None`` (e.g. test_subset).
 ALL = "all"
+LIST_KINDS = ("list[int]", "list[float]", "tuple[int]")
 
 
 class ParamError(ValueError):
@@ -40,7 +41,8 @@ class ParamError(ValueError):
 class Param:
     """One declared chapter parameter.
 
-    ``kind`` is ``"int"``, ``"float"``, ``"str"``, ``"list[int]"`` or ``"tuple[int]"``; ``low``
+    ``kind`` is ``"int"``, ``"float"``, ``"str"``, ``"list[int]"``, ``"list[float]"`` or
+    ``"tuple[int]"``; ``low``
     and ``high`` bound numbers (for list kinds, every item); ``length`` fixes the length of a list
     kind; ``allow_all`` lets the value be ``"all"``, passed to the protocol as ``None``.
     """
@@ -64,7 +66,8 @@ class Param:
         else:
             text = {"int": "an integer", "float": "a number"}.get(self.kind, "")
             if not text:  # list kinds
-                text = f"{self.length} integers" if self.length else "a list of integers"
+                what = "numbers" if self.kind == "list[float]" else "integers"
+                text = f"{self.length} {what}" if self.length else f"a list of {what}"
             if self.low is not None and self.high is not None:
                 text += f" in {_fmt(self.low)}..{_fmt(self.high)}"
         return text + (f" or '{ALL}'" if self.allow_all else "")
@@ -80,22 +83,24 @@ class Param:
             return self.check(ALL)
         if self.kind == "str":
             return self.check(text)
-        if self.kind in ("list[int]", "tuple[int]"):
+        if self.kind in LIST_KINDS:
+            integer = self.kind != "list[float]"
             span = re.fullmatch(r"(-?\d+)\s*\.\.\s*(-?\d+)", text)
-            if span:
+            if span and integer:
                 return self.check(list(range(int(span[1]), int(span[2]) + 1)))
             items = text.strip("[]()").replace(",", " ").split()
-            return self.check([_number(self, item, integer=True) for item in items])
+            return self.check([_number(self, item, integer=integer) for item in items])
         return self.check(_number(self, text, integer=self.kind == "int"))
 
     def check(self, value: Any) -> Any:
         """Validate a Python value and return it in notebook form (lists, ``"all"``)."""
         if self.allow_all and (value is None or value == ALL):
             return ALL
-        if self.kind in ("list[int]", "tuple[int]"):
+        if self.kind in LIST_KINDS:
             if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
                 raise self._fail(value)  # a list, tuple or array is fine
-            items = [self._check_number(item, integer=True, whole=value) for item in value]
+            integer = self.kind != "list[float]"
+            items = [self._check_number(item, integer=integer, whole=value) for item in value]
             if not items or (self.length is not None and len(items) != self.length):
                 raise self._fail(value)
             return items
@@ -243,6 +248,24 @@ INCREMENTAL = Notebook(
     ),
 )
 
+REHEARSAL = Notebook(
+    name="rehearsal",
+    path="notebooks/rehearsal.ipynb",
+    title="Rehearsal and rehearsal + SRC",
+    protocol="sleeputils.protocols.rehearsal:run_rehearsal",
+    instance_param="dataset",
+    params=(
+        Param("dataset", "str", "mnist", "benchmark (5 tasks of 2 classes)",
+              choices=("mnist", "fashion")),
+        Param("fractions", "list[float]", [0.0, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5],
+              "fractions of the old tasks' training data replayed (the original sweep)",
+              low=0.0, high=1.0),
+        Param("trials", "int", 5, "independent trials per fraction", low=1, high=100),
+        SEED,
+        *INCREMENTAL.params[3:],  # hidden, per_task_train, epochs, sleep_scale, test_subset
+    ),
+)
+
 STATUS = Notebook(
     name="status",
     path="notebooks/status.ipynb",
@@ -369,14 +392,16 @@ def load_profiles(path: Path = PROFILES_FILE) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def default_registry() -> Registry:
-    """The book as shipped: patches, incremental on MNIST and Fashion, status."""
+    """The book as shipped: patches, incremental and rehearsal on MNIST and Fashion, status."""
     chapters = [
         Chapter("patches", PATCHES),
         Chapter("incremental-mnist", INCREMENTAL, {"dataset": "mnist"}),
         Chapter("incremental-fashion", INCREMENTAL, {"dataset": "fashion"}),
+        Chapter("rehearsal-mnist", REHEARSAL, {"dataset": "mnist"}),
+        Chapter("rehearsal-fashion", REHEARSAL, {"dataset": "fashion"}),
         Chapter("status", STATUS),
     ]
-    return Registry([PATCHES, INCREMENTAL, STATUS], chapters, load_profiles())
+    return Registry([PATCHES, INCREMENTAL, REHEARSAL, STATUS], chapters, load_profiles())
 
 
 def resolve(

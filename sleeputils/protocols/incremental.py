@@ -162,6 +162,18 @@ def _run_method(method, net, ds, tasks, proto, config, evaluator, seed) -> list[
         train_epochs(net, ds.x_train, ds.y_train, config["epochs"], gen)
         _, full = evaluator(net)
         return [{"metric": "final_acc", "value": full, "headline": True}]
+    hooks = [src_hook(ds, proto, config, seed)] if method == "src" else []
+    return run_sequence(net, tasks, hooks, config["epochs"], gen, evaluator)
+
+
+def run_sequence(net, tasks, hooks, epochs: int, gen: torch.Generator,
+                 evaluator: TaskEvaluator) -> list[dict]:
+    """Train through ``tasks`` with ``hooks``; records of every stage plus the headline numbers.
+
+    Shared by every sequential method (plain, SRC, rehearsal, rehearsal + SRC): per stage the
+    accuracy on each task's test set and on the full test set, then final accuracy, BWT and
+    forgetting (over the after-each-task-cycle matrix R), then sleep diagnostics if any.
+    """
     rows: list[dict] = []
     after_task: dict[int, list[float]] = {}  # R rows: state at the end of each task's cycle
 
@@ -174,10 +186,7 @@ def _run_method(method, net, ds, tasks, proto, config, evaluator, seed) -> list[
         )
         rows.append({"metric": "acc_full", "stage": stage, "after_task": i + 1, "value": full})
 
-    hooks = []
-    if method == "src":
-        hooks.append(_src_hook(ds, tasks, proto, config, seed))
-    logs = run_tasks(net, tasks, hooks, config["epochs"], gen, evaluate=evaluate)
+    logs = run_tasks(net, tasks, hooks, epochs, gen, evaluate=evaluate)
     R = np.array([after_task[i] for i in range(len(tasks))])
     final = rows[-1]["value"]
     rows += [
@@ -192,11 +201,17 @@ def _run_method(method, net, ds, tasks, proto, config, evaluator, seed) -> list[
             rows.append({"metric": "sleep_seconds", "after_task": i + 1, "value": rep.seconds})
             for k, c in enumerate(rep.spike_counts):
                 rows.append({"metric": "spikes", "after_task": i + 1, "layer": k, "value": c})
+        if "rehearsed" in log:
+            rows.append({"metric": "rehearsed", "after_task": i + 1, "value": log["rehearsed"]})
     return rows
 
 
-def _src_hook(ds, tasks, proto: DatasetProtocol, config: dict, seed: int) -> SRC:
-    """SRC sleeping on every training image of the classes seen so far (spec §1.2, §4.1)."""
+def src_hook(ds, proto: DatasetProtocol, config: dict, seed: int,
+             preset_name: str | None = None) -> SRC:
+    """SRC sleeping on every training image of the classes seen so far (spec §1.2, §4.1).
+
+    ``preset_name`` overrides the data set's main vector (rehearsal runs use p-specific ones).
+    """
 
     def sleep_data(ctx: TaskContext) -> np.ndarray:
         seen = ctx.seen[:1] if proto.sleep_on_first_task_only else ctx.seen
@@ -204,7 +219,7 @@ def _src_hook(ds, tasks, proto: DatasetProtocol, config: dict, seed: int) -> SRC
         return ds.x_train[np.isin(ds.y_train, classes)]
 
     return SRC(
-        preset(proto.preset),
+        preset(preset_name or proto.preset),
         sleep_data,
         np.random.default_rng([seed, 2]),
         image_shape=ds.image_shape,

@@ -84,3 +84,30 @@ def mean_weights(df: pd.DataFrame) -> pd.DataFrame:
     rows["outputs"] = np.where(rows["output"] <= 2, "task-1 outputs", "task-2 outputs")
     table = rows.groupby(["overlap", "group", "outputs", "stage"])["value"].mean().unstack("stage")
     return table[["after_task2", "after_sleep"]].round(4)
+
+
+def rehearsal_curve(df: pd.DataFrame, paper: pd.DataFrame | None = None) -> plt.Figure:
+    """Final accuracy against the replayed fraction, rehearsal vs rehearsal + SRC (mean ± std).
+
+    ``paper`` (rows of ``paper_values.csv`` for this data set) draws the paper's Table 1 values
+    as dashed lines: the paper quotes one fraction that is not on the original grid, so they are
+    shown across the whole curve rather than at a fraction.
+    """
+    rows = df[df["metric"].str.startswith("final_acc_p")].copy()
+    rows["replayed (%)"] = rows["fraction"] * 100
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    sns.lineplot(rows, x="replayed (%)", y="value", hue="method", style="method", markers=True,
+                 errorbar="sd", ax=ax, hue_order=["rehearsal", "rehearsal_src"],
+                 palette={"rehearsal": "tab:orange", "rehearsal_src": "tab:purple"})
+    if paper is not None:
+        for _, row in paper.iterrows():
+            color = "tab:purple" if row["method"] == "rehearsal_src" else "tab:orange"
+            ax.axhline(row["value"], color=color, ls="--", lw=1,
+                       label=f"paper, {row['method']} ({row['value']:.2f})")
+    if (rows["fraction"] > 0).all():
+        ax.set_xscale("log")
+    ax.set(xlabel="old data replayed (% of the old tasks' training data)",
+           ylabel="test accuracy after task 5 (%)", ylim=(0, 100))
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig

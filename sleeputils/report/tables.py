@@ -101,3 +101,56 @@ def weight_claim(weights: pd.DataFrame) -> str:
         f"most is {biggest[0].replace('_', '-')} pixels → {biggest[1]} "
         f"(change {change.loc[biggest]:+.4f})."
     )
+
+
+def rehearsal_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Final accuracy per replayed fraction: rehearsal, rehearsal + SRC and SRC's paired gain.
+
+    The gain is computed per trial (both nets share initial weights, batches and stored
+    examples), then averaged, so its std is that of the paired difference.
+    """
+    rows = df[df["metric"].str.startswith("final_acc_p")]
+    wide = rows.pivot_table(index=["fraction", "trial"], columns="method", values="value")
+    wide["gain"] = wide["rehearsal_src"] - wide["rehearsal"]
+    out = wide.groupby("fraction").agg(["mean", "std"])
+    out.columns = [f"{m} {s}" for m, s in out.columns]
+    out.insert(0, "n", wide.groupby("fraction").size())
+    out.index = [f"{100 * p:g} %" for p in out.index]
+    out.index.name = "replayed"
+    return out.round(2)
+
+
+def rehearsal_verdict(df: pd.DataFrame, paper: pd.DataFrame) -> str:
+    """Markdown: where each of the paper's Table 1 values falls on our curves.
+
+    The paper's fraction is not on the original grid (paper-results.md), so instead of a
+    side-by-side number this names the fractions whose mean brackets the paper's value.
+    """
+    rows = df[df["metric"].str.startswith("final_acc_p")]
+    means = rows.groupby(["method", "fraction"])["value"].mean()
+    lines = []
+    for _, row in paper.iterrows():
+        if row["method"] not in means.index.get_level_values(0):
+            continue
+        curve = means.loc[row["method"]]
+        below, above = curve[curve < row["value"]], curve[curve >= row["value"]]
+        where = _bracket(below, above)
+        lines.append(f"- {row['method']}: paper {row['value']:.2f}"
+                     + ("" if pd.isna(row["std"]) else f" ± {row['std']:.2f}")
+                     + (f" ({row['note']})" if isinstance(row.get("note"), str) else "")
+                     + f"; ours {where}.")
+    return "\n".join(lines) if lines else "The paper gives no rehearsal number for this data set."
+
+
+def _bracket(below: pd.Series, above: pd.Series) -> str:
+    """'reaches it between 1 % (70.1) and 10 % (90.2) replayed', or why it never does."""
+    def at(s: pd.Series, i) -> str:
+        return f"{100 * i:g} % ({s[i]:.2f})"
+    if above.empty:
+        return f"stays below it at every fraction run (best: {at(below, below.idxmax())})"
+    if below.empty:
+        return f"is above it at every fraction run (lowest: {at(above, above.idxmin())})"
+    lo, hi = below.index.max(), above.index.min()
+    if lo < hi:
+        return f"reaches it between {at(below, lo)} and {at(above, hi)} replayed"
+    return "crosses it more than once (not monotone in the fraction)"

@@ -1,0 +1,55 @@
+"""Rehearsal: mix a random fraction of the old tasks' training data into each new task.
+
+Spec §4.5 (``run_sleep_with_replay.m``): before task i >= 2, draw ``round(N_old * p, -2)``
+examples at random from *all* training examples of tasks 1..i-1 (N_old counts every example of
+those classes, not only the first 5000 used for SGD) and train on them together with the new
+task's data. Rehearsal + SRC is this hook followed by the :class:`~sleeputils.sleep.src.SRC`
+hook; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from ..nets.loop import Hook, TaskContext
+
+#: ``pool(ctx)`` returns (x, y) of every training example of the tasks before the current one.
+Pool = Callable[[TaskContext], tuple[np.ndarray, np.ndarray]]
+
+
+def stored_count(n_old: int, fraction: float) -> int:
+    """``round(n_old * fraction, -2)`` with MATLAB's rounding (halves away from zero), spec §4.5.
+
+    MNIST, p = 0.01: 12665, 24754, 36017, 48200 old examples give 100, 200, 400, 500.
+    """
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"rehearsal fraction must be in [0, 1], got {fraction}")
+    return min(n_old, int(math.floor(n_old * fraction / 100.0 + 0.5)) * 100)
+
+
+class Rehearsal(Hook):
+    """Train each task on its own data plus a fresh random sample of the old tasks' data."""
+
+    name = "rehearsal"
+
+    def __init__(self, fraction: float, pool: Pool, rng: np.random.Generator) -> None:
+        stored_count(0, fraction)  # validates the fraction
+        self.fraction = fraction
+        self.pool = pool
+        self.rng = rng
+
+    def training_data(
+        self, ctx: TaskContext, x: np.ndarray, y: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if ctx.index == 0 or self.fraction == 0:
+            return x, y
+        old_x, old_y = self.pool(ctx)
+        n = stored_count(len(old_x), self.fraction)
+        ctx.log["rehearsed"] = n
+        if n == 0:
+            return x, y
+        pick = self.rng.choice(len(old_x), size=n, replace=False)
+        return np.concatenate([x, old_x[pick]]), np.concatenate([y, old_y[pick]])
