@@ -38,8 +38,9 @@ def accuracy_matrices(df: pd.DataFrame) -> plt.Figure:
 def accuracy_after_each_task(df: pd.DataFrame) -> plt.Figure:
     """Full-test accuracy after each task (and after each sleep), mean ± std over trials."""
     rows = df[df["metric"] == "acc_full"].copy()
+    sleepers = set(rows.loc[rows["stage"] == "after_sleep", "method"])
     rows["curve"] = rows["method"] + np.where(rows["stage"] == "after_sleep", " (after sleep)",
-                                              np.where(rows["method"] == "src",
+                                              np.where(rows["method"].isin(sleepers),
                                                        " (before sleep)", ""))
     fig, ax = plt.subplots(figsize=(6.5, 4))
     sns.lineplot(rows, x="after_task", y="value", hue="curve", style="curve", markers=True,

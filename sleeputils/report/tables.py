@@ -137,7 +137,6 @@ def rehearsal_verdict(df: pd.DataFrame, paper: pd.DataFrame) -> str:
         where = _bracket(below, above)
         lines.append(f"- {row['method']}: paper {row['value']:.2f}"
                      + ("" if pd.isna(row["std"]) else f" ± {row['std']:.2f}")
-                     + (f" ({row['note']})" if isinstance(row.get("note"), str) else "")
                      + f"; ours {where}.")
     return "\n".join(lines) if lines else "The paper gives no rehearsal number for this data set."
 
