@@ -40,3 +40,16 @@ def test_weight_claim_follows_the_weights(after: float, word: str) -> None:
     text = tables.weight_claim(_weights(after))
     assert f"claim is {word}" in text
     assert f"change {after - 0.02:+.4f}" in text
+
+
+def test_committed_sweep_tables_the_paper_records() -> None:
+    records = pd.DataFrame({
+        "chapter_id": "rehearsal-mnist", "dataset": "mnist",
+        "method": ["rehearsal", "rehearsal_src", "rehearsal", "rehearsal"],
+        "metric": ["final_acc_p0.01", "final_acc_p0.01", "final_acc_p0.1", "bwt_p0.1"],
+        "mean": [23.0, 62.3, 86.3, -13.1], "std": [0.3, 3.4, 0.5, 0.9], "n": 5})
+    table = tables.committed_sweep("rehearsal-mnist", records)
+    assert list(table.index) == ["1 %", "10 %"]
+    assert table.loc["1 %", "rehearsal_src"] == "62.30 ± 3.40 (n=5)"
+    assert pd.isna(table.loc["10 %", "rehearsal_src"])
+    assert "sleepbook run rehearsal-fashion" in tables.committed_sweep("rehearsal-fashion", records)

@@ -240,6 +240,18 @@ figures.rehearsal_curve(df, paper);
 """),
     md("## Where the paper's numbers fall"),
     code("Markdown(tables.rehearsal_verdict(df, paper))"),
+    md("""
+## The whole sweep (paper profile)
+
+The full-protocol numbers committed under `results/paper/` (every fraction of the original
+sweep, 5 trials), whichever profile built this page.
+"""),
+    code("""
+from sleeputils.results.record import load_records
+
+committed = tables.committed_sweep(setup.chapter_id, load_records("paper"))
+committed if not isinstance(committed, str) else Markdown(committed)
+"""),
     md("## Full-test accuracy after every task, at each fraction"),
     code("""
 for p, part in df.groupby("fraction"):

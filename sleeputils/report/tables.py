@@ -153,3 +153,24 @@ def _bracket(below: pd.Series, above: pd.Series) -> str:
     if lo < hi:
         return f"reaches it between {at(below, lo)} and {at(above, hi)} replayed"
     return "crosses it more than once (not monotone in the fraction)"
+
+
+def committed_sweep(chapter_id: str, records: pd.DataFrame) -> pd.DataFrame | str:
+    """The full rehearsal sweep of the committed ``paper``-profile records, one row per fraction.
+
+    ``records`` is :func:`sleeputils.results.record.load_records` for the paper profile. Returns
+    a Markdown sentence instead when that chapter has no committed records yet.
+    """
+    rows = records[(records["chapter_id"] == chapter_id)
+                   & records["metric"].astype(str).str.startswith("final_acc_p")]
+    if rows.empty:
+        return (f"No `paper`-profile records of {chapter_id} are committed yet: run "
+                f"`sleepbook run {chapter_id} --profile paper` and commit `results/paper/`.")
+    rows = rows.assign(
+        fraction=rows["metric"].str.removeprefix("final_acc_p").astype(float),
+        value=[f"{m:.2f} ± {s:.2f} (n={int(n)})"
+               for m, s, n in zip(rows["mean"], rows["std"], rows["n"], strict=True)])
+    table = rows.pivot(index="fraction", columns="method", values="value").sort_index()
+    table.index = [f"{100 * p:g} %" for p in table.index]
+    table.index.name = "replayed"
+    return table
