@@ -67,6 +67,15 @@ def validate(dataset: str, trials: int, per_task_train: int | None, epochs: int 
             f"unknown dataset {dataset!r} for the incremental protocol; valid: "
             f"{', '.join(PROTOCOLS)}{extra}"
         )
+    check_run_settings(trials, per_task_train, epochs, sleep_scale)
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        raise ValueError(f"unknown methods {sorted(unknown)}; valid: {', '.join(METHODS)}")
+
+
+def check_run_settings(trials: int, per_task_train: int | None, epochs: int | None,
+                       sleep_scale: float) -> None:
+    """The checks every class-incremental protocol shares (ValueError naming the bad value)."""
     if trials < 1:
         raise ValueError(f"trials must be >= 1, got {trials}")
     if per_task_train is not None and per_task_train < 1:
@@ -75,9 +84,6 @@ def validate(dataset: str, trials: int, per_task_train: int | None, epochs: int 
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     if sleep_scale < 0:
         raise ValueError(f"sleep_scale must be >= 0, got {sleep_scale}")
-    unknown = set(methods) - set(METHODS)
-    if unknown:
-        raise ValueError(f"unknown methods {sorted(unknown)}; valid: {', '.join(METHODS)}")
 
 
 def run_incremental(
@@ -129,24 +135,29 @@ def _trial_seed(seed: int, trial: int) -> int:
 def run_trial(ds, proto: DatasetProtocol, config: dict, trial: int) -> list[dict]:
     """All methods of one trial, as a list of record dicts."""
     seed = _trial_seed(config["seed"], trial)
-    tasks = class_incremental_tasks(ds, classes_per_task=2, per_task_train=config["per_task_train"])
-    if proto.shuffle_task_order:
-        order = np.random.default_rng([seed, 7]).permutation(len(tasks))
-        tasks = [tasks[i] for i in order]
-    test_sets = [_subset(t.x_test, t.y_test, config["test_subset"], len(tasks)) for t in tasks]
-    evaluator = TaskEvaluator(test_sets)
-    mlp = MLPConfig(
-        sizes=(ds.x_train.shape[1], *config["hidden"], ds.n_classes),
-        dropout=proto.dropout,
-        lr=proto.lr,
-        init_scale=proto.init_scale,
-    )
+    tasks, evaluator, mlp = trial_setup(ds, proto, config, seed)
     records: list[dict] = []
     for method in config["methods"]:
         net = MLP(mlp, torch.Generator().manual_seed(seed))
         rows = _run_method(method, net, ds, tasks, proto, config, evaluator, seed)
         records += [{"dataset": config["dataset"], "method": method, **r} for r in rows]
     return records
+
+
+def trial_setup(ds, proto: DatasetProtocol, config: dict, seed: int):
+    """(tasks in training order, test-set evaluator, network config) of one trial (spec §4)."""
+    tasks = class_incremental_tasks(ds, classes_per_task=2, per_task_train=config["per_task_train"])
+    if proto.shuffle_task_order:
+        order = np.random.default_rng([seed, 7]).permutation(len(tasks))
+        tasks = [tasks[i] for i in order]
+    test_sets = [_subset(t.x_test, t.y_test, config["test_subset"], len(tasks)) for t in tasks]
+    mlp = MLPConfig(
+        sizes=(ds.x_train.shape[1], *config["hidden"], ds.n_classes),
+        dropout=proto.dropout,
+        lr=proto.lr,
+        init_scale=proto.init_scale,
+    )
+    return tasks, TaskEvaluator(test_sets), mlp
 
 
 def _subset(x: np.ndarray, y: np.ndarray, total: int | None, n_tasks: int):

@@ -23,13 +23,19 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from ..data import class_incremental_tasks, load_dataset
+from ..data import load_dataset
 from ..methods import Rehearsal
-from ..metrics import TaskEvaluator
 from ..nets.loop import TaskContext
-from ..nets.mlp import MLP, MLPConfig
+from ..nets.mlp import MLP
 from ..results.store import ResultStore
-from .incremental import PROTOCOLS, _subset, run_sequence, src_hook
+from .incremental import (
+    PROTOCOLS,
+    _trial_seed,
+    check_run_settings,
+    run_sequence,
+    src_hook,
+    trial_setup,
+)
 
 CHAPTER = "rehearsal"
 METHODS = ("rehearsal", "rehearsal_src")
@@ -76,12 +82,7 @@ def validate(dataset: str, fractions: Sequence[float], trials: int, epochs: int 
     bad = [p for p in fractions if not 0.0 <= p <= 1.0]
     if bad:
         raise ValueError(f"rehearsal fractions must be in [0, 1], got {bad}")
-    if trials < 1:
-        raise ValueError(f"trials must be >= 1, got {trials}")
-    if epochs is not None and epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if sleep_scale < 0:
-        raise ValueError(f"sleep_scale must be >= 0, got {sleep_scale}")
+    check_run_settings(trials, None, epochs, sleep_scale)
 
 
 def run_rehearsal(
@@ -129,13 +130,9 @@ def run_rehearsal(
 def run_trial(ds, config: dict, trial: int) -> list[dict]:
     """Rehearsal and rehearsal + SRC at one fraction, from the same initial weights."""
     proto = PROTOCOLS[config["dataset"]]
-    seed = config["seed"] * 10_000 + trial  # the incremental chapter's trial seeds
+    seed = _trial_seed(config["seed"], trial)  # the incremental chapter's trial seeds
     fraction = config["fraction"]
-    tasks = class_incremental_tasks(ds, classes_per_task=2, per_task_train=config["per_task_train"])
-    evaluator = TaskEvaluator([_subset(t.x_test, t.y_test, config["test_subset"], len(tasks))
-                               for t in tasks])
-    mlp = MLPConfig(sizes=(ds.x_train.shape[1], *config["hidden"], ds.n_classes),
-                    dropout=proto.dropout, lr=proto.lr, init_scale=proto.init_scale)
+    tasks, evaluator, mlp = trial_setup(ds, proto, config, seed)
 
     def old_data(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
         classes = [c for t in ctx.tasks[: ctx.index] for c in t.classes]
