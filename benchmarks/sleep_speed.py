@@ -2,10 +2,10 @@
 
 Trains the 784-1200-1200-10 net on MNIST task 1 with the real protocol (2 epochs, 5000 images),
 then runs the first sleep (MNIST preset, real mean image of the task-1 classes, alpha from the
-data) with the fast and the reference engine from the same spike train, and prints ms/step for
-each. The last line is ``speedup <fast over reference>``. Not a test: it prints, it never fails.
+data) with the fast and the readable engine from the same spike train, and prints ms/step for
+each. The last line is ``speedup <fast over readable>``. Not a test: it prints, it never fails.
 
-    python benchmarks/sleep_speed.py [--reference-steps 300] [--trial]
+    python benchmarks/sleep_speed.py [--readable-steps 300] [--trial]
 
 ``--trial`` also times one full MNIST SRC trial (5 tasks, 125k sleep steps, training,
 normalisation and evaluation after every task and sleep) before the speed-up line.
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from sleeputils.data import class_incremental_tasks, load_dataset
-from sleeputils.nets.loop import train_epochs
+from sleeputils.training import train_epochs
 from sleeputils.nets.mlp import MLP, MLPConfig
 from sleeputils.protocols.incremental import run_incremental
 from sleeputils.results.store import ResultStore
@@ -28,16 +28,16 @@ from sleeputils.sleep.fast import sleep_fast
 from sleeputils.sleep.inputs import make_spike_train
 from sleeputils.sleep.normalisation import diehl_lambdas, layer_scales
 from sleeputils.sleep.presets import preset
-from sleeputils.sleep.reference import sleep_reference
+from sleeputils.sleep.readable import sleep_readable
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reference-steps", type=int, default=300)
+    parser.add_argument("--readable-steps", type=int, default=300)
     parser.add_argument("--trial", action="store_true", help="also time one full SRC trial")
     args = parser.parse_args()
-    if args.reference_steps < 1:
-        parser.error("--reference-steps must be >= 1")
+    if args.readable_steps < 1:
+        parser.error("--readable-steps must be >= 1")
 
     ds = load_dataset("mnist")
     task = class_incremental_tasks(ds)[0]
@@ -66,12 +66,12 @@ def main() -> None:
           + ", ".join(f"{c:.3f}" for c in per_step[1:]))
     print(f"fast:      {fast_ms:.4f} ms/step over {steps} steps")
 
-    short = make_spike_train(data.mean(0), args.reference_steps, params.spike_gain,
+    short = make_spike_train(data.mean(0), args.readable_steps, params.spike_gain,
                              np.random.default_rng(0), window=11, image_shape=(28, 28))
     t0 = time.perf_counter()
-    sleep_reference(weights, *args_common, short)
-    ref_ms = (time.perf_counter() - t0) * 1e3 / args.reference_steps
-    print(f"reference: {ref_ms:.4f} ms/step over {args.reference_steps} steps")
+    sleep_readable(weights, *args_common, short)
+    ref_ms = (time.perf_counter() - t0) * 1e3 / args.readable_steps
+    print(f"readable: {ref_ms:.4f} ms/step over {args.readable_steps} steps")
     if args.trial:
         t0 = time.perf_counter()
         run_incremental("mnist", trials=1, methods=("src",), store=ResultStore.disabled(),

@@ -4,7 +4,7 @@ Commands (``sleepbook COMMAND --help`` for details)::
 
     sleepbook list                                  chapters, parameters, profile values
     sleepbook run CHAPTER [-p KEY VALUE]... [--profile P]
-    sleepbook build [--profile P]                   every chapter, summary, HTML
+    sleepbook build [--profile P]                   every chapter, generated pages, HTML
     sleepbook check [--profile P] [--no-run]        recorded vs reference (vs paper)
     sleepbook freeze --profile P                    reference from the recorded numbers
     sleepbook data                                  prepare the data sets
@@ -18,10 +18,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
-from sleeputils.book.chapters import DEFAULT_PROFILE, ParamError, Registry, default_registry
+from .chapters.registry import DEFAULT_PROFILE, Book, find_project
+from .params import ParamError, show
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -30,187 +29,127 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sleepbook", description="Build and check the sleepbook reproducibility report."
     )
-    parser.add_argument(
-        "--root", type=Path, default=None, help="book folder (default: nearest _toc.yml above cwd)"
-    )
+    parser.add_argument("--root", default=None, help="book folder (default: nearest _toc.yml)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
     commands.add_parser("list", help="chapters, their parameters, defaults and profile values")
 
     run = commands.add_parser("run", help="execute one chapter notebook into book/chapters/")
     run.add_argument("chapter", help="chapter id (incremental-mnist) or notebook (incremental)")
-    run.add_argument(
-        "-p",
-        dest="params",
-        nargs=2,
-        action="append",
-        default=[],
-        metavar=("KEY", "VALUE"),
-        help="set a chapter parameter (repeatable); see `sleepbook list`",
-    )
-    _profile_option(run)
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("-p", dest="params", nargs=2, action="append", default=[],
+                     metavar=("KEY", "VALUE"),
+                     help="set a chapter parameter (repeatable); see `sleepbook list`")
+    for name, text in (("run", None), ("build", "run every chapter, then build the HTML book"),
+                       ("check", "compare recorded numbers with the reference")):
+        sub = run if text is None else commands.add_parser(name, help=text)
+        sub.add_argument("--profile", default=DEFAULT_PROFILE,
+                         help=f"smoke, quick or paper (default {DEFAULT_PROFILE})")
+        sub.add_argument("--no-progress", action="store_true", help="no progress bars")
+        if name == "check":
+            sub.add_argument("--no-run", action="store_true",
+                             help="compare what is recorded, run nothing")
 
-    build = commands.add_parser("build", help="run every chapter, then build the HTML book")
-    _profile_option(build)
-    build.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-    check = commands.add_parser("check", help="compare recorded numbers with the reference")
-    _profile_option(check)
-    check.add_argument(
-        "--no-run", action="store_true", help="compare what is recorded, run nothing"
-    )
-    check.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-    freeze = commands.add_parser("freeze", help="write results/reference/<profile>.csv")
+    freeze = commands.add_parser("freeze", help="write results/reference/<profile>*.csv")
     freeze.add_argument("--profile", required=True, help="profile to freeze")
-
-    commands.add_parser("data", help="download and prepare the data sets")
+    commands.add_parser("data", help="prepare and verify the data sets")
     return parser
 
 
-def _profile_option(parser: argparse.ArgumentParser) -> None:
-    text = f"smoke, quick or paper (default {DEFAULT_PROFILE})"
-    parser.add_argument("--profile", default=DEFAULT_PROFILE, help=text)
-
-
-def parse_overrides(
-    chapter: str, pairs: Sequence[Sequence[str]], registry: Registry
-) -> dict[str, Any]:
-    """Typed parameter values from ``-p KEY VALUE`` pairs (``ParamError`` on the first bad one)."""
-    notebook = registry.notebooks.get(chapter) or registry.chapter(chapter).notebook
-    return {key: notebook.param(key).parse(value) for key, value in pairs}
-
-
-def _fmt_value(value: Any) -> str:
-    if (isinstance(value, list) and len(value) > 4 and all(isinstance(v, int) for v in value)
-            and value == list(range(value[0], value[-1] + 1))):
-        return f"{value[0]}..{value[-1]}"
-    if isinstance(value, list):
-        return ",".join(map(str, value))
-    return str(value)
-
-
-def cmd_list(registry: Registry) -> int:
-    """Print every notebook, the chapters rendered from it and its parameters."""
-    profiles = list(registry.profiles)
-    for name, spec in registry.profiles.items():
-        print(f"profile {name}: {spec.get('help', '')}")
-    for notebook in registry.notebooks.values():
-        ids = [c.id for c in registry.chapters if c.notebook is notebook]
-        print(f"\n{notebook.name}  ({notebook.path}) -> chapters: {', '.join(ids) or '-'}")
-        if notebook.protocol:
-            print(f"  protocol: {notebook.protocol}")
-        if not notebook.params:
+def cmd_list(book: Book) -> int:
+    """Print the profiles, then every notebook, its chapters and its declared parameters."""
+    profiles = book.profiles.names
+    for name in profiles:
+        print(f"profile {name}: {book.profiles.help(name)}")
+    for notebook in book.notebooks.values():
+        ids = [c.id for c in book.chapters if c.notebook is notebook]
+        print(f"\n{notebook.name}  ({notebook.source}) -> chapters: {', '.join(ids) or '-'}")
+        if notebook.config is None:
             print("  parameters: none (only --profile)")
             continue
-        header = ["parameter", "default", *profiles, "allowed", "help"]
-        rows = [header]
-        for param in notebook.params:
+        print(f"  config: {notebook.config.__module__}.{notebook.config.__name__}")
+        rows = [["parameter", "default", *profiles, "allowed", "help"]]
+        for name, default, allowed, help_text in notebook.config.describe():
             per_profile = []
             for profile in profiles:
-                entry = (registry.profiles[profile].get("chapters") or {}).get(notebook.name) or {}
-                per_profile.append(_fmt_value(entry[param.name]) if param.name in entry else "·")
-            rows.append(
-                [param.name, _fmt_value(param.default), *per_profile, param.allowed(), param.help]
-            )
-        widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+                entries = (book.profiles.spec[profile] or {}).get("chapters") or {}
+                entry = entries.get(notebook.name) or {}
+                per_profile.append(show(entry[name]) if name in entry else "·")
+            rows.append([name, default, *per_profile, allowed, help_text])
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             print("  " + "  ".join([*cells, row[-1]]))
-    print("\n'·' = the declared default (the paper's protocol). Set values with -p KEY VALUE.")
+    print("\n'·' = the declared default (the original protocol). Set values with -p KEY VALUE.")
     return EXIT_OK
 
 
-def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
-    """Validate, then execute one chapter."""
-    from sleeputils.book import runner
+def cmd_run(args: argparse.Namespace, book: Book) -> int:
+    """Resolve (every check happens here, once), then execute one chapter."""
+    from .chapters import runner
 
-    registry.check_profile(args.profile)
-    overrides = parse_overrides(args.chapter, args.params, registry)
-    run = runner.run_chapter(
-        args.chapter,
-        args.profile,
-        overrides,
-        root=args.root,
-        progress=not args.no_progress,
-        registry=registry,
-    )
-    print(f"{run.chapter_id}: wrote {run.output} ({run.seconds:.1f} s, profile {run.profile})")
+    run = book.resolve(args.chapter, args.profile, book.parse(args.chapter, args.params))
+    done = runner.run_chapter(run, book, progress=not args.no_progress)
+    print(f"{done.chapter_id}: wrote {done.output} ({done.seconds:.1f} s, recorded as "
+          f"{run.label})")
+    if run.differences:
+        print(f"custom run: differs from profile {run.profile} in {run.differences_text()}")
     return EXIT_OK
 
 
-def _report_runs(runs: list[Any]) -> bool:
+def _report_runs(runs: list) -> bool:
     """Print failed chapter runs; True if all succeeded."""
-    failures = [run for run in runs if not run.ok]
-    for run in failures:
-        print(f"chapter {run.chapter_id} FAILED: {run.error}", file=sys.stderr)
-    return not failures
+    for run in runs:
+        if not run.ok:
+            print(f"chapter {run.chapter_id} FAILED: {run.error}", file=sys.stderr)
+    return all(run.ok for run in runs)
 
 
-def cmd_build(args: argparse.Namespace, registry: Registry) -> int:
-    """Run every chapter, write the summary, build HTML."""
-    from sleeputils.book import runner
+def cmd_build(args: argparse.Namespace, book: Book) -> int:
+    """Run every chapter, write the generated pages, build the HTML strictly."""
+    from .chapters import runner
 
-    registry.check_profile(args.profile)
-    index, runs = runner.build_book(
-        args.profile, root=args.root, progress=not args.no_progress, registry=registry
-    )
+    book.profiles.check(args.profile)
+    index, runs = runner.build_book(book, args.profile, progress=not args.no_progress)
     all_ok = _report_runs(runs)
     print(f"book: {index}")
     return EXIT_OK if all_ok else EXIT_FAIL
 
 
-def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
+def cmd_check(args: argparse.Namespace, book: Book) -> int:
     """Run what is not computed yet, then compare recorded numbers with the reference."""
-    from sleeputils.book import check, runner
-    from sleeputils.results.record import load_records
-    from sleeputils.results.reference import load_reference
+    from .chapters import runner
+    from .results.check import check_profile
 
-    registry.check_profile(args.profile)
-    project = runner.find_project(args.root)
-    all_ok, stale = True, set()
+    book.profiles.check(args.profile)
+    all_ok, failed = True, set()
     if not args.no_run:
-        runs = runner.run_all(
-            args.profile, root=project, progress=not args.no_progress, registry=registry
-        )
+        runs = runner.run_all(book, args.profile, progress=not args.no_progress)
         all_ok = _report_runs(runs)
-        stale = {run.chapter_id for run in runs if not run.ok}  # their old numbers do not count
-    recorded = load_records(args.profile, project=project)
-    recorded = recorded[~recorded["chapter_id"].isin(stale)]
-    reference = load_reference(args.profile, project)
-    table = check.compare(recorded, reference, check.load_paper_values())
-    result = check.CheckResult(table, reference is not None, args.profile)
+        failed = {run.chapter_id for run in runs if not run.ok}  # their old numbers don't count
+    result = check_profile(args.profile, project=book.project, skip=failed)
     print(result.report())
     return EXIT_FAIL if result.failed or not all_ok else EXIT_OK
 
 
-def cmd_freeze(args: argparse.Namespace, registry: Registry) -> int:
+def cmd_freeze(args: argparse.Namespace, book: Book) -> int:
     """Write the reference of a profile from its recorded numbers."""
-    from sleeputils.book import runner
-    from sleeputils.results.reference import freeze
+    from .results.reference import freeze
 
-    registry.check_profile(args.profile)
-    project = runner.find_project(args.root)
+    book.profiles.check(args.profile)
     try:
-        path, ref = freeze(args.profile, project=project)
+        path, ref = freeze(args.profile, project=book.project)
     except LookupError as err:
         print(f"sleepbook freeze: {err}", file=sys.stderr)
         return EXIT_FAIL
     commits = ", ".join(sorted(set(map(str, ref["git_commit"]))))
-    print(f"wrote {path}: {len(ref)} numbers (recorded at {commits})")
+    print(f"wrote {path} and its trials: {len(ref)} numbers (recorded at {commits})")
     return EXIT_OK
 
 
 def cmd_data() -> int:
-    """Prepare the data sets (``sleeputils.data.prepare_all``), printing what it reports."""
-    try:
-        from sleeputils.data import prepare_all
-    except ImportError as err:
-        print(f"sleepbook data: not available yet ({err})", file=sys.stderr)
-        return EXIT_FAIL
-    lines = prepare_all()
-    for line in lines or []:
+    """Prepare the data sets, printing where each came from."""
+    from .data import prepare_all
+
+    for line in prepare_all() or []:
         print(line)
     return EXIT_OK
 
@@ -218,17 +157,17 @@ def cmd_data() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sleepbook`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
-    from sleeputils.book.runner import ChapterFailed
-    from sleeputils.data import DataUnavailableError
+    from .chapters.runner import ChapterFailed
+    from .data import DataUnavailableError
 
     try:
-        registry = default_registry()
-        if args.command == "list":
-            return cmd_list(registry)
         if args.command == "data":
             return cmd_data()
+        book = Book(find_project(args.root))
+        if args.command == "list":
+            return cmd_list(book)
         handler = {"run": cmd_run, "build": cmd_build, "check": cmd_check, "freeze": cmd_freeze}
-        return handler[args.command](args, registry)
+        return handler[args.command](args, book)
     except ParamError as err:
         print(f"sleepbook {args.command}: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -14,42 +14,45 @@ import nbformat
 import pandas as pd
 import pytest
 
-from sleeputils.book.chapters import default_registry
-from sleeputils.book.runner import run_chapter
-from sleeputils.protocols.incremental import run_incremental
+from sleeputils.chapters.registry import Book
+from sleeputils.chapters.runner import run_chapter
+from sleeputils.protocols.incremental import IncrementalConfig, run_incremental
 from sleeputils.results.store import ResultStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
+def book(tmp_path_factory) -> Book:
     root = tmp_path_factory.mktemp("book")
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     shutil.copy(ROOT / "_toc.yml", root / "_toc.yml")
-    return root
+    return Book(root)
 
 
 @pytest.fixture(autouse=True)
-def store_env(project: Path, monkeypatch) -> None:
-    monkeypatch.setenv("SLEEPBOOK_RESULTS", str(project / "store"))
+def store_env(book: Book, monkeypatch) -> None:
+    monkeypatch.setenv("SLEEPBOOK_RESULTS", str(book.project / "store"))
 
 
-def _records(project: Path, chapter: str) -> pd.DataFrame:
-    return pd.read_csv(project / "store" / "records" / "smoke" / f"{chapter}.csv")
+def _records(book: Book, chapter: str, label: str = "smoke") -> pd.DataFrame:
+    return pd.read_csv(book.project / "store" / "records" / label / f"{chapter}.csv")
 
 
-@pytest.mark.parametrize("chapter", default_registry().chapter_ids())
-def test_chapter_runs_on_smoke(project: Path, chapter: str) -> None:
-    run = run_chapter(chapter, "smoke", root=project, progress=False)
-    assert run.ok
-    executed = nbformat.read(run.output, as_version=4)
+@pytest.mark.parametrize("chapter", [c.id for c in Book(ROOT).chapters])
+def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
+    done = run_chapter(book.resolve(chapter, "smoke"), book, progress=False)
+    assert done.ok
+    executed = nbformat.read(done.output, as_version=4)
     outputs = [o for c in executed.cells for o in c.get("outputs", [])]
-    errors = [o for o in outputs if o["output_type"] == "error"]
-    assert not errors
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "remove-cell" in injected[0].metadata["tags"]  # plumbing stays hidden
     if chapter == "status":
         return
-    rec = _records(project, chapter)
+    rec = _records(book, chapter)
+    trials = pd.read_csv(book.project / "store" / "records" / "smoke" / "trials" / f"{chapter}.csv")
+    assert len(trials) >= len(rec)  # every recorded mean has its trials beside it
     accuracies = rec[rec["metric"].str.startswith(("acc_", "final_acc"))]
     assert len(accuracies) and accuracies["mean"].between(0, 100).all()
     if chapter == "patches":
@@ -64,22 +67,36 @@ def test_chapter_runs_on_smoke(project: Path, chapter: str) -> None:
             "sequential", "src", "parallel"}
 
 
-def test_rerun_reuses_stored_trials_and_numbers(project: Path) -> None:
-    run_chapter("incremental-mnist", "smoke", root=project, progress=False)
-    units = sorted((project / "store" / "units").rglob("*.jsonl"))
-    first = _records(project, "incremental-mnist")
-    run_chapter("incremental-mnist", "smoke", root=project, progress=False)
-    assert sorted((project / "store" / "units").rglob("*.jsonl")) == units
-    second = _records(project, "incremental-mnist")
-    pd.testing.assert_series_equal(first["mean"], second["mean"])
+def test_rerun_reuses_stored_trials_and_numbers(book: Book) -> None:
+    run = book.resolve("incremental-mnist", "smoke")
+    run_chapter(run, book, progress=False)
+    units = sorted((book.project / "store" / "units").rglob("*.jsonl"))
+    first = _records(book, "incremental-mnist")
+    run_chapter(run, book, progress=False)
+    assert sorted((book.project / "store" / "units").rglob("*.jsonl")) == units
+    pd.testing.assert_series_equal(first["mean"], _records(book, "incremental-mnist")["mean"])
+
+
+def test_a_custom_run_is_recorded_under_its_own_label(book: Book) -> None:
+    profile_records = book.project / "store" / "records" / "smoke" / "incremental-mnist.csv"
+    run_chapter(book.resolve("incremental-mnist", "smoke"), book, progress=False)
+    before = profile_records.read_bytes()
+    custom = book.resolve("incremental", "smoke", {"dataset": "mnist", "seed": 1})
+    assert custom.label.startswith("custom-") and custom.differences == {"seed": (1, 0)}
+    done = run_chapter(custom, book, progress=False)
+    assert profile_records.read_bytes() == before  # the profile's numbers are untouched
+    assert _records(book, "incremental-mnist", custom.label)["n"].tolist()
+    executed = nbformat.read(done.output, as_version=4)
+    text = "".join(str(o.get("data", {}).get("text/markdown", ""))
+                   for c in executed.cells for o in c.get("outputs", []))
+    assert "Custom run" in text and "seed = 1 (smoke: 0)" in text and custom.label in text
 
 
 def test_same_config_and_seed_give_the_same_numbers() -> None:
-    kwargs = dict(dataset="mnist", trials=1, hidden=(32, 32), per_task_train=200, epochs=1,
-                  sleep_scale=0.05, test_subset=500, progress=False)
-    a = run_incremental(store=ResultStore.disabled(), **kwargs)
-    b = run_incremental(store=ResultStore.disabled(), **kwargs)
-    c = run_incremental(store=ResultStore.disabled(), seed=1, **kwargs)
+    config = IncrementalConfig(dataset="mnist", trials=1, hidden=(32, 32), per_task_train=200,
+                               epochs=1, sleep_scale=0.05, test_subset=500)
+    a, b, c = (run_incremental(cfg, store=ResultStore.disabled(), progress=False)
+               for cfg in (config, config, config.replace({"seed": 1})))
     timing = "sleep_seconds"  # wall time, the one record that may differ
     a, b, c = (d[d["metric"] != timing].reset_index(drop=True) for d in (a, b, c))
     pd.testing.assert_series_equal(a["value"], b["value"])

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from sleeputils.metrics import backward_transfer, forgetting
-from sleeputils.nets.loop import Hook, run_tasks
+from sleeputils.training import Hook, run_tasks
 from sleeputils.nets.mlp import MLP, MLPConfig
 from sleeputils.sleep.normalisation import diehl_lambdas, layer_scales
 from sleeputils.sleep.presets import preset, preset_names

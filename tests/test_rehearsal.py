@@ -7,7 +7,7 @@ import pytest
 
 from sleeputils.book.chapters import REHEARSAL, ParamError
 from sleeputils.methods import Rehearsal, stored_count
-from sleeputils.nets.loop import TaskContext
+from sleeputils.training import TaskContext
 from sleeputils.protocols.incremental import run_incremental
 from sleeputils.protocols.rehearsal import rehearsal_preset, run_rehearsal
 from sleeputils.report import tables

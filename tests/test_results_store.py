@@ -45,7 +45,7 @@ def test_same_config_is_computed_once(tmp_path: Path) -> None:
     assert compute.calls == 1
     pd.testing.assert_frame_equal(first, second)
     assert first["value"].tolist() == [50.0, 1.0]
-    assert first["seed"].tolist() == [4, 4]  # config seed + trial
+    assert first["base_seed"].tolist() == [3, 3]  # the config's seed, whatever the trial
     for column in (
         "chapter",
         "trial",

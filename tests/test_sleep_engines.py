@@ -1,4 +1,4 @@
-"""The SRC engines: closed-form cases, and the fast engine equal to the reference one."""
+"""The SRC engines: closed-form cases, and the fast engine equal to the readable one."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ from scipy.special import expit
 
 from sleeputils.sleep.fast import sleep_fast
 from sleeputils.sleep.inputs import SpikeTrain, make_spike_train
-from sleeputils.sleep.reference import plasticity_factor, sleep_reference
+from sleeputils.sleep.readable import plasticity_factor, sleep_readable
 
 
 def _train(steps: list[list[int]], n_inputs: int) -> SpikeTrain:
@@ -27,7 +27,7 @@ def test_plasticity_factor_matches_spec_table():
 def test_neuron_fires_every_step_trajectory():
     """Leak, threshold and reset on a case computed by hand: constant current 0.6, threshold 1,
     decay 0.5: v = 0.6, 0.9, 1.05 -> fire, reset, 0.6, 0.9, 1.05 -> fire ..."""
-    for engine in (sleep_reference, sleep_fast):
+    for engine in (sleep_readable, sleep_fast):
         W = [np.array([[0.6]])]  # frozen (g(0.6) = 0), so the dynamics stay periodic
         _, counts = engine(W, [1.0], [1.0], 0.1, 0.1, 0.5, _train([[0]] * 9, 1))
         assert counts[1] == 3  # fires at steps 3, 6, 9
@@ -43,7 +43,7 @@ def test_potentiation_and_depression_trajectory():
     for _ in range(steps):
         g = 2.0 * expit(-1000.0 * expected)
         expected = expected + np.array([inc, inc, -dec]) * g
-    for engine in (sleep_reference, sleep_fast):
+    for engine in (sleep_readable, sleep_fast):
         out, counts = engine(W, [1.0], [0.5], inc, dec, 0.999, _train([[0, 1]] * steps, 3))
         assert counts[1] == steps
         np.testing.assert_allclose(out[0][0], expected, rtol=1e-12, atol=1e-15)
@@ -57,7 +57,7 @@ def test_silent_rows_unchanged():
     assert not np.allclose(out[0][0, 1], W[0][0, 1])
 
 
-def test_fast_equals_reference_on_a_784_1200_1200_10_net():
+def test_fast_equals_readable_on_a_784_1200_1200_10_net():
     """Thousands of steps in both regimes: sparse (a few spikes) and busy (many neurons fire)."""
     rng = np.random.default_rng(0)
     W = [
@@ -70,7 +70,7 @@ def test_fast_equals_reference_on_a_784_1200_1200_10_net():
                               image_shape=(28, 28))
     for alpha in ([40.0, 8.0, 3.0], [12.0, 3.0, 1.0]):  # busy, then sparse
         thresholds = [14.5, 44.5, 38.0]
-        ref, c_ref = sleep_reference(W, alpha, thresholds, 0.032, 0.0033, 0.999, spikes)
+        ref, c_ref = sleep_readable(W, alpha, thresholds, 0.032, 0.0033, 0.999, spikes)
         fast, c_fast = sleep_fast(W, alpha, thresholds, 0.032, 0.0033, 0.999, spikes)
         np.testing.assert_array_equal(c_ref, c_fast)
         for a, b in zip(ref, fast, strict=True):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..nets.loop import Hook, TaskContext
+from ..training import Hook, TaskContext
 
 #: ``pool(ctx)`` returns (x, y) of every training example of the tasks before the current one.
 Pool = Callable[[TaskContext], tuple[np.ndarray, np.ndarray]]

@@ -1,4 +1,5 @@
-"""Toy overlapping binary patches: forgetting vs pixel overlap, and what SRC does to it (§4.8).
+"""Toy overlapping binary patches: forgetting vs pixel overlap, and what SRC does to it
+(book/methods/protocols.md, protocol-patches).
 
 Four 10x10 binary images share ``overlap`` ON pixels; task 1 = images 1-2, task 2 = images 3-4.
 A 100 -> 4 softmax net (no hidden layer) learns task 1 (4 epochs), then task 2 (2 epochs), then
@@ -9,53 +10,53 @@ task-1-unique, shared and task-2-unique pixels onto each output (the paper's his
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm
 
 from ..data import make_patches
 from ..metrics import accuracy
-from ..nets.loop import run_tasks
 from ..nets.mlp import MLP, MLPConfig
+from ..params import Params, declare
 from ..results.store import ResultStore
 from ..sleep.presets import preset
 from ..sleep.src import SRC
+from ..training import run_tasks
+from .common import run_units, seed_field, trial_seed
 
 CHAPTER = "patches"
 WIDTH = 10
-EPOCHS = (4, 2)  # task 1, task 2 (spec §4.8)
+EPOCHS = (4, 2)  # task 1, task 2
+
+
+@dataclass(frozen=True)
+class PatchesConfig(Params):
+    """Parameters of the toy-patches sweep; defaults are the original protocol."""
+
+    overlaps: tuple[int, ...] = declare(tuple(range(1, 26)), "shared ON pixels to sweep",
+                                        low=1, high=25)
+    trials: int = declare(5, "trials per overlap", low=1, high=100)
+    seed: int = seed_field()
+    sleep_scale: float = declare(1.0, "factor on the sleep length T", low=0.0, high=10.0)
 
 
 def run_patches(
-    overlaps: Sequence[int] = tuple(range(1, 26)),
-    trials: int = 5,
-    seed: int = 0,
-    sleep_scale: float = 1.0,
+    config: PatchesConfig = PatchesConfig(),
+    *,
     store: ResultStore | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Every (overlap, trial) is one seeded, stored unit; returns their tidy records."""
-    overlaps = [int(o) for o in overlaps]
-    if not overlaps or any(not 0 <= o <= WIDTH * WIDTH for o in overlaps):
-        raise ValueError(f"overlaps must be a non-empty list of integers in 0..{WIDTH * WIDTH}")
-    if trials < 1:
-        raise ValueError(f"trials must be >= 1, got {trials}")
-    if sleep_scale < 0:
-        raise ValueError(f"sleep_scale must be >= 0, got {sleep_scale}")
-    store = store or ResultStore()
-    frames = []
-    units = [(o, t) for o in overlaps for t in range(trials)]
-    for overlap, trial in tqdm(units, desc="patches", disable=not progress):
-        config = {"overlap": overlap, "seed": seed, "sleep_scale": sleep_scale}
-        frames.append(
-            store.unit(CHAPTER, config, trial, lambda o=overlap, t=trial: _trial(o, seed, t,
-                                                                                 sleep_scale))
-        )
-    return pd.concat(frames, ignore_index=True)
+    units = [(o, t) for o in config.overlaps for t in range(config.trials)]
+    return run_units(
+        CHAPTER, units,
+        lambda o: {"overlap": o, "seed": config.seed, "sleep_scale": config.sleep_scale},
+        lambda o, c, t: _trial(o, c["seed"], t, c["sleep_scale"]),
+        store=store, progress=progress, desc="patches",
+    )
 
 
 def pixel_groups(patches) -> dict[str, np.ndarray]:
@@ -68,8 +69,8 @@ def pixel_groups(patches) -> dict[str, np.ndarray]:
 
 
 def _trial(overlap: int, seed: int, trial: int, sleep_scale: float) -> list[dict]:
-    trial_seed = seed * 10_000 + trial
-    patches = make_patches(overlap, width=WIDTH, seed=np.random.default_rng([trial_seed, overlap]))
+    seed = trial_seed(seed, trial)
+    patches = make_patches(overlap, width=WIDTH, seed=np.random.default_rng([seed, overlap]))
     x, y = patches.x.astype(np.float32), np.asarray(patches.y)
     tasks = [
         SimpleNamespace(x_train=x[:2], y_train=y[:2], classes=(0, 1)),
@@ -77,8 +78,8 @@ def _trial(overlap: int, seed: int, trial: int, sleep_scale: float) -> list[dict
     ]
     cfg = MLPConfig(sizes=(WIDTH * WIDTH, 4), dropout=0.0, output="softmax", lr=0.05,
                     batch_size=2)
-    net = MLP(cfg, torch.Generator().manual_seed(trial_seed))
-    gen = torch.Generator().manual_seed(trial_seed + 1)
+    net = MLP(cfg, torch.Generator().manual_seed(seed))
+    gen = torch.Generator().manual_seed(seed + 1)
     records: list[dict] = []
     groups = pixel_groups(patches)
 
@@ -91,8 +92,8 @@ def _trial(overlap: int, seed: int, trial: int, sleep_scale: float) -> list[dict
 
     src = SRC(
         preset("patches"),
-        sleep_data=lambda ctx: x,  # all 4 images, task-1 images included (spec §4.8)
-        rng=np.random.default_rng([trial_seed, 2]),
+        sleep_data=lambda ctx: x,  # all 4 images, task-1 images included
+        rng=np.random.default_rng([seed, 2]),
         image_shape=None,  # unmasked mean input
         length_scale=sleep_scale,
         after_tasks=lambda i: i == 1,  # no sleep after task 1 (commented out in the original)

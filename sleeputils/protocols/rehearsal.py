@@ -1,53 +1,70 @@
-"""Rehearsal and rehearsal + SRC against the fraction of old data kept (spec §4.5, Table 1).
+"""Rehearsal and rehearsal + SRC against the fraction of old data kept (Table 1's rehearsal
+columns; book/methods/protocols.md, protocol-rehearsal).
 
 For each fraction p and trial, two networks start from the same weights and see the same batch
 order and the same stored examples:
 
-* ``rehearsal``: the class-incremental MNIST/Fashion protocol of spec §4.1-4.2 where task i >= 2
-  also trains on ``round(N_old * p, -2)`` random examples of the earlier tasks (the
+* ``rehearsal``: the class-incremental protocol where task i >= 2 also trains on
+  ``round(N_old * p, -2)`` random examples of the earlier tasks (the
   :class:`~sleeputils.methods.Rehearsal` hook);
 * ``rehearsal_src``: the same, plus an SRC sleep after every task (the Rehearsal hook followed by
-  the SRC hook), with the p-specific hyperparameter vector of the original code (spec §2.1-2.2).
+  the SRC hook), with the p-specific hyperparameter vector of the original code.
 
-p = 0 is plain sequential training and plain SRC. The paper's Table 1 quotes one rehearsal
-fraction for MNIST (0.75 %) that is not in the original sweep, so the chapter shows the whole
-curve and where the paper's numbers fall on it (paper-results.md, notes).
+p = 0 is plain sequential training and plain SRC. The paper quotes one rehearsal fraction for
+MNIST (0.75 %) that is not in the original sweep, so the chapter shows the whole curve and where
+the paper's numbers fall on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm
 
-from ..data import load_dataset
+from ..data import Dataset, load_dataset
 from ..methods import Rehearsal
-from ..nets.loop import TaskContext
 from ..nets.mlp import MLP
+from ..params import Params, declare, same_as
 from ..results.store import ResultStore
-from .incremental import (
-    PROTOCOLS,
-    _trial_seed,
-    check_run_settings,
-    run_sequence,
-    src_hook,
-    trial_setup,
-)
+from ..training import TaskContext, run_sequence
+from .common import DATASET_PROTOCOLS, run_units, seed_field, src_hook, trial_seed, trial_setup
+from .incremental import IncrementalConfig
 
 CHAPTER = "rehearsal"
 METHODS = ("rehearsal", "rehearsal_src")
-#: The original sweep per data set (spec §4.5).
+#: The original sweep per data set (MNIST's includes p = 1, see dev-rehearsal-cap).
 FRACTIONS = {
     "mnist": (0.0, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
     "fashion": (0.0, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5),
 }
 
 
+@dataclass(frozen=True)
+class RehearsalConfig(Params):
+    """Parameters of the rehearsal sweep; defaults are the original protocol."""
+
+    dataset: str = declare("mnist", "benchmark: 5 tasks of 2 classes", choices=tuple(FRACTIONS))
+    fractions: tuple[float, ...] | None = declare(
+        None, "fractions of the old tasks' training data replayed", low=0.0, high=1.0,
+        none="the data set's original sweep")
+    trials: int = declare(5, "independent trials per fraction", low=1, high=100)
+    seed: int = seed_field()
+    hidden: tuple[int, ...] | None = same_as(IncrementalConfig, "hidden")
+    per_task_train: int = same_as(IncrementalConfig, "per_task_train")
+    epochs: int | None = same_as(IncrementalConfig, "epochs")
+    sleep_scale: float = same_as(IncrementalConfig, "sleep_scale")
+    test_subset: int | None = same_as(IncrementalConfig, "test_subset")
+
+    @property
+    def sweep(self) -> tuple[float, ...]:
+        """The fractions run: the given ones, else the data set's original sweep."""
+        return self.fractions if self.fractions is not None else FRACTIONS[self.dataset]
+
+
 def rehearsal_preset(dataset: str, fraction: float) -> str:
-    """The SRC vector the original uses at rehearsal fraction ``fraction`` (spec §2.1, §2.2).
+    """The SRC vector the original uses at rehearsal fraction ``fraction``.
 
     MNIST uses its main vector except at p = 0.1. Fashion switches at 0.025, 0.05 and 0.1 and
     uses the *MNIST* main vector below 0.025; a fraction off the original grid takes the vector
@@ -69,85 +86,55 @@ def metric_name(fraction: float) -> str:
     return f"final_acc_p{fraction:g}"
 
 
-def validate(dataset: str, fractions: Sequence[float], trials: int, epochs: int | None,
-             sleep_scale: float) -> None:
-    """Reject impossible settings before any data is loaded or anything computed."""
-    if dataset not in FRACTIONS:
-        raise ValueError(
-            f"unknown dataset {dataset!r} for the rehearsal protocol; valid: "
-            f"{', '.join(FRACTIONS)}"
-        )
-    if not fractions:
-        raise ValueError("fractions must name at least one fraction of old data in [0, 1]")
-    bad = [p for p in fractions if not 0.0 <= p <= 1.0]
-    if bad:
-        raise ValueError(f"rehearsal fractions must be in [0, 1], got {bad}")
-    check_run_settings(trials, None, epochs, sleep_scale)
-
-
 def run_rehearsal(
-    dataset: str = "mnist",
-    fractions: Sequence[float] | None = None,
-    trials: int = 5,
-    seed: int = 0,
-    hidden: tuple[int, ...] | None = None,
-    per_task_train: int | None = 5000,
-    epochs: int | None = None,
-    sleep_scale: float = 1.0,
-    test_subset: int | None = None,
+    config: RehearsalConfig = RehearsalConfig(),
+    *,
     store: ResultStore | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Both methods at every fraction, ``trials`` seeded trials each; one stored unit per
-    (fraction, trial), so an interrupted sweep resumes where it stopped.
-
-    ``fractions`` defaults to the original sweep of the data set. The other arguments are those
-    of :func:`~sleeputils.protocols.incremental.run_incremental`.
-    """
-    fractions = tuple(float(p) for p in (FRACTIONS.get(dataset, ()) if fractions is None
-                                         else fractions))
-    validate(dataset, fractions, trials, epochs, sleep_scale)
-    proto = PROTOCOLS[dataset]
+    """Both methods at every fraction, ``config.trials`` seeded trials each; one stored unit per
+    (fraction, trial), so an interrupted sweep resumes where it stopped."""
+    proto = DATASET_PROTOCOLS[config.dataset]
     base = {
-        "dataset": dataset,
-        "seed": seed,
-        "hidden": list(hidden or proto.hidden),
-        "per_task_train": per_task_train,
-        "epochs": epochs or proto.epochs,
-        "sleep_scale": sleep_scale,
-        "test_subset": test_subset,
+        "dataset": config.dataset,
+        "seed": config.seed,
+        "hidden": list(config.hidden or proto.hidden),
+        "per_task_train": config.per_task_train,
+        "epochs": config.epochs or proto.epochs,
+        "sleep_scale": config.sleep_scale,
+        "test_subset": config.test_subset,
     }
-    ds = load_dataset(dataset)
-    store = store or ResultStore()
-    units = [(p, t) for p in fractions for t in range(trials)]
-    frames = []
-    for p, t in tqdm(units, desc=f"rehearsal {dataset}", disable=not progress):
-        config = {**base, "fraction": p}
-        frames.append(store.unit(CHAPTER, config, t, lambda c=config, t=t: run_trial(ds, c, t)))
-    return pd.concat(frames, ignore_index=True)
+    ds = load_dataset(config.dataset)
+    units = [(p, t) for p in config.sweep for t in range(config.trials)]
+    return run_units(
+        CHAPTER, units, lambda p: {**base, "fraction": p}, lambda _, c, t: run_trial(ds, c, t),
+        store=store, progress=progress, desc=f"rehearsal {config.dataset}",
+    )
 
 
-def run_trial(ds, config: dict, trial: int) -> list[dict]:
+def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
     """Rehearsal and rehearsal + SRC at one fraction, from the same initial weights."""
-    proto = PROTOCOLS[config["dataset"]]
-    seed = _trial_seed(config["seed"], trial)  # the incremental chapter's trial seeds
+    proto = DATASET_PROTOCOLS[config["dataset"]]
+    seed = trial_seed(config["seed"], trial)  # the incremental chapter's trial seeds
     fraction = config["fraction"]
-    tasks, evaluator, mlp = trial_setup(ds, proto, config, seed)
+    setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
+                        per_task_train=config["per_task_train"], test_subset=config["test_subset"])
 
     def old_data(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
         classes = [c for t in ctx.tasks[: ctx.index] for c in t.classes]
-        keep = np.isin(ds.y_train, classes)  # all their training examples (spec §4.5)
+        keep = np.isin(ds.y_train, classes)  # all their training examples
         return ds.x_train[keep], ds.y_train[keep]
 
     records: list[dict] = []
     for method in METHODS:
-        net = MLP(mlp, torch.Generator().manual_seed(seed))
+        net = MLP(setup.mlp, torch.Generator().manual_seed(seed))
         hooks = [Rehearsal(fraction, old_data, np.random.default_rng([seed, 3]))]
         if method == "rehearsal_src":
             preset_name = rehearsal_preset(config["dataset"], fraction)
-            hooks.append(src_hook(ds, proto, config, seed, preset_name))
+            hooks.append(src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"],
+                                  preset_name=preset_name))
         gen = torch.Generator().manual_seed(seed + 1)
-        rows = run_sequence(net, tasks, hooks, config["epochs"], gen, evaluator)
+        rows = run_sequence(net, setup.tasks, hooks, config["epochs"], gen, setup.evaluator)
         for r in rows:
             r.update(dataset=config["dataset"], method=method, fraction=fraction)
             if r["metric"] == "final_acc":

@@ -112,3 +112,20 @@ def rehearsal_curve(df: pd.DataFrame, paper: pd.DataFrame | None = None) -> plt.
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def accuracy_by_fraction(df: pd.DataFrame) -> plt.Figure:
+    """Full-test accuracy after each task, one panel per replayed fraction (mean ± std)."""
+    rows = df[df["metric"] == "acc_full"].copy()
+    rows["curve"] = rows["method"].map({"rehearsal": "rehearsal",
+                                        "rehearsal_src": "rehearsal + SRC"})
+    rows.loc[(rows["stage"] == "after_task") & (rows["method"] == "rehearsal_src"),
+             "curve"] = "rehearsal + SRC (before sleep)"
+    rows["replayed"] = [f"{100 * p:g} % replayed" for p in rows["fraction"]]
+    order = [f"{100 * p:g} % replayed" for p in sorted(rows["fraction"].unique())]
+    grid = sns.relplot(rows, x="after_task", y="value", hue="curve", style="curve", kind="line",
+                       markers=True, errorbar="sd", col="replayed", col_order=order,
+                       col_wrap=min(4, len(order)), height=3, aspect=1.2)
+    grid.set_titles("{col_name}")
+    grid.set(xlabel="tasks learned", ylabel="test accuracy, all classes (%)", ylim=(0, 100))
+    return grid.figure

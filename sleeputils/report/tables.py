@@ -1,17 +1,30 @@
-"""Tables the chapters show: our numbers beside the paper's."""
+"""Tables the chapters show, formatted for people: our numbers beside the paper's."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
-from ..book.check import (
+from ..results.paper import (
     OUTSIDE,
+    SHORT,
     WITHIN,
     WITHIN_BAND,
+    fmt_pm,
     load_paper_values,
     paper_spread,
 )
+
+#: How methods and metrics are named in tables.
+METHOD_NAMES = {"sequential": "sequential", "src": "SRC", "parallel": "parallel",
+                "rehearsal": "rehearsal", "rehearsal_src": "rehearsal + SRC"}
+METRIC_NAMES = {"final_acc": "final accuracy (%)", "bwt": "BWT (points)",
+                "forgetting": "forgetting (points)"}
+
+
+def for_people(table: pd.DataFrame, digits: int = 2) -> Styler:
+    """No index column, numbers to ``digits`` places, "—" for missing values."""
+    return table.style.hide(axis="index").format(na_rep="—", precision=digits)
 
 
 def headline(df: pd.DataFrame) -> pd.DataFrame:
@@ -30,40 +43,53 @@ def summary(df: pd.DataFrame, metrics: tuple[str, ...] | None = None) -> pd.Data
     return out.rename(columns={"count": "n"}).reset_index()
 
 
-def versus_paper(df: pd.DataFrame, chapter: str) -> pd.DataFrame:
-    """Our mean ± std (n) beside the paper's value ± std, with the difference in points.
+def compare_to_paper(df: pd.DataFrame, chapter_id: str) -> pd.DataFrame:
+    """Our mean, std, n beside the paper's value and std, the difference and ``vs paper``.
 
-    ``vs paper`` is :func:`sleeputils.book.check.paper_spread`: within 2 paper std, or within
+    ``vs paper`` is :func:`sleeputils.results.paper.paper_spread`: within 2 paper std, or within
     1 point where the paper prints no spread (so a miss is always called a miss).
     """
     ours = summary(df)
     paper = load_paper_values()
-    paper = paper[paper["chapter"] == chapter]
+    paper = paper[paper["chapter_id"] == chapter_id]
     table = ours.merge(paper, on=["dataset", "method", "metric"], how="left",
                        suffixes=("", "_paper"))
     table["difference"] = table["mean"] - table["value"]
-    spread = table["std_paper"] if "std_paper" in table else pd.Series(np.nan, table.index)
     table["vs paper"] = [
         "not in paper" if pd.isna(p) else paper_spread(m, p, s)
-        for m, p, s in zip(table["mean"], table["value"], spread, strict=True)
+        for m, p, s in zip(table["mean"], table["value"], table["std_paper"], strict=True)
     ]
     table = table.rename(columns={"value": "paper", "std_paper": "paper std"})
-    cols = ["dataset", "method", "metric", "mean", "std", "n", "paper", "paper std",
-            "difference", "vs paper"]
-    return table[cols].round(2)
+    return table[["dataset", "method", "metric", "mean", "std", "n", "paper", "paper std",
+                  "difference", "vs paper"]]
+
+
+def versus_paper(df: pd.DataFrame, chapter_id: str) -> Styler:
+    """The chapter's headline table for people: one row per method and metric, ours beside the
+    paper's ("48.47 ± 5.03"), the difference and a short verdict."""
+    t = compare_to_paper(df, chapter_id)
+    n = int(t["n"].max()) if len(t) else 0
+    table = pd.DataFrame({
+        "method": t["method"].map(METHOD_NAMES).fillna(t["method"]),
+        "number": t["metric"].map(METRIC_NAMES).fillna(t["metric"]),
+        f"ours (n = {n})": [fmt_pm(m, s) for m, s in zip(t["mean"], t["std"], strict=True)],
+        "paper": [fmt_pm(m, s) for m, s in zip(t["paper"], t["paper std"], strict=True)],
+        "Δ paper": t["difference"],
+        "verdict": t["vs paper"].map(SHORT).fillna("—"),
+    })
+    return for_people(table)
 
 
 def verdict(table: pd.DataFrame) -> str:
     """One Markdown sentence per paper number: reproduced within its spread, or missed by how much.
 
-    Written from the numbers, so the prose cannot drift from the table.
+    ``table`` is :func:`compare_to_paper`. Written from the numbers, so the prose cannot drift
+    from the table.
     """
     lines = []
     for _, row in table.dropna(subset=["paper"]).iterrows():
-        ours = f"{row['mean']:.2f}" + ("" if pd.isna(row["std"]) else f" ± {row['std']:.2f}")
-        paper = f"{row['paper']:.2f}" + (
-            "" if pd.isna(row["paper std"]) else f" ± {row['paper std']:.2f}"
-        )
+        ours = fmt_pm(row["mean"], row["std"])
+        paper = fmt_pm(row["paper"], row["paper std"])
         status = row["vs paper"]
         if status == WITHIN:
             word = "**reproduced** (within 2 paper std)"
@@ -73,9 +99,10 @@ def verdict(table: pd.DataFrame) -> str:
             word = "**reproduced** (within 1 point; the paper gives no spread)"
         else:
             word = "**missed** (more than 1 point off; the paper gives no spread)"
+        method = METHOD_NAMES.get(row["method"], row["method"])
         lines.append(
-            f"- {row['dataset']} / {row['method']}: ours {ours} (n = {int(row['n'])}) vs paper "
-            f"{paper}, difference {row['difference']:+.2f} points: {word}."
+            f"- {method}: ours {ours} (n = {int(row['n'])}) vs paper {paper}, "
+            f"difference {row['difference']:+.2f} points: {word}."
         )
     return "\n".join(lines) if lines else "No number of this chapter is in the paper's tables."
 
@@ -84,8 +111,8 @@ def weight_claim(weights: pd.DataFrame) -> str:
     """Markdown: does sleep make task-1-unique pixels inhibitory for the task-2 outputs?
 
     ``weights`` is :func:`sleeputils.report.figures.mean_weights` at one overlap (index: pixel
-    group, output group; columns after_task2, after_sleep). The claim (paper-results.md,
-    qualitative finding 1) is supported when that mean weight falls by sleep; the sentence also
+    group, output group; columns after_task2, after_sleep). The paper's claim is supported when
+    that mean weight falls by sleep by at least a tenth of the largest change; the sentence also
     names the pixel → output pathway sleep changed most, so a different mechanism is visible.
     """
     change = (weights["after_sleep"] - weights["after_task2"]).rename("change")
@@ -103,8 +130,8 @@ def weight_claim(weights: pd.DataFrame) -> str:
     )
 
 
-def rehearsal_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Final accuracy per replayed fraction: rehearsal, rehearsal + SRC and SRC's paired gain.
+def rehearsal_gains(df: pd.DataFrame) -> pd.DataFrame:
+    """Per fraction: mean and std of rehearsal, rehearsal + SRC and SRC's paired gain, and n.
 
     The gain is computed per trial (both nets share initial weights, batches and stored
     examples), then averaged, so its std is that of the paired difference.
@@ -115,16 +142,30 @@ def rehearsal_table(df: pd.DataFrame) -> pd.DataFrame:
     out = wide.groupby("fraction").agg(["mean", "std"])
     out.columns = [f"{m} {s}" for m, s in out.columns]
     out.insert(0, "n", wide.groupby("fraction").size())
-    out.index = [f"{100 * p:g} %" for p in out.index]
-    out.index.name = "replayed"
-    return out.round(2)
+    return out
+
+
+def rehearsal_table(df: pd.DataFrame) -> Styler:
+    """Final accuracy per replayed fraction, for people: rehearsal, + SRC and the paired gain."""
+    g = rehearsal_gains(df)
+    table = pd.DataFrame({
+        "replayed": [f"{100 * p:g} %" for p in g.index],
+        "n": g["n"].to_numpy(),
+        "rehearsal": [fmt_pm(m, s) for m, s in zip(g["rehearsal mean"], g["rehearsal std"],
+                                                     strict=True)],
+        "rehearsal + SRC": [fmt_pm(m, s) for m, s in zip(g["rehearsal_src mean"],
+                                                           g["rehearsal_src std"], strict=True)],
+        "SRC gain (paired)": [fmt_pm(m, s, digits=2) for m, s in zip(g["gain mean"],
+                                                                      g["gain std"], strict=True)],
+    })
+    return for_people(table)
 
 
 def rehearsal_verdict(df: pd.DataFrame, paper: pd.DataFrame) -> str:
     """Markdown: where each of the paper's Table 1 values falls on our curves.
 
-    The paper's fraction is not on the original grid (paper-results.md), so instead of a
-    side-by-side number this names the fractions whose mean brackets the paper's value.
+    The paper's fraction is not on the original grid, so instead of a side-by-side number this
+    names the fractions whose mean brackets the paper's value.
     """
     rows = df[df["metric"].str.startswith("final_acc_p")]
     means = rows.groupby(["method", "fraction"])["value"].mean()
@@ -135,7 +176,8 @@ def rehearsal_verdict(df: pd.DataFrame, paper: pd.DataFrame) -> str:
         curve = means.loc[row["method"]]
         below, above = curve[curve < row["value"]], curve[curve >= row["value"]]
         where = _bracket(below, above)
-        lines.append(f"- {row['method']}: paper {row['value']:.2f}"
+        method = METHOD_NAMES.get(row["method"], row["method"])
+        lines.append(f"- {method}: paper {row['value']:.2f}"
                      + ("" if pd.isna(row["std"]) else f" ± {row['std']:.2f}")
                      + f"; ours {where}.")
     return "\n".join(lines) if lines else "The paper gives no rehearsal number for this data set."
@@ -155,7 +197,7 @@ def _bracket(below: pd.Series, above: pd.Series) -> str:
     return "crosses it more than once (not monotone in the fraction)"
 
 
-def committed_sweep(chapter_id: str, records: pd.DataFrame) -> pd.DataFrame | str:
+def committed_sweep(chapter_id: str, records: pd.DataFrame) -> Styler | str:
     """The full rehearsal sweep of the committed ``paper``-profile records, one row per fraction.
 
     ``records`` is :func:`sleeputils.results.record.load_records` for the paper profile. Returns
@@ -168,9 +210,66 @@ def committed_sweep(chapter_id: str, records: pd.DataFrame) -> pd.DataFrame | st
                 f"`sleepbook run {chapter_id} --profile paper` and commit `results/paper/`.")
     rows = rows.assign(
         fraction=rows["metric"].str.removeprefix("final_acc_p").astype(float),
-        value=[f"{m:.2f} ± {s:.2f} (n={int(n)})"
-               for m, s, n in zip(rows["mean"], rows["std"], rows["n"], strict=True)])
+        value=[fmt_pm(m, s, n) for m, s, n in zip(rows["mean"], rows["std"], rows["n"],
+                                                   strict=True)])
     table = rows.pivot(index="fraction", columns="method", values="value").sort_index()
-    table.index = [f"{100 * p:g} %" for p in table.index]
-    table.index.name = "replayed"
-    return table
+    table = table.rename(columns=METHOD_NAMES).reset_index()
+    table.insert(0, "replayed", [f"{100 * p:g} %" for p in table.pop("fraction")])
+    table.columns.name = None
+    return for_people(table)
+
+
+def patches_table(df: pd.DataFrame) -> Styler:
+    """Accuracy on all four images per overlap: after task 1, after task 2, after sleep."""
+    acc = df[df["metric"].str.startswith("acc_")]
+    stats = acc.groupby(["overlap", "stage"])["value"].agg(["mean", "std"])
+    table = pd.DataFrame({"overlap": sorted(acc["overlap"].unique())})
+    for stage, name in (("after_task1", "after task 1"), ("after_task2", "after task 2"),
+                        ("after_sleep", "after sleep")):
+        table[name] = [fmt_pm(*stats.loc[(o, stage)], digits=1) if (o, stage) in stats.index
+                       else "—" for o in table["overlap"]]
+    return for_people(table)
+
+
+def parallel_gap(table: pd.DataFrame) -> str:
+    """Markdown: how far our parallel (upper-bound) net is from the paper's, from the numbers.
+
+    ``table`` is :func:`compare_to_paper`.
+    """
+    row = table[(table["method"] == "parallel") & (table["metric"] == "final_acc")]
+    if row.empty or row["paper"].isna().all():
+        return "The paper gives no parallel number for this data set."
+    r = row.iloc[0]
+    if abs(r["difference"]) <= 1.0:
+        return (f"Our parallel net reaches {fmt_pm(r['mean'], r['std'])} %, within a point of "
+                f"the paper's {r['paper']:.2f} %.")
+    side = "below" if r["difference"] < 0 else "above"
+    return (f"Our parallel net reaches {fmt_pm(r['mean'], r['std'])} % (n = {int(r['n'])}), "
+            f"{abs(r['difference']):.2f} points {side} the paper's {r['paper']:.2f} %.")
+
+
+def patches_verdict(df: pd.DataFrame) -> str:
+    """Markdown: at how many overlaps sleep raised accuracy after task 2, and by how much."""
+    acc = df[df["metric"].str.startswith("acc_")]
+    means = acc.groupby(["overlap", "stage"])["value"].mean().unstack("stage")
+    gain = means["after_sleep"] - means["after_task2"]
+    helped, hurt = gain[gain > 0], gain[gain < 0]
+    text = (f"Sleep raised the mean accuracy after task 2 at {len(helped)} of {len(gain)} "
+            f"overlaps and lowered it at {len(hurt)}")
+    if len(helped):
+        best = helped.idxmax()
+        text += (f"; the largest recovery is at overlap {best} "
+                 f"({means.loc[best, 'after_task2']:.1f} → {means.loc[best, 'after_sleep']:.1f} %)")
+    return text + "."
+
+
+def full_replay_note(fractions: tuple[float, ...]) -> str:
+    """Markdown: what p = 100 % means here, since the original script cannot run it."""
+    ran = any(p == 1.0 for p in fractions)
+    first = ("This run includes p = 100 %." if ran else
+             "This run does not include p = 100 %; the committed paper-profile sweep on MNIST "
+             "below does.")
+    return (f"{first} At p = 100 % the original script cannot run: rounding the number of old "
+            "examples to hundreds can ask for more than exist. We cap the count at the number "
+            "that exist, and since the training set is then not a multiple of the batch size, "
+            "the last partial batch of each epoch is dropped ({ref}`dev-rehearsal-cap`).")

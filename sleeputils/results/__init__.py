@@ -1,11 +1,12 @@
-"""Results layer: the unit cache, recorded headline numbers and the book's reference numbers.
+"""Results layer: the unit cache, recorded numbers, the book's reference, the paper's numbers,
+the check that compares them, and the run log.
 
 * :class:`ResultStore` caches one file per computed unit (chapter, config, trial, code).
-* :func:`record` writes a chapter's headline numbers (mean, std, n) with provenance.
+* :func:`record` writes a chapter's headline numbers (per trial and mean, std, n) with provenance.
 * :func:`freeze` / :func:`tolerance` make and describe the reference a re-run is checked against.
 """
 
-from sleeputils.results.record import load_records, record, summarise
+from sleeputils.results.record import load_records, load_trials, record, summarise
 from sleeputils.results.reference import freeze, load_reference, tolerance
 from sleeputils.results.store import ResultStore, default_root
 
@@ -15,6 +16,7 @@ __all__ = [
     "freeze",
     "load_records",
     "load_reference",
+    "load_trials",
     "record",
     "summarise",
     "tolerance",

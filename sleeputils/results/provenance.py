@@ -26,10 +26,10 @@ PROJECT_MARKER = "_toc.yml"
 #: Package folder of ``sleeputils`` (this file lives in ``sleeputils/results/``).
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
-#: Parts of the package that cannot change a computed number (pages, figures, command line).
-#: They are left out of the code fingerprint so that editing a page, a figure or the CLI does
-#: not throw away hours of cached training runs. Protocols must never import from them.
-FINGERPRINT_EXCLUDE: tuple[str, ...] = ("book/", "report/", "cli.py")
+#: Parts of the package that cannot change a computed number (chapters, tables and figures, the
+#: result store and checks, the command line). They are left out of the code fingerprint so that
+#: editing a page, a figure or the CLI does not throw away hours of cached training runs.
+FINGERPRINT_EXCLUDE: tuple[str, ...] = ("chapters/", "report/", "results/", "cli.py")
 
 #: Packages whose versions are recorded beside every unit.
 VERSIONED_PACKAGES: tuple[str, ...] = ("torch", "numpy", "sleeputils")

@@ -1,11 +1,14 @@
-"""Recorded numbers: the headline numbers of one chapter run, aggregated over trials.
+"""Recorded numbers: the headline numbers of one chapter run, per trial and over trials.
 
-Each chapter notebook ends with ``record(df, chapter_id, profile)``. The rows of ``df`` marked
-``headline == True`` are reduced to mean, standard deviation and count per
-(dataset, method, metric) and written with their provenance to
+Each chapter notebook ends with ``record(df, chapter_id, label)``. The rows of ``df`` marked
+``headline == True`` are written twice, with their provenance: reduced to mean, standard
+deviation and count per (dataset, method, metric), and trial by trial. ``label`` is the profile
+the run belongs to, or ``custom-<hash>`` for a run whose parameters differ from its profile's (so
+a custom run never passes for the profile). They go to
 
-* ``<project>/results/paper/<chapter id>.csv`` for the ``paper`` profile (committed to git), and
-* ``<store root>/records/<profile>/<chapter id>.csv`` for every other profile (a local cache).
+* ``<project>/results/paper/<chapter id>.csv`` (and ``trials/``) for the ``paper`` profile,
+  committed to git, and
+* ``<store root>/records/<label>/<chapter id>.csv`` (and ``trials/``) otherwise (a local cache).
 
 These files are what the status page, ``sleepbook check`` and ``sleepbook freeze`` read.
 """
@@ -25,6 +28,9 @@ PAPER_PROFILE = "paper"
 
 #: Columns that identify one recorded number.
 KEY: list[str] = ["dataset", "method", "metric"]
+
+#: Columns of a per-trial recorded-numbers file, in order.
+TRIAL_COLUMNS: list[str] = ["chapter_id", *KEY, "trial", "value"]
 
 #: Columns of a recorded-numbers file, in order.
 RECORD_COLUMNS: list[str] = [
@@ -103,9 +109,14 @@ def record(
     """Aggregate the headline rows of ``df`` and write them as the chapter's recorded numbers.
 
     Call once at the end of every chapter notebook. Returns the summary (columns
-    :data:`RECORD_COLUMNS`); accuracies are in percent, as the protocols report them. The file
-    is replaced atomically, so it always holds one complete run of the chapter.
+    :data:`RECORD_COLUMNS`); accuracies are in percent, as the protocols report them. The files
+    are replaced atomically, so each always holds one complete run of the chapter.
     """
+    folder = records_dir(profile, project=project, store=store)
+    trials = per_trial(df)
+    trials.insert(0, "chapter_id", chapter_id)
+    provenance.atomic_write_text(folder / "trials" / f"{chapter_id}.csv",
+                                 trials[TRIAL_COLUMNS].to_csv(index=False, float_format="%.6g"))
     summary = summarise(df)
     summary.insert(0, "chapter_id", chapter_id)
     summary["profile"] = profile
@@ -114,9 +125,29 @@ def record(
     summary = summary[RECORD_COLUMNS]
     if summary.empty:
         warnings.warn(f"{chapter_id}: no headline rows to record", stacklevel=2)
-    path = records_dir(profile, project=project, store=store) / f"{chapter_id}.csv"
+    path = folder / f"{chapter_id}.csv"
     provenance.atomic_write_text(path, summary.to_csv(index=False, float_format="%.6g"))
     return summary
+
+
+def per_trial(df: pd.DataFrame) -> pd.DataFrame:
+    """The headline rows of ``df``, one per (dataset, method, metric, trial)."""
+    rows = df[df["headline"].fillna(False).astype(bool)] if "headline" in df else df.iloc[:0]
+    if "trial" not in rows:
+        rows = rows.assign(trial=0)
+    out = rows.reindex(columns=[*KEY, "trial", "value"]).copy()
+    out["value"] = pd.to_numeric(out["value"], errors="coerce")
+    return out.sort_values([*KEY, "trial"], ignore_index=True)
+
+
+def load_trials(
+    profile: str, *, project: Path | None = None, store: ResultStore | None = None
+) -> pd.DataFrame:
+    """All per-trial recorded numbers of ``profile``, or an empty frame if none."""
+    folder = records_dir(profile, project=project, store=store) / "trials"
+    frames = [pd.read_csv(p) for p in sorted(folder.glob("*.csv"))] if folder.is_dir() else []
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TRIAL_COLUMNS)
 
 
 def load_records(

@@ -135,7 +135,7 @@ class ResultStore:
         ``compute()`` returns a list of record dicts with at least ``dataset``, ``method``,
         ``metric`` and ``value`` (plus optional context such as ``stage``, ``task_i``,
         ``overlap``, ``headline``). Provenance columns are added: ``chapter``, ``trial``,
-        ``config_json``, ``config_hash``, ``seed``, ``git_commit``, ``code_fingerprint``,
+        ``config_json``, ``config_hash``, ``base_seed``, ``git_commit``, ``code_fingerprint``,
         ``unit_key``, ``python``, ``torch``, ``numpy``, ``sleeputils``, ``wall_time_s``,
         ``created``.
         """
@@ -170,14 +170,12 @@ class ResultStore:
             missing = [key for key in REQUIRED_KEYS if key not in record]
             if missing:
                 raise ValueError(f"{chapter}: record {record!r} lacks keys {missing}")
-        base_seed = config.get("seed")
-        seed = base_seed + int(trial) if isinstance(base_seed, int) else base_seed
         extra = {
             "chapter": chapter,
             "trial": int(trial),
             "config_json": provenance.canonical_json(config),
             "config_hash": provenance.config_hash(config),
-            "seed": seed,
+            "base_seed": config.get("seed"),  # the protocol derives the trial's seed from it
             "git_commit": provenance.git_commit(),
             "code_fingerprint": self.fingerprint,
             "unit_key": self.unit_key(chapter, config, trial),

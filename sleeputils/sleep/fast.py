@@ -1,4 +1,4 @@
-"""The fast SRC engine: the same dynamics as :mod:`.reference`, event-driven (spec §1.4-1.5).
+"""The fast SRC engine: the same dynamics as :mod:`.readable`, event-driven (spec §1.4-1.5).
 
 Sleep activity is sparse: a dozen input spikes per step and rare hidden spikes. So instead of
 dense products this kernel
@@ -24,7 +24,7 @@ from .inputs import SpikeTrain
 
 @numba.njit(cache=True, inline="always")
 def _g(w: float) -> float:
-    """2 * sigmoid(-1000 w), computed without overflow (see reference.plasticity_factor)."""
+    """2 * sigmoid(-1000 w), computed without overflow (see readable.plasticity_factor)."""
     z = 1000.0 * w
     if z > 0.0:
         e = math.exp(-z)
@@ -113,7 +113,7 @@ def sleep_fast(
     decay: float,
     spikes: SpikeTrain,
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Same contract as :func:`.reference.sleep_reference`, event-driven and compiled."""
+    """Same contract as :func:`.readable.sleep_readable`, event-driven and compiled."""
     shapes = [np.shape(w) for w in weights]
     sizes = np.array([shapes[0][1]] + [s[0] for s in shapes], dtype=np.int64)
     flat = np.concatenate([np.asarray(w, dtype=np.float64).T.ravel() for w in weights])

@@ -5,7 +5,7 @@ pixel is 0 and never spikes); a kept pixel spikes with probability min(1, 2*dt*r
 window's pixels are drawn, which has the same distribution as drawing every pixel. For feature
 inputs (``window=None``) the full mean vector drives every step.
 
-The train is stored sparsely (CSR: ``indptr``, ``indices``) so the reference and the fast engine
+The train is stored sparsely (CSR: ``indptr``, ``indices``) so the readable and the fast engine
 consume exactly the same spikes.
 """
 

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..nets.loop import Hook, TaskContext
+from ..training import Hook, TaskContext
 from ..nets.mlp import MLP
 from .fast import sleep_fast
 from .inputs import make_spike_train
 from .normalisation import diehl_lambdas, layer_scales
 from .presets import SleepParams
-from .reference import sleep_reference
+from .readable import sleep_readable
 
-ENGINES = {"fast": sleep_fast, "reference": sleep_reference}
+ENGINES = {"fast": sleep_fast, "readable": sleep_readable}
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The reproducibility-status page: every paper number beside ours.
 
-``notebooks/status.ipynb`` is a thin wrapper around these functions. For each number of the
+``notebooks/status.md`` is a thin wrapper around these functions. For each number of the
 paper it shows the paper's value, our mean ± std (n) under the current profile, our committed
 ``paper``-profile number if there is one, the reference tolerance, and whether ours falls
 within the paper's spread (|ours − paper| ≤ 2 · paper std, or ≤ 1 point where the paper gives
@@ -14,17 +14,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from sleeputils.book.check import (
+from ..results import provenance
+from ..results.paper import (
+    NOT_COVERED,
+    SHORT,
     load_paper_values,
-    notebook_of,
     paper_spread,
     pm_column,
     signed_points,
 )
-from sleeputils.results import provenance
-from sleeputils.results.record import PAPER_PROFILE, load_records
-from sleeputils.results.reference import load_reference
-from sleeputils.results.store import ResultStore, default_root
+from ..results.record import PAPER_PROFILE, load_records
+from ..results.reference import load_reference
+from ..results.runlog import load_run_log
+from ..results.store import ResultStore, default_root
+from .tables import METHOD_NAMES
 
 NUMBER = ["dataset", "method", "metric"]
 
@@ -35,11 +38,11 @@ def status_table(
     """One row per paper number (then our numbers the paper has no value for).
 
     Columns: chapter, dataset, method, metric, paper, ours, ours (paper profile), tolerance,
-    Δ paper, vs paper, source, note. ``ours`` is for ``profile``; the paper-profile column shows the
+    Δ paper, vs paper, source, note (strings, formatted for people). ``ours`` is for ``profile``; the paper-profile column shows the
     committed records in ``results/paper`` (empty if none).
     """
     store = store or ResultStore(default_root(project))
-    key = ["chapter", *NUMBER]
+    key = ["chapter_id", *NUMBER]
     paper = load_paper_values().rename(columns={"value": "paper", "std": "paper_std"})
     paper["_order"] = range(len(paper))  # keep the paper's row order
     ours = _ours(load_records(profile, project=project, store=store), "ours")
@@ -49,26 +52,23 @@ def status_table(
         reference = pd.DataFrame(columns=["chapter_id", *NUMBER, "tol"])
 
     table = paper.merge(ours, on=key, how="outer")
-    table = table.merge(committed.drop(columns="chapter_id"), on=key, how="left")
-    table = table.merge(
-        reference[["chapter_id", *NUMBER, "tol"]], on=["chapter_id", *NUMBER], how="left"
-    )
-    table["chapter_id"] = table["chapter_id"].fillna(table["chapter"])
-    table = table.sort_values(["_order", "chapter_id", *NUMBER], ignore_index=True)
+    table = table.merge(committed, on=key, how="left")
+    table = table.merge(reference[[*key, "tol"]], on=key, how="left")
+    table = table.sort_values(["_order", *key], ignore_index=True)
 
     return pd.DataFrame(
         {
             "chapter": table["chapter_id"],
             "dataset": table["dataset"],
-            "method": table["method"],
+            "method": table["method"].map(METHOD_NAMES).fillna(table["method"]),
             "metric": table["metric"],
             "paper": pm_column(table, "paper", "paper_std"),
-            f"ours ({profile})": pm_column(table, "ours_mean", "ours_std", "ours_n", "not covered"),
+            f"ours ({profile})": pm_column(table, "ours_mean", "ours_std", "ours_n", NOT_COVERED),
             "ours (paper profile)": pm_column(table, "p_mean", "p_std", "p_n"),
             "tolerance": [f"± {t:.2f}" if pd.notna(t) else "—" for t in table["tol"]],
             "Δ paper": signed_points(table["ours_mean"] - table["paper"]),
             "vs paper": [
-                paper_spread(*row)
+                SHORT[paper_spread(*row)]
                 for row in table[["ours_mean", "paper", "paper_std"]].itertuples(
                     index=False, name=None
                 )
@@ -80,9 +80,8 @@ def status_table(
 
 
 def _ours(records: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    """Recorded numbers keyed like the paper's (notebook, dataset, method, metric)."""
+    """Recorded numbers keyed like the paper's (chapter id, dataset, method, metric)."""
     out = records.reindex(columns=["chapter_id", *NUMBER, "mean", "std", "n"]).copy()
-    out.insert(0, "chapter", [notebook_of(c) for c in out["chapter_id"]])
     return out.rename(columns={c: f"{prefix}_{c}" for c in ("mean", "std", "n")})
 
 
@@ -90,7 +89,7 @@ def coverage(table: pd.DataFrame) -> tuple[int, int]:
     """(paper numbers we produce, paper numbers) for a :func:`status_table`."""
     paper_rows = table[table["source"] != "book only"]
     ours = next(c for c in table.columns if c.startswith("ours (") and c != "ours (paper profile)")
-    return int((paper_rows[ours] != "not covered").sum()), len(paper_rows)
+    return int((paper_rows[ours] != NOT_COVERED).sum()), len(paper_rows)
 
 
 def summary_markdown(
@@ -100,7 +99,7 @@ def summary_markdown(
     table = status_table(profile, project=project, store=store)
     covered, total = coverage(table)
     ours = f"ours ({profile})"
-    with_paper = (table[ours] != "not covered") & (table["source"] != "book only")
+    with_paper = (table[ours] != NOT_COVERED) & (table["source"] != "book only")
     columns = ["dataset", "method", "metric", "paper", ours, "Δ paper", "vs paper"]
     committed = "ours (paper profile)"
     if profile != "paper" and table[committed].astype(str).str.strip().ne("").any():
@@ -129,10 +128,10 @@ def summary_markdown(
 
 def runs_table(profile: str, *, store: ResultStore | None = None) -> pd.DataFrame:
     """How each chapter notebook last executed under ``profile`` (time, success, error)."""
-    from sleeputils.book.runner import load_run_log
-
     log = load_run_log(profile, store)
     if log.empty:
         return log
     columns = ["chapter_id", "ok", "seconds", "started", "error"]
-    return log.reindex(columns=columns).fillna({"error": ""}).set_index("chapter_id")
+    log = log.reindex(columns=columns).fillna({"error": ""})
+    log["ok"] = log["ok"].map({True: "✓", False: "✗ failed"})
+    return log.rename(columns={"chapter_id": "chapter", "seconds": "seconds (wall)"})

@@ -1,4 +1,4 @@
-"""The reference SRC engine: the pseudocode of spec §1.7, step by step, dense.
+"""The readable SRC engine: the pseudocode of spec §1.7, step by step, dense.
 
 Slow (it touches every weight every step) and meant to be read: the fast engine is tested
 against it.
@@ -19,7 +19,7 @@ def plasticity_factor(w: np.ndarray) -> np.ndarray:
     return 2.0 * expit(-1000.0 * w)
 
 
-def sleep_reference(
+def sleep_readable(
     weights: Sequence[np.ndarray],
     alpha: Sequence[float],
     thresholds: Sequence[float],

@@ -2,7 +2,9 @@
 
 A continual-learning method is a :class:`Hook`: it may change a task's training data
 (``training_data``, e.g. rehearsal mixes stored examples in) and act after a task
-(``after_task``, e.g. SRC sleeps). Compositions such as rehearsal + SRC are simply two hooks.
+(``after_task``, e.g. SRC sleeps). Compositions such as rehearsal + SRC are simply two hooks
+(book/methods/training.md, training-loop). :func:`run_sequence` runs a task sequence through the
+loop and returns the records every sequential method reports.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .mlp import MLP
+from .metrics import TaskEvaluator, backward_transfer, forgetting
+from .nets.mlp import MLP
 
 
 @dataclass
@@ -53,7 +56,7 @@ class Hook:
 
 
 def one_hot(y: np.ndarray, n_classes: int) -> torch.Tensor:
-    """Float32 one-hot targets over all ``n_classes`` outputs (no output masking, §3)."""
+    """Float32 one-hot targets over all ``n_classes`` outputs (no output masking)."""
     out = torch.zeros(len(y), n_classes, dtype=torch.float32)
     out[torch.arange(len(y)), torch.from_numpy(np.asarray(y, dtype=np.int64))] = 1.0
     return out
@@ -67,10 +70,12 @@ def train_epochs(
     generator: torch.Generator,
     lr: float | None = None,
 ) -> None:
-    """Mini-batch SGD for ``epochs`` passes, a fresh random permutation each epoch (spec §3).
+    """Mini-batch SGD for ``epochs`` passes, a fresh random permutation each epoch
+    (book/methods/training.md, training-sgd).
 
     The original asserts that the number of examples divides by the batch size; here a final
-    partial batch is dropped, which never happens in the paper's protocols.
+    partial batch is dropped. Of the book's protocols only rehearsal at p = 1 has one
+    (book/methods/deviations.md, dev-partial-batch).
     """
     n_classes = net.config.sizes[-1]
     xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
@@ -122,3 +127,50 @@ def run_tasks(
                 evaluate(stage, i, net)
         logs.append(ctx.log)
     return logs
+
+
+def run_sequence(
+    net: MLP,
+    tasks: Sequence,
+    hooks: Sequence[Hook],
+    epochs: int,
+    generator: torch.Generator,
+    evaluator: TaskEvaluator,
+) -> list[dict]:
+    """Train through ``tasks`` with ``hooks``; records of every stage plus the headline numbers.
+
+    Shared by every sequential method (plain, SRC, rehearsal, rehearsal + SRC): per stage the
+    accuracy on each task's test set and on the full test set, then final accuracy, BWT and
+    forgetting over the after-each-task matrix R (book/methods/training.md, training-metrics),
+    then the hooks' diagnostics (sleep length, time and spikes; examples rehearsed).
+    """
+    rows: list[dict] = []
+    after_task: dict[int, list[float]] = {}  # R rows: state at the end of each task's cycle
+
+    def evaluate(stage: str, i: int, net: MLP) -> None:
+        per_task, full = evaluator(net)
+        after_task[i] = per_task
+        rows.extend(
+            {"metric": "acc_task", "stage": stage, "after_task": i + 1, "task": j + 1, "value": a}
+            for j, a in enumerate(per_task)
+        )
+        rows.append({"metric": "acc_full", "stage": stage, "after_task": i + 1, "value": full})
+
+    logs = run_tasks(net, tasks, hooks, epochs, generator, evaluate=evaluate)
+    R = np.array([after_task[i] for i in range(len(tasks))])
+    final = rows[-1]["value"]
+    rows += [
+        {"metric": "final_acc", "value": final, "headline": True},
+        {"metric": "bwt", "value": backward_transfer(R), "headline": True},
+        {"metric": "forgetting", "value": forgetting(R), "headline": True},
+    ]
+    for i, log in enumerate(logs):
+        if "sleep" in log:
+            rep = log["sleep"]
+            rows.append({"metric": "sleep_steps", "after_task": i + 1, "value": rep.steps})
+            rows.append({"metric": "sleep_seconds", "after_task": i + 1, "value": rep.seconds})
+            for k, c in enumerate(rep.spike_counts):
+                rows.append({"metric": "spikes", "after_task": i + 1, "layer": k, "value": c})
+        if "rehearsed" in log:
+            rows.append({"metric": "rehearsed", "after_task": i + 1, "value": log["rehearsed"]})
+    return rows

@@ -1,0 +1,101 @@
+"""What a chapter notebook calls: open the chapter, say what ran, record the numbers.
+
+A chapter's ``parameters`` cell holds three names that papermill may override::
+
+    chapter = "incremental-mnist"   # which rendering of the notebook
+    profile = "quick"               # smoke, quick or paper
+    params = {}                     # overrides of the profile's values, e.g. {"trials": 2}
+
+and the next cell calls ``page = open_chapter(chapter, profile, params)``. The protocol then runs
+``page.config``; nothing in the notebook repeats a parameter's name or default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from IPython.display import Markdown
+
+from ..params import Params, show
+from ..report.tables import for_people
+from ..results.record import record, records_dir
+from .registry import DEFAULT_PROFILE, Book, Resolved, find_project
+
+
+@dataclass(frozen=True)
+class Page:
+    """One executing chapter: its resolved run and the project it belongs to."""
+
+    run: Resolved
+    project: Path
+
+    @property
+    def config(self) -> Params:
+        return self.run.config
+
+    @property
+    def chapter_id(self) -> str:
+        return self.run.chapter_id
+
+    @property
+    def label(self) -> str:
+        return self.run.label
+
+    def banner(self) -> Markdown:
+        """The run's first lines: which profile, and for a custom run what differs and where
+        its numbers go."""
+        if self.run.differences:
+            where = self._records_path().relative_to(self.project)
+            return Markdown(
+                f"> **Custom run.** This page differs from the `{self.run.profile}` profile in "
+                f"{self.run.differences_text()}. Its numbers are recorded as `{self.label}` "
+                f"(`{where}`), not as the `{self.run.profile}` profile's."
+            )
+        trials = getattr(self.config, "trials", None)
+        extra = f", {trials} trials" if trials else ""
+        return Markdown(f"*Computed on the `{self.run.profile}` profile{extra}; every parameter "
+                        "is listed at the end of the page.*")
+
+    def parameters(self) -> pd.DataFrame:
+        """Every parameter of this run: value, where it came from and what it means."""
+        defaults = type(self.config)()
+        rows = []
+        for spec in self.config.specs():
+            value = getattr(self.config, spec.name)
+            if spec.name in self.run.differences:
+                source = "this run"
+            elif value != getattr(defaults, spec.name):
+                source = f"profile {self.run.profile}"
+            else:
+                source = "original protocol"
+            shown = spec.none if value is None and spec.none else show(value)
+            rows.append({"parameter": spec.name, "value": shown, "from": source,
+                         "meaning": spec.help})
+        return for_people(pd.DataFrame(rows))
+
+    def record(self, df: pd.DataFrame) -> Markdown:
+        """Record the headline numbers under this run's label; say where they went."""
+        summary = record(df, self.chapter_id, self.label, project=self.project)
+        where = self._records_path().relative_to(self.project)
+        return Markdown(f"Recorded {len(summary)} numbers of {df['trial'].nunique()} trial(s) as "
+                        f"`{self.label}` in `{where}`; the status page and `sleepbook check` "
+                        "read them.")
+
+    def _records_path(self) -> Path:
+        return records_dir(self.label, project=self.project) / f"{self.chapter_id}.csv"
+
+
+def open_chapter(
+    chapter: str,
+    profile: str = DEFAULT_PROFILE,
+    params: Mapping[str, Any] | None = None,
+    *,
+    root: Path | None = None,
+) -> Page:
+    """Resolve a chapter notebook's parameters cell (``ParamError`` in one line if invalid)."""
+    project = find_project(root)
+    return Page(Book(project).resolve(chapter, profile, params or {}), project)

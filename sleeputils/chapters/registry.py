@@ -1,0 +1,270 @@
+"""The book's chapters, the profiles that tune them, and how a run's parameters are resolved.
+
+* A *notebook* (``notebooks/incremental.md``) runs one protocol, whose config dataclass declares
+  the parameters (:mod:`sleeputils.params`).
+* A *chapter* is one rendering of a notebook under an id: ``incremental-mnist`` is ``incremental``
+  with ``dataset = "mnist"``. The book's chapters are the ``book/chapters/*`` entries of
+  ``_toc.yml``: the one chapter list.
+* A *profile* (``smoke``, ``quick``, ``paper``; ``profiles.yaml``) overrides some parameters.
+
+:meth:`Book.resolve` turns (chapter, profile, overrides) into a :class:`Resolved` run, checking
+everything first, so that a typo fails in one line before anything runs. A run whose parameters
+differ from its profile's is labelled ``custom-<hash>``, never as the profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..params import ParamError, Params, show
+from ..protocols.incremental import IncrementalConfig
+from ..protocols.patches import PatchesConfig
+from ..protocols.rehearsal import RehearsalConfig
+from ..results import provenance
+
+PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
+DEFAULT_PROFILE = "quick"
+CHAPTERS_DIR = "book/chapters"
+
+
+@dataclass(frozen=True)
+class Notebook:
+    """A chapter source: ``notebooks/<name>.md``, the config it runs and the field (if any)
+    whose value is part of the chapter id."""
+
+    name: str
+    config: type[Params] | None = None
+    instance: str | None = None
+
+    @property
+    def source(self) -> str:
+        return f"notebooks/{self.name}.md"
+
+
+NOTEBOOKS: dict[str, Notebook] = {
+    nb.name: nb
+    for nb in (
+        Notebook("patches", PatchesConfig),
+        Notebook("incremental", IncrementalConfig, "dataset"),
+        Notebook("rehearsal", RehearsalConfig, "dataset"),
+        Notebook("status"),
+    )
+}
+
+#: How an instance value is spelled in a chapter title.
+DISPLAY_NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST", "cifar10": "CIFAR-10",
+                 "cub200": "CUB-200"}
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One chapter: a notebook with its instance field (if any) fixed by the id."""
+
+    id: str
+    notebook: Notebook
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def output(self) -> str:
+        """Executed notebook, relative to the project root."""
+        return f"{CHAPTERS_DIR}/{self.id}.ipynb"
+
+    @property
+    def title_suffix(self) -> str | None:
+        """``MNIST`` for ``incremental-mnist``: two renderings of a notebook get distinct titles."""
+        if not self.fixed:
+            return None
+        value = str(next(iter(self.fixed.values())))
+        return DISPLAY_NAMES.get(value, value)
+
+
+def toc_chapter_ids(project: Path) -> list[str]:
+    """The ``book/chapters/*`` entries of ``<project>/_toc.yml``, in book order."""
+    toc = yaml.safe_load((project / provenance.PROJECT_MARKER).read_text(encoding="utf-8"))
+    ids: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            entry = node.get("file") or node.get("root")
+            if isinstance(entry, str) and entry.startswith(CHAPTERS_DIR + "/"):
+                ids.append(entry.removeprefix(CHAPTERS_DIR + "/"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return ids
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One chapter run, fully resolved: its config and how it differs from its profile's."""
+
+    chapter: Chapter
+    profile: str
+    config: Params | None
+    profile_config: Params | None  # what the profile alone gives, for comparison
+
+    @property
+    def chapter_id(self) -> str:
+        return self.chapter.id
+
+    @property
+    def differences(self) -> dict[str, tuple[Any, Any]]:
+        """``{name: (this run's value, the profile's value)}``."""
+        if self.config is None or self.profile_config is None:
+            return {}
+        return self.config.differences(self.profile_config)
+
+    @property
+    def label(self) -> str:
+        """Where the numbers are recorded: the profile, or ``custom-<hash>`` if they differ."""
+        if not self.differences:
+            return self.profile
+        return "custom-" + provenance.config_hash({"chapter": self.chapter.id,
+                                                   **self.config.as_dict()})[:8]
+
+    def differences_text(self) -> str:
+        """``trials = 2 (quick: 3), seed = 1 (quick: 0)``; empty if none."""
+        return ", ".join(f"{name} = {show(ours)} ({self.profile}: {show(theirs)})"
+                         for name, (ours, theirs) in self.differences.items())
+
+
+class Profiles:
+    """The profiles of ``profiles.yaml``: overrides only, every one checked on load."""
+
+    def __init__(self, spec: Mapping[str, Any], notebooks: Mapping[str, Notebook]) -> None:
+        self.spec = dict(spec)
+        self.names = list(self.spec)
+        for name, entry in self.spec.items():
+            for target, values in ((entry or {}).get("chapters") or {}).items():
+                config = _config_of(target, notebooks)
+                if config is None:
+                    raise ParamError(f"profile {name} names unknown notebook or chapter "
+                                     f"'{target}'")
+                config().replace(values or {}, where=f"profile {name}, {target}: ")
+
+    @classmethod
+    def load(cls, notebooks: Mapping[str, Notebook], path: Path = PROFILES_FILE) -> Profiles:
+        with open(path, encoding="utf-8") as handle:
+            return cls(yaml.safe_load(handle) or {}, notebooks)
+
+    def check(self, profile: str) -> None:
+        """``ParamError`` naming the valid profiles if ``profile`` is not one."""
+        if profile not in self.spec:
+            raise ParamError(f"unknown profile '{profile}'; valid: {', '.join(self.names)}")
+
+    def help(self, profile: str) -> str:
+        return (self.spec[profile] or {}).get("help", "")
+
+    def overrides(self, profile: str, chapter: Chapter) -> dict[str, Any]:
+        """The profile's values for ``chapter``: its notebook's entry, then the chapter's."""
+        entries = (self.spec[profile] or {}).get("chapters") or {}
+        return {**(entries.get(chapter.notebook.name) or {}), **(entries.get(chapter.id) or {})}
+
+
+def _config_of(target: str, notebooks: Mapping[str, Notebook]) -> type[Params] | None:
+    """Config class of a notebook name or a chapter id (``incremental-mnist``)."""
+    name = target if target in notebooks else target.split("-", 1)[0]
+    notebook = notebooks.get(name)
+    return notebook.config if notebook else None
+
+
+class Book:
+    """The book of one project folder: its chapters (from ``_toc.yml``) and profiles."""
+
+    def __init__(
+        self,
+        project: Path,
+        notebooks: Mapping[str, Notebook] = NOTEBOOKS,
+        profiles: Profiles | None = None,
+    ) -> None:
+        self.project = Path(project)
+        self.notebooks = dict(notebooks)
+        self.profiles = profiles or Profiles.load(self.notebooks)
+
+    @cached_property
+    def chapters(self) -> list[Chapter]:
+        """The book's chapters in order (``ParamError`` if ``_toc.yml`` names an unknown one)."""
+        return [self.chapter(chapter_id) for chapter_id in toc_chapter_ids(self.project)]
+
+    def chapter(self, chapter_id: str) -> Chapter:
+        """The chapter ``chapter_id``: a notebook name, or notebook name + ``-`` + instance value
+        (also ids such as ``incremental-cifar10`` that are not in the table of contents)."""
+        notebook = self.notebooks.get(chapter_id)
+        if notebook is not None and notebook.instance is None:
+            return Chapter(chapter_id, notebook)
+        name, _, value = chapter_id.partition("-")
+        notebook = self.notebooks.get(name)
+        if notebook is not None and notebook.instance and value:
+            spec = notebook.config.spec(notebook.instance)
+            if spec.choices is None or value in spec.choices:
+                return Chapter(chapter_id, notebook, {notebook.instance: value})
+        ids = ", ".join(toc_chapter_ids(self.project))
+        raise ParamError(f"unknown chapter '{chapter_id}'; valid: {ids} "
+                         f"(or a notebook: {', '.join(self.notebooks)})")
+
+    def notebook_of(self, name: str) -> Notebook:
+        """The notebook a chapter id or notebook name runs."""
+        return self.notebooks[name] if name in self.notebooks else self.chapter(name).notebook
+
+    def parse(self, name: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+        """Typed values of ``-p KEY VALUE`` pairs for chapter or notebook ``name``."""
+        config = self.notebook_of(name).config
+        if config is None and pairs:
+            raise ParamError(f"chapter {name} has no parameters (only --profile)")
+        return {key: config.parse(key, value) for key, value in pairs}
+
+    def resolve(
+        self, name: str, profile: str, overrides: Mapping[str, Any] | None = None
+    ) -> Resolved:
+        """The run of chapter (or notebook) ``name`` under ``profile`` with ``overrides``.
+
+        Order: declared default < profile's notebook entry < profile's chapter entry < the
+        chapter's fixed instance value < overrides. A notebook name picks its chapter from the
+        instance override (else the declared default). Everything is checked: ``ParamError``.
+        """
+        self.profiles.check(profile)
+        overrides = dict(overrides or {})
+        chapter = self._select(name, overrides)
+        config_class = chapter.notebook.config
+        if config_class is None:
+            if overrides:
+                raise ParamError(f"chapter {chapter.id} has no parameters (only --profile)")
+            return Resolved(chapter, profile, None, None)
+        for key, value in chapter.fixed.items():
+            if key in overrides and overrides[key] != value:
+                raise ParamError(f"chapter {chapter.id} fixes {key} = {value}; run notebook "
+                                 f"{chapter.notebook.name} with {key} = {overrides[key]} instead")
+        base = config_class().replace(self.profiles.overrides(profile, chapter))
+        base = base.replace(chapter.fixed)
+        return Resolved(chapter, profile, base.replace(overrides), base)
+
+    def _select(self, name: str, overrides: Mapping[str, Any]) -> Chapter:
+        notebook = self.notebooks.get(name)
+        if notebook is None or notebook.instance is None:
+            return self.chapter(name)
+        spec = notebook.config.spec(notebook.instance)
+        value = spec.check(overrides.get(notebook.instance, spec.default))
+        return self.chapter(f"{name}-{value}")
+
+
+def find_project(root: Path | None = None) -> Path:
+    """The book's root folder: ``root``, else the nearest ``_toc.yml`` above the working
+    directory, else the checkout the package was installed from (editable installs)."""
+    if root is not None:
+        return Path(root).resolve()
+    found = provenance.project_root()
+    if found is None and (provenance.PACKAGE_DIR.parent / provenance.PROJECT_MARKER).is_file():
+        found = provenance.PACKAGE_DIR.parent
+    if found is None:
+        raise FileNotFoundError("no book found: run from inside the sleepbook checkout (_toc.yml)")
+    return found

@@ -1,0 +1,199 @@
+"""Execute chapter notebooks with papermill and build the book.
+
+A chapter run takes a :class:`~.registry.Resolved` run (everything already checked), reads
+``notebooks/<name>.md`` with jupytext, executes it with papermill (kernel ``python3``, cwd = the
+project root) into ``book/chapters/<chapter id>.ipynb``, and logs how it went for the status page.
+The protocols inside reuse cached result units, so an unchanged chapter costs seconds.
+
+:func:`build_book` runs every chapter of ``_toc.yml``, writes the pages the build includes
+(``book/_generated/``), then calls ``jupyter-book build`` strictly (``-W -n --keep-going``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..report.presets import presets_markdown
+from ..report.status import summary_markdown
+from ..results import provenance
+from ..results.runlog import ChapterRun, log_run
+from ..results.store import ResultStore, default_root
+from .registry import Book, Resolved
+
+KERNEL = "python3"
+GENERATED = Path("book/_generated")
+#: Tags of the cells papermill injects; they are plumbing, so the page leaves them out.
+INJECTED_TAG = "injected-parameters"
+STRICT = ("-W", "-n", "--keep-going")
+
+
+class ChapterFailed(RuntimeError):
+    """A chapter notebook raised; the message is one line and names the executed notebook."""
+
+
+def notebook_parameters(run: Resolved) -> dict[str, Any]:
+    """What papermill injects: the chapter, the profile and the overrides (as plain JSON)."""
+    params = {}
+    if run.config is not None:
+        params = {name: list(ours) if isinstance(ours, tuple) else ours
+                  for name, (ours, _) in run.differences.items()}
+    return {"chapter": run.chapter_id, "profile": run.profile, "params": params}
+
+
+def execute_notebook(
+    source: Path,
+    output: Path,
+    parameters: Mapping[str, Any],
+    *,
+    cwd: Path,
+    progress: bool = True,
+    title_suffix: str | None = None,
+) -> None:
+    """Run the MyST notebook ``source`` with papermill into ``output``.
+
+    The output is saved after every cell, so a notebook that fails is kept, error and all.
+    """
+    import jupytext
+    import nbformat
+    import papermill
+
+    notebook = jupytext.read(source)
+    notebook.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3",
+                                       "language": "python"}
+    if title_suffix:
+        _suffix_title(notebook, title_suffix)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if progress:  # the protocols' own tqdm bars (trials done, time left) stream to the terminal
+        print(f"executing {source.name} -> {output}", file=sys.stderr, flush=True)
+    try:
+        papermill.execute_notebook(
+            notebook, str(output), parameters=dict(parameters), kernel_name=KERNEL,
+            language="python", cwd=str(cwd), progress_bar=False,
+            stderr_file=sys.stderr if progress else None, request_save_on_cell_execute=True,
+        )
+    finally:
+        if output.is_file():
+            executed = nbformat.read(output, as_version=4)
+            for cell in executed.cells:
+                tags = cell.get("metadata", {}).get("tags", [])
+                if INJECTED_TAG in tags and "remove-cell" not in tags:
+                    cell["metadata"]["tags"] = [*tags, "remove-cell"]
+            provenance.atomic_write_text(output, nbformat.writes(executed))
+
+
+def _suffix_title(notebook: Any, suffix: str) -> None:
+    """Append ``suffix`` to the first level-1 heading of the first markdown cell."""
+    for cell in notebook.cells:
+        if cell.get("cell_type") == "markdown":
+            lines = cell["source"].split("\n")
+            for i, line in enumerate(lines):
+                if line.startswith("# "):
+                    lines[i] = f"{line}: {suffix}"
+                    cell["source"] = "\n".join(lines)
+                    return
+            return
+
+
+def run_chapter(
+    run: Resolved,
+    book: Book,
+    *,
+    progress: bool = True,
+    store: ResultStore | None = None,
+) -> ChapterRun:
+    """Execute one resolved chapter run; log it; ``ChapterFailed`` if the notebook raised.
+
+    A missing data set fails before any compute (one line from the data layer).
+    """
+    project = book.project
+    store = store or ResultStore(default_root(project))
+    chapter = run.chapter
+    source, output = project / chapter.notebook.source, project / chapter.output
+    if run.config is not None and hasattr(run.config, "dataset"):
+        from ..data import load_dataset
+
+        load_dataset(run.config.dataset)  # DataUnavailableError says what is missing
+    started, clock = provenance.utc_now(), time.perf_counter()
+    error = ""
+    try:
+        if not source.is_file():
+            raise FileNotFoundError(f"notebook {chapter.notebook.source} does not exist")
+        execute_notebook(source, output, notebook_parameters(run), cwd=project,
+                         progress=progress, title_suffix=chapter.title_suffix)
+    except Exception as err:  # noqa: BLE001 - any notebook error is reported the same way
+        error = f"{type(err).__name__}: {_first_line(err)}"
+    seconds = round(time.perf_counter() - clock, 1)
+    result = ChapterRun(chapter.id, run.label, output, seconds, not error, started, error)
+    log_run(result, store)
+    if error:
+        raise ChapterFailed(f"chapter {chapter.id} failed ({error}); the executed notebook, "
+                            f"with the error, is {output}")
+    return result
+
+
+def _first_line(err: BaseException) -> str:
+    """The most telling line of an exception (papermill puts the cell's error last)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return lines[-1] if lines else type(err).__name__
+
+
+def run_all(
+    book: Book, profile: str, *, progress: bool = True, store: ResultStore | None = None
+) -> list[ChapterRun]:
+    """Execute every chapter of the book in order, carrying on past failures."""
+    runs = []
+    for chapter in book.chapters:
+        try:
+            runs.append(run_chapter(book.resolve(chapter.id, profile), book,
+                                    progress=progress, store=store))
+        except ChapterFailed as err:
+            output = book.project / chapter.output
+            runs.append(ChapterRun(chapter.id, profile, output, 0.0, False, "", str(err)))
+    return runs
+
+
+def write_generated(book: Book, profile: str, store: ResultStore | None = None) -> None:
+    """Write the pages the book includes: the title page's summary and the preset table."""
+    folder = book.project / GENERATED
+    provenance.atomic_write_text(folder / "summary.md",
+                                 summary_markdown(profile, project=book.project, store=store))
+    provenance.atomic_write_text(folder / "presets.md", presets_markdown())
+
+
+def jupyter_book_command() -> list[str]:
+    """How to call ``jupyter-book`` from this environment."""
+    beside = Path(sys.executable).with_name("jupyter-book")
+    if beside.is_file():
+        return [str(beside)]
+    found = shutil.which("jupyter-book")
+    if found is None:
+        raise FileNotFoundError("jupyter-book is not installed (pip install 'jupyter-book<2')")
+    return [found]
+
+
+def build_html(project: Path) -> Path:
+    """``jupyter-book build -W -n --keep-going``: a broken reference or citation fails."""
+    done = subprocess.run([*jupyter_book_command(), "build", *STRICT, str(project)], check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"jupyter-book build failed (exit code {done.returncode}): "
+                           "its warnings are printed above")
+    return project / "_build" / "html" / "index.html"
+
+
+def build_book(
+    book: Book, profile: str, *, progress: bool = True, store: ResultStore | None = None
+) -> tuple[Path, list[ChapterRun]]:
+    """Run every chapter, write the generated pages and build the HTML book.
+
+    Returns ``index.html`` and the chapter runs (some may have failed; the book is built anyway
+    so that the status page shows the failure).
+    """
+    runs = run_all(book, profile, progress=progress, store=store)
+    write_generated(book, profile, store)
+    return build_html(book.project), runs

@@ -1,0 +1,154 @@
+"""Trial plumbing every protocol shares: the seed rule, per-data-set facts, trial setup, the SRC
+hook factory and the loop over stored trials (book/methods/protocols.md, protocol-trials)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from ..data import Dataset, class_incremental_tasks
+from ..metrics import TaskEvaluator
+from ..nets.mlp import MLPConfig
+from ..params import declare
+from ..results.store import ResultStore
+from ..sleep.presets import preset
+from ..sleep.src import SRC
+from ..training import TaskContext
+
+#: Every protocol's ``seed`` field: one declaration, one rule (:func:`trial_seed`).
+SEED_HELP = "base seed; trial t of base seed s uses seed s * 10000 + t"
+
+
+def seed_field() -> Any:
+    """The ``seed`` field every protocol config declares."""
+    return declare(0, SEED_HELP, low=0, high=2**31 - 1)
+
+
+def trial_seed(seed: int, trial: int) -> int:
+    """The seed of trial ``trial``: every method of a trial starts from it, so they are paired."""
+    return seed * 10_000 + trial
+
+
+@dataclass(frozen=True)
+class DatasetProtocol:
+    """What the original scripts fix per data set (book/methods/protocols.md,
+    protocol-incremental)."""
+
+    preset: str  # SRC hyperparameter vector (book/methods/src.md, src-hyperparameters)
+    hidden: tuple[int, ...]
+    lr: float
+    dropout: float
+    epochs: int
+    init_scale: float
+    per_task_train: int | None  # first N training images per task; None = all
+    sleep_on_first_task_only: bool = False  # CIFAR quirk: mean and alpha from task 1 data only
+    shuffle_task_order: bool = False  # CIFAR: randperm(5) per trial
+
+
+DATASET_PROTOCOLS = {
+    "mnist": DatasetProtocol("mnist", (1200, 1200), 0.1, 0.25, 2, 0.01, 5000),
+    "fashion": DatasetProtocol("fashion", (1200, 1200), 0.1, 0.25, 2, 0.01, 5000),
+    "cifar10": DatasetProtocol(
+        "cifar10", (1028, 256), 0.1, 0.2, 4, 0.05, None, sleep_on_first_task_only=True,
+        shuffle_task_order=True,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One trial's tasks (in training order), test-set evaluator and network configuration."""
+
+    seed: int
+    tasks: list
+    evaluator: TaskEvaluator
+    mlp: MLPConfig
+
+
+def trial_setup(
+    ds: Dataset,
+    proto: DatasetProtocol,
+    seed: int,
+    *,
+    hidden: Sequence[int],
+    per_task_train: int | None,
+    test_subset: int | None,
+) -> Trial:
+    """Tasks of two classes each, the evaluator on their test sets and the net's configuration."""
+    tasks = class_incremental_tasks(ds, classes_per_task=2, per_task_train=per_task_train)
+    if proto.shuffle_task_order:
+        order = np.random.default_rng([seed, 7]).permutation(len(tasks))
+        tasks = [tasks[i] for i in order]
+    test_sets = [_subset(t.x_test, t.y_test, test_subset, len(tasks)) for t in tasks]
+    mlp = MLPConfig(
+        sizes=(ds.x_train.shape[1], *hidden, ds.n_classes),
+        dropout=proto.dropout,
+        lr=proto.lr,
+        init_scale=proto.init_scale,
+    )
+    return Trial(seed, tasks, TaskEvaluator(test_sets), mlp)
+
+
+def _subset(x: np.ndarray, y: np.ndarray, total: int | None, n_tasks: int):
+    if total is None:
+        return x, y
+    n = max(1, total // n_tasks)
+    return x[:n], y[:n]
+
+
+def src_hook(
+    ds: Dataset,
+    proto: DatasetProtocol,
+    seed: int,
+    *,
+    sleep_scale: float,
+    preset_name: str | None = None,
+) -> SRC:
+    """SRC sleeping on every training image of the classes seen so far
+    (book/methods/src.md, src-hook).
+
+    ``preset_name`` overrides the data set's main vector (rehearsal runs use p-specific ones).
+    """
+
+    def sleep_data(ctx: TaskContext) -> np.ndarray:
+        seen = ctx.seen[:1] if proto.sleep_on_first_task_only else ctx.seen
+        classes = [c for t in seen for c in t.classes]
+        return ds.x_train[np.isin(ds.y_train, classes)]
+
+    return SRC(
+        preset(preset_name or proto.preset),
+        sleep_data,
+        np.random.default_rng([seed, 2]),
+        image_shape=ds.image_shape,
+        length_scale=sleep_scale,
+    )
+
+
+def run_units(
+    chapter: str,
+    units: Sequence[tuple[Hashable, int]],
+    unit_config: Callable[[Hashable], dict],
+    compute: Callable[[Hashable, dict, int], list[dict]],
+    *,
+    store: ResultStore | None,
+    progress: bool,
+    desc: str,
+) -> pd.DataFrame:
+    """Every (setting, trial) unit, computed or read back from the store; their records.
+
+    ``unit_config(setting)`` is what identifies the unit in the store (with the trial number and
+    the code); ``compute(setting, config, trial)`` returns its records. Each unit is stored as
+    soon as it is done, so an interrupted run resumes where it stopped.
+    """
+    store = store or ResultStore()
+    frames = []
+    for setting, trial in tqdm(units, desc=desc, disable=not progress):
+        config = unit_config(setting)
+        frames.append(store.unit(chapter, config, trial,
+                                 lambda s=setting, c=config, t=trial: compute(s, c, t)))
+    return pd.concat(frames, ignore_index=True)

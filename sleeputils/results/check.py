@@ -1,0 +1,200 @@
+"""Compare recorded numbers with the book's reference, and show the paper's beside them.
+
+Three sources meet here: the numbers a run recorded (:mod:`.record`), the book's frozen reference
+for the same profile (:mod:`.reference`) and the paper's numbers (:mod:`.paper`). The reference
+decides pass/fail, in two ways: every trial must stay within
+:data:`~sleeputils.results.reference.TRIAL_TOL` of its reference value (runs are deterministic,
+so this catches any change to a method), and every mean within its statistical band. A number or
+trial the run did not produce fails too. The paper's misses are reported, never failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .paper import PAPER_MISSES, load_paper_values, paper_spread, pm_column, signed_points
+from .record import load_records, load_trials
+from .reference import TRIAL_TOL, load_reference
+from .store import ResultStore
+
+KEY = ["chapter_id", "dataset", "method", "metric"]
+OK, MOVED, MISSING, NEW = "ok", "MOVED", "MISSING", "new"
+#: Check statuses that fail ``sleepbook check``.
+FAILING = (MOVED, MISSING)
+
+
+def compare(
+    recorded: pd.DataFrame, reference: pd.DataFrame | None, paper: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per number in the run or in the reference, with the paper's value beside it.
+
+    Columns: chapter_id, dataset, method, metric, mean, std, n (ours), ref_mean, ref_tol,
+    delta (ours − reference), status (ok / MOVED / MISSING / new), paper, paper_std, paper_note.
+    """
+    ours = recorded.reindex(columns=[*KEY, "mean", "std", "n"])
+    if reference is None:
+        reference = pd.DataFrame(columns=[*KEY, "mean", "tol"])
+    ref = reference.reindex(columns=[*KEY, "mean", "tol"]).rename(
+        columns={"mean": "ref_mean", "tol": "ref_tol"}
+    )
+    table = ours.merge(ref, on=KEY, how="outer")
+    table["delta"] = table["mean"] - table["ref_mean"]
+    table["status"] = [
+        _status(m, r, d, t)
+        for m, r, d, t in zip(
+            table["mean"], table["ref_mean"], table["delta"], table["ref_tol"], strict=True
+        )
+    ]
+    pv = paper.rename(columns={"value": "paper", "std": "paper_std", "note": "paper_note"})
+    table = table.merge(pv[[*KEY, "paper", "paper_std", "paper_note"]], on=KEY, how="left")
+    table["paper_status"] = [
+        paper_spread(m, p, s)
+        for m, p, s in zip(table["mean"], table["paper"], table["paper_std"], strict=True)
+    ]
+    return table.sort_values(KEY, ignore_index=True)
+
+
+def _status(mean: float, ref_mean: float, delta: float, tol: float) -> str:
+    if pd.isna(ref_mean):
+        return NEW
+    if pd.isna(mean):
+        return MISSING
+    return MOVED if abs(delta) > tol else OK
+
+
+def failed(table: pd.DataFrame) -> bool:
+    """True when any number moved out of its tolerance or a reference number is missing."""
+    return bool(table["status"].isin(FAILING).any())
+
+
+def _name(row: pd.Series) -> str:
+    return f"{row['chapter_id']} {row['dataset']}/{row['method']}/{row['metric']}"
+
+
+def diff_lines(table: pd.DataFrame) -> list[str]:
+    """One line per failing number, saying which number and by how much."""
+    lines = []
+    for _, row in table[table["status"].isin(FAILING)].iterrows():
+        if row["status"] == MISSING:
+            ref = row["ref_mean"]
+            lines.append(f"MISSING {_name(row)}: reference {ref:.2f} was not produced by this run")
+        else:
+            lines.append(
+                f"MOVED {_name(row)}: {row['ref_mean']:.2f} -> {row['mean']:.2f} "
+                f"({row['delta']:+.2f} pp, tolerance ±{row['ref_tol']:.2f})"
+            )
+    return lines
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The check table as aligned text for the terminal."""
+    rows = pd.DataFrame(
+        {
+            "chapter": table["chapter_id"],
+            "number": table["dataset"] + "/" + table["method"] + "/" + table["metric"],
+            "ours": pm_column(table, "mean", "std", "n"),
+            "reference ± tol": pm_column(table, "ref_mean", "ref_tol"),
+            "status": table["status"],
+            "paper": pm_column(table, "paper", "paper_std"),
+            "Δ paper": signed_points(table["mean"] - table["paper"]),
+            "vs paper": table["paper_status"],
+        }
+    )
+    if rows.empty:
+        return "(no numbers recorded and no reference)"
+    return rows.to_string(index=False)
+
+
+def compare_trials(
+    recorded: pd.DataFrame, reference: pd.DataFrame | None, tol: float = TRIAL_TOL
+) -> pd.DataFrame:
+    """One row per trial in the run or in the reference: value, ref_value, delta, status."""
+    cols = [*KEY, "trial", "value"]
+    ours = recorded.reindex(columns=cols)
+    if reference is None:
+        reference = pd.DataFrame(columns=cols)
+    ref = reference.reindex(columns=cols).rename(columns={"value": "ref_value"})
+    table = ours.merge(ref, on=[*KEY, "trial"], how="outer")
+    table["delta"] = table["value"] - table["ref_value"]
+    table["status"] = [
+        _status(v, r, d, tol)
+        for v, r, d in zip(table["value"], table["ref_value"], table["delta"], strict=True)
+    ]
+    return table.sort_values([*KEY, "trial"], ignore_index=True)
+
+
+def trial_lines(trials: pd.DataFrame) -> list[str]:
+    """One line per trial that moved or is missing."""
+    lines = []
+    for _, row in trials[trials["status"].isin(FAILING)].iterrows():
+        name = f"{_name(row)} trial {int(row['trial'])}"
+        if row["status"] == MISSING:
+            lines.append(f"MISSING {name}: reference {row['ref_value']:.2f} was not produced")
+        else:
+            lines.append(f"MOVED {name}: {row['ref_value']:.2f} -> {row['value']:.2f} "
+                         f"({row['delta']:+.2f} pp, tolerance ±{TRIAL_TOL:.2f} per trial)")
+    return lines
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of ``sleepbook check``: the tables, whether it failed, and what moved."""
+
+    table: pd.DataFrame
+    has_reference: bool
+    profile: str = "<profile>"
+    trials: pd.DataFrame = field(default_factory=lambda: compare_trials(pd.DataFrame(), None))
+
+    @property
+    def failed(self) -> bool:
+        return failed(self.table) or bool(self.trials["status"].isin(FAILING).any())
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def report(self) -> str:
+        """Table, then one line per moved/missing number, then a verdict line."""
+        parts = [format_table(self.table), ""]
+        parts += diff_lines(self.table)
+        parts += trial_lines(self.trials)
+        misses = int(self.table["paper_status"].isin(PAPER_MISSES).sum())
+        if not self.has_reference:
+            parts.append(
+                "no reference for this profile: nothing to check against; "
+                f"create one with `sleepbook freeze --profile {self.profile}`"
+            )
+        verdict = "FAILED" if self.failed else "passed"
+        checked = self.trials["ref_value"].notna()
+        moved = int(self.trials["status"].isin(FAILING).sum())
+        parts.append(
+            f"check {verdict}: {int(self.table['status'].isin(FAILING).sum())} mean(s) and "
+            f"{moved} of {int(checked.sum())} trial(s) moved or missing; "
+            f"{misses} outside the paper's spread (reported, not failed)"
+        )
+        return "\n".join(parts)
+
+
+def check_profile(
+    profile: str,
+    *,
+    project: Path | None = None,
+    store: ResultStore | None = None,
+    skip: Collection[str] = (),
+) -> CheckResult:
+    """Check every recorded number and trial of ``profile`` against its frozen reference.
+
+    ``skip`` names chapters whose records do not count (their last run failed), so their
+    reference numbers come out MISSING.
+    """
+    means = load_records(profile, project=project, store=store)
+    trials = load_trials(profile, project=project, store=store)
+    means, trials = (f[~f["chapter_id"].isin(list(skip))] for f in (means, trials))
+    reference = load_reference(profile, project)
+    table = compare(means, reference, load_paper_values())
+    trial_table = compare_trials(trials, load_reference(profile, project, trials=True))
+    return CheckResult(table, reference is not None, profile, trial_table)

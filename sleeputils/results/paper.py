@@ -1,0 +1,78 @@
+"""The paper's numbers, and the rule that says whether one of ours falls within their spread.
+
+``paper_values.csv`` holds one row per number of the paper's Tables 1 and 2, keyed like our
+recorded numbers (chapter id, dataset, method, metric). The paper is shown beside our numbers and
+its misses are reported, never failed: the book documents how far the reproduction gets.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+PAPER_VALUES_FILE = Path(__file__).with_name("paper_values.csv")
+#: How many paper standard deviations count as "within the paper's spread".
+PAPER_SPREAD_SIGMAS = 2.0
+#: Where the paper prints no spread (e.g. Table 1's sequential and parallel rows), a number within
+#: this many points of the paper's counts as matching; anything further is reported as a miss.
+NO_SPREAD_BAND = 1.0
+WITHIN, OUTSIDE = "within paper spread", "outside paper spread"
+WITHIN_BAND, OUTSIDE_BAND = "within ±1 pt (no paper spread)", "outside ±1 pt (no paper spread)"
+NOT_COVERED, NO_PAPER_VALUE = "not covered", "no paper value"
+#: Paper statuses that count as a miss (reported, never failed).
+PAPER_MISSES = (OUTSIDE, OUTSIDE_BAND)
+#: Short verdicts for tables read by people.
+SHORT = {WITHIN: "✓ within", OUTSIDE: "✗ missed", WITHIN_BAND: "✓ within ±1",
+         OUTSIDE_BAND: "✗ missed", NOT_COVERED: "not covered", NO_PAPER_VALUE: "—"}
+
+
+def load_paper_values(path: Path = PAPER_VALUES_FILE) -> pd.DataFrame:
+    """The paper's numbers, one row per number (columns: chapter_id, dataset, method, metric,
+    value, std, trials, source, note)."""
+    return pd.read_csv(path, dtype={"chapter_id": str, "source": str, "note": str})
+
+
+def paper_spread(ours: float, paper: float, paper_std: float) -> str:
+    """Whether ``ours`` is within :data:`PAPER_SPREAD_SIGMAS` paper standard deviations.
+
+    Where the paper gives no spread the band is :data:`NO_SPREAD_BAND` points, so that a miss is
+    still called a miss (and the label says which rule was used).
+    """
+    if ours is None or not math.isfinite(ours):
+        return NOT_COVERED
+    if paper is None or not math.isfinite(paper):
+        return NO_PAPER_VALUE
+    if paper_std is None or not math.isfinite(paper_std):
+        return WITHIN_BAND if abs(ours - paper) <= NO_SPREAD_BAND else OUTSIDE_BAND
+    inside = abs(ours - paper) <= PAPER_SPREAD_SIGMAS * paper_std
+    return WITHIN if inside else OUTSIDE
+
+
+def fmt_pm(mean: float, std: float | None = None, n: float | None = None, digits: int = 2) -> str:
+    """``48.47 ± 5.03 (n=5)``; blanks for missing parts, ``—`` for a missing number."""
+    if mean is None or pd.isna(mean):
+        return "—"
+    text = f"{mean:.{digits}f}"
+    if std is not None and not pd.isna(std):
+        text += f" ± {std:.{digits}f}"
+    if n is not None and not pd.isna(n):
+        text += f" (n={int(n)})"
+    return text
+
+
+def signed_points(diff: pd.Series) -> list[str]:
+    """``+1.23`` per row, ``—`` where either number is missing."""
+    return [f"{d:+.2f}" if pd.notna(d) else "—" for d in diff]
+
+
+def pm_column(
+    table: pd.DataFrame, mean: str, std: str, n: str | None = None, missing: str = "—"
+) -> list[str]:
+    """``fmt_pm`` applied row-wise to columns of ``table``; ``missing`` where mean is NaN."""
+    cols = [mean, std] + ([n] if n else [])
+    return [
+        fmt_pm(*row) if pd.notna(row[0]) else missing
+        for row in table[cols].itertuples(index=False, name=None)
+    ]
