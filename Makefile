@@ -31,8 +31,10 @@ book: data
 paper: data
 	$(BIN)/sleepbook build --profile paper
 
+# ruff, and the package's layers contract (pyproject.toml, [tool.importlinter])
 lint: setup
 	$(BIN)/ruff check sleeputils tests benchmarks
+	$(BIN)/lint-imports
 
 unit: setup
 	$(BIN)/python -m pytest -q
@@ -46,4 +48,4 @@ bench: setup
 	$(BIN)/python benchmarks/sleep_speed.py
 
 clean:
-	rm -rf _build book/chapters
+	rm -rf _build book/chapters book/_generated

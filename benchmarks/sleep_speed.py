@@ -20,7 +20,6 @@ import numpy as np
 import torch
 
 from sleeputils.data import class_incremental_tasks, load_dataset
-from sleeputils.training import train_epochs
 from sleeputils.nets.mlp import MLP, MLPConfig
 from sleeputils.protocols.incremental import run_incremental
 from sleeputils.results.store import ResultStore
@@ -29,6 +28,7 @@ from sleeputils.sleep.inputs import make_spike_train
 from sleeputils.sleep.normalisation import diehl_lambdas, layer_scales
 from sleeputils.sleep.presets import preset
 from sleeputils.sleep.readable import sleep_readable
+from sleeputils.training import train_epochs
 
 
 def main() -> None:

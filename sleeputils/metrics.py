@@ -1,7 +1,7 @@
-"""Continual-learning metrics (spec `wscl.md` §B.9).
+"""Continual-learning metrics.
 
 ``R[i, j]`` is the accuracy on task j's test set after training task i (both 0-based). BWT and
-forgetting follow the Mammoth definitions quoted in the spec:
+forgetting follow the Mammoth definitions (book/methods/training.md, training-metrics):
 
 * BWT = mean over j < T-1 of (R[T-1, j] - R[j, j]);
 * forgetting = mean over j < T-1 of (max_{i < T-1} R[i, j] - R[T-1, j]).
@@ -49,7 +49,8 @@ class TaskEvaluator:
     """Accuracy on each task's test set and on their union, from one forward pass.
 
     The union of the per-task test sets is the full test set in a class-incremental split, so the
-    "full" number is the paper's headline metric (argmax over all outputs, spec §4.1).
+    "full" number is the paper's headline metric, the final accuracy (argmax over all outputs;
+    see book/methods/training.md, training-metrics).
     """
 
     def __init__(self, test_sets: list[tuple[np.ndarray, np.ndarray]]) -> None:

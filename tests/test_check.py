@@ -7,13 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sleeputils.book import check
-from sleeputils.book.status import coverage, status_table
 from sleeputils.cli import main
+from sleeputils.report.status import coverage, status_table
+from sleeputils.results import check
+from sleeputils.results.paper import load_paper_values, paper_spread
 from sleeputils.results.record import record
-from sleeputils.results.reference import freeze
+from sleeputils.results.reference import TRIAL_TOL, freeze
 
-PAPER = check.load_paper_values()
+PAPER = load_paper_values()
 
 
 def recorded(mean: float, *, method: str = "src", n: int = 5, std: float = 2.0) -> pd.DataFrame:
@@ -84,12 +85,12 @@ def test_new_numbers_and_paper_misses_do_not_fail() -> None:
     ],
 )
 def test_paper_spread(ours: float, paper: float, std: float, expected: str) -> None:
-    assert check.paper_spread(ours, paper, std) == expected
+    assert paper_spread(ours, paper, std) == expected
 
 
 def test_paper_values_file() -> None:
     assert len(PAPER) == 41  # 37 numbers of Table 1 and 4 of Table 2
-    assert not PAPER.duplicated(["chapter", "dataset", "method", "metric"]).any()
+    assert not PAPER.duplicated(["chapter_id", "dataset", "method", "metric"]).any()
     assert set(PAPER["dataset"]) == {"mnist", "fashion", "crossmodal", "cifar10", "cub200"}
     assert set(PAPER["method"]) <= {
         "sequential",
@@ -146,7 +147,34 @@ def test_status_table_lists_every_paper_number(project: Path) -> None:
     record(run_rows([48.0, 50.0]), "incremental-mnist", "quick")
     table = status_table("quick", project=project)
     assert coverage(table) == (1, 41)
-    src = table[(table["dataset"] == "mnist") & (table["method"] == "src")].iloc[0]
+    src = table[(table["dataset"] == "mnist") & (table["method"] == "SRC")].iloc[0]
     assert src["ours (quick)"] == "49.00 ± 1.41 (n=2)"
-    assert src["vs paper"] == "within paper spread"
+    assert src["vs paper"] == "✓ within"
     assert (table["ours (quick)"] == "not covered").sum() == 40
+
+
+def test_a_moved_trial_fails_even_when_the_mean_stays_in_its_band(project: Path, capsys) -> None:
+    record(run_rows([30.0, 50.0, 70.0]), "incremental-mnist", "smoke")
+    freeze("smoke", project=project)  # mean 50 ± 20: its band is wide (± 49 points)
+    record(run_rows([30.0, 50.0 + 3 * TRIAL_TOL, 70.0]), "incremental-mnist", "smoke")
+    capsys.readouterr()
+    assert main(["--root", str(project), "check", "--profile", "smoke", "--no-run"]) == 1
+    out = capsys.readouterr().out
+    assert "MOVED incremental-mnist mnist/src/final_acc trial 1: 50.00 -> 53.00" in out
+    assert "0 mean(s) and 1 of 3 trial(s) moved" in out
+
+
+def test_a_trial_within_float_noise_passes(project: Path) -> None:
+    record(run_rows([48.0, 49.0]), "incremental-mnist", "smoke")
+    freeze("smoke", project=project)
+    record(run_rows([48.0 + TRIAL_TOL / 2, 49.0]), "incremental-mnist", "smoke")
+    assert main(["--root", str(project), "check", "--profile", "smoke", "--no-run"]) == 0
+
+
+def test_a_missing_trial_fails(project: Path) -> None:
+    record(run_rows([48.0, 49.0, 50.0]), "incremental-mnist", "smoke")
+    freeze("smoke", project=project)
+    record(run_rows([48.0, 49.0]), "incremental-mnist", "smoke")
+    result = check.check_profile("smoke", project=project)
+    assert result.failed
+    assert result.trials["status"].tolist().count("MISSING") >= 1

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from sleeputils.book.chapters import (
-    INCREMENTAL,
-    PATCHES,
-    ParamError,
-    chapter_setup,
-    default_registry,
-    load_profiles,
-    resolve,
-)
+import pytest
+import yaml
+
+from sleeputils.chapters.registry import NOTEBOOKS, Book, Profiles, toc_chapter_ids
 from sleeputils.cli import main
+from sleeputils.params import ParamError
+from sleeputils.protocols.incremental import IncrementalConfig
+from sleeputils.protocols.patches import PatchesConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = Book(ROOT)
+
+
+def resolve(chapter: str, profile: str, overrides: dict | None = None) -> dict:
+    return BOOK.resolve(chapter, profile, overrides).config.as_dict()
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -41,6 +46,7 @@ def test_list_runs(capsys) -> None:
         (["run", "incremental-mnist", "-p", "trials", "2.5"], "use an integer in 1..100"),
         (["run", "incremental-mnist", "-p", "trials", "0"], "'trials' = 0 is not valid"),
         (["run", "patches", "-p", "overlaps", "0..30"], "a list of integers in 1..25"),
+        (["run", "status", "-p", "trials", "3"], "chapter status has no parameters"),
         (["run", "incremental", "--profile", "fast"], "unknown profile 'fast'; valid: smoke"),
         (["run", "incremental-mnist", "-p", "dataset", "fashion"], "fixes dataset = mnist"),
         (["run", "chapter9"], "unknown chapter 'chapter9'"),
@@ -69,54 +75,76 @@ def test_resolve_applies_profiles() -> None:
         "epochs": 1,
         "sleep_scale": 0.02,
         "test_subset": 1000,
+        "methods": ("sequential", "src", "parallel"),
     }
     quick = resolve("incremental-fashion", "quick")
     assert quick["trials"] == 3 and quick["dataset"] == "fashion"
-    assert quick["hidden"] == (1200, 1200) and quick["test_subset"] is None  # paper settings
-    assert resolve("incremental-mnist", "paper")["trials"] == 5
-    assert resolve("patches", "smoke") == {"overlaps": [4, 12], "trials": 1, "seed": 0}
-    assert resolve("patches", "quick")["overlaps"] == list(range(1, 26))
+    assert quick["hidden"] is None and quick["test_subset"] is None  # the original protocol
+    assert resolve("incremental-mnist", "paper") == IncrementalConfig().as_dict()
+    assert resolve("patches", "smoke") == {"overlaps": (4, 12), "trials": 1, "seed": 0,
+                                           "sleep_scale": 1.0}
+    assert resolve("patches", "quick")["overlaps"] == tuple(range(1, 26))
     assert resolve("patches", "paper")["trials"] == 5
 
 
-def test_overrides_beat_profiles() -> None:
-    kwargs = resolve("incremental-mnist", "smoke", {"epochs": 3, "test_subset": "all"})
-    assert kwargs["epochs"] == 3 and kwargs["test_subset"] is None
-    assert resolve("incremental-mnist", "smoke", {"epochs": None})["epochs"] == 1  # None = profile
+def test_overrides_beat_profiles_and_make_a_custom_run() -> None:
+    run = BOOK.resolve("incremental-mnist", "smoke", {"epochs": 3, "test_subset": None})
+    assert run.config.epochs == 3 and run.config.test_subset is None
+    assert run.differences == {"epochs": (3, 1), "test_subset": (None, 1000)}
+    assert run.label.startswith("custom-") and run.label != "smoke"
+    same = BOOK.resolve("incremental-mnist", "smoke", {"epochs": 1})  # the profile's own value
+    assert same.label == "smoke" and not same.differences
     with pytest.raises(ParamError, match="sleep_scale"):
         resolve("incremental-mnist", "smoke", {"sleep_scale": -1.0})
 
 
-def test_chapter_setup_picks_the_chapter_id() -> None:
-    setup = chapter_setup("incremental", "smoke", dataset="fashion", trials=None, epochs=2)
-    assert setup.chapter_id == "incremental-fashion"
-    assert setup.kwargs["epochs"] == 2 and setup.kwargs["trials"] == 1
-    assert setup.sources["epochs"] == "override" and setup.sources["trials"] == "profile smoke"
-    assert chapter_setup("incremental", "quick").chapter_id == "incremental-mnist"
-    assert chapter_setup("patches", "quick").chapter_id == "patches"
+def test_a_notebook_name_picks_the_chapter() -> None:
+    assert BOOK.resolve("incremental", "smoke", {"dataset": "fashion"}).chapter_id == \
+        "incremental-fashion"
+    assert BOOK.resolve("incremental", "quick").chapter_id == "incremental-mnist"
+    assert BOOK.resolve("patches", "quick").chapter_id == "patches"
 
 
 def test_command_line_values_are_parsed() -> None:
-    assert PATCHES.param("overlaps").parse("1..4") == [1, 2, 3, 4]
-    assert PATCHES.param("overlaps").parse("4,12") == [4, 12]
-    assert INCREMENTAL.param("hidden").parse("[64, 32]") == [64, 32]
-    assert INCREMENTAL.param("sleep_scale").parse("1") == 1.0
-    assert INCREMENTAL.param("test_subset").parse("all") == "all"
+    assert PatchesConfig.parse("overlaps", "1..4") == (1, 2, 3, 4)
+    assert PatchesConfig.parse("overlaps", "4,12") == (4, 12)
+    assert IncrementalConfig.parse("hidden", "[64, 32]") == (64, 32)
+    assert IncrementalConfig.parse("sleep_scale", "1") == 1.0
+    assert IncrementalConfig.parse("test_subset", "none") is None
+    assert IncrementalConfig.parse("methods", "src,parallel") == ("src", "parallel")
 
 
-def test_profiles_file_is_valid() -> None:
-    profiles = load_profiles()
-    assert set(profiles) == {"smoke", "quick", "paper"}
-    registry = default_registry()  # construction validates every profile value
-    assert registry.chapter_ids() == [
-        "patches",
-        "incremental-mnist",
-        "incremental-fashion",
-        "rehearsal-mnist",
-        "rehearsal-fashion",
-        "status",
-    ]
-    assert registry.chapter("incremental-cifar10").fixed == {"dataset": "cifar10"}
+def test_profiles_hold_only_valid_overrides() -> None:
+    profiles = Profiles.load(NOTEBOOKS)
+    assert profiles.names == ["smoke", "quick", "paper"]
+    bad = {"quick": {"chapters": {"incremental": {"trials": 0}}}}
+    with pytest.raises(ParamError, match="profile quick, incremental: parameter 'trials' = 0"):
+        Profiles(bad, NOTEBOOKS)
+    with pytest.raises(ParamError, match="unknown parameter 'epoch'"):
+        Profiles({"quick": {"chapters": {"incremental": {"epoch": 3}}}}, NOTEBOOKS)
+    with pytest.raises(ParamError, match="unknown notebook or chapter 'incremntal'"):
+        Profiles({"quick": {"chapters": {"incremntal": {"trials": 3}}}}, NOTEBOOKS)
+
+
+def test_the_chapter_list_is_the_table_of_contents() -> None:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    assert [c.id for c in BOOK.chapters] == [f.removeprefix("book/chapters/") for f in files
+                                             if f.startswith("book/chapters/")]
+    assert toc_chapter_ids(ROOT) == [c.id for c in BOOK.chapters]
+    used = {c.notebook.name for c in BOOK.chapters}
+    assert used == set(NOTEBOOKS)  # no notebook without a chapter
+    for notebook in NOTEBOOKS.values():
+        assert (ROOT / notebook.source).is_file()
+    assert BOOK.chapter("incremental-cifar10").fixed == {"dataset": "cifar10"}
+
+
+def test_every_parameter_is_documented() -> None:
+    for notebook in NOTEBOOKS.values():
+        if notebook.config is None:
+            continue
+        for name, default, allowed, help_text in notebook.config.describe():
+            assert help_text and allowed and default, (notebook.name, name)
 
 
 def test_missing_data_fails_in_one_line_before_running(capsys, monkeypatch, tmp_path) -> None:

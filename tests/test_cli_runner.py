@@ -1,80 +1,102 @@
-"""The chapter runner executes a tiny notebook with papermill (one kernel start per test)."""
+"""The chapter runner executes a tiny MyST notebook with papermill (one kernel start per test)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
 
-from sleeputils.book.chapters import Chapter, Notebook, Param, ParamError, Registry
-from sleeputils.book.runner import ChapterFailed, load_run_log, run_chapter
+from sleeputils.chapters.registry import Book, Notebook, Profiles
+from sleeputils.chapters.runner import ChapterFailed, run_chapter
+from sleeputils.params import ParamError, Params, declare
+from sleeputils.results.runlog import load_run_log
 from sleeputils.results.store import ResultStore
 
-TINY = Notebook(
-    name="tiny",
-    path="notebooks/tiny.ipynb",
-    title="Tiny",
-    protocol=None,
-    params=(Param("n", "int", 1, "how many", low=1, high=10),),
-)
 
-BODY = """\
+@dataclass(frozen=True)
+class TinyConfig(Params):
+    n: int = declare(1, "how many", low=1, high=10)
+
+
+NOTEBOOKS = {"tiny": Notebook("tiny", TinyConfig)}
+
+SOURCE = """\
+---
+jupytext:
+  text_representation: {extension: .md, format_name: myst}
+kernelspec: {display_name: Python 3, language: python, name: python3}
+---
+
+# Tiny
+
+```{code-cell} ipython3
+:tags: [parameters]
+
+chapter = "tiny"
+profile = "quick"
+params = {}
+```
+
+```{code-cell} ipython3
 import pandas as pd
 from sleeputils.results.record import record
 
+n = params.get("n", 2)
 df = pd.DataFrame([{"dataset": "d", "method": "m", "metric": "acc", "value": 10.0 * t,
                     "headline": True, "trial": t} for t in range(n)])
-record(df, "tiny", profile)
+record(df, chapter, profile)
 open("ran.txt", "w").write(f"{profile} {n}")
 if n == 7:
     raise RuntimeError("seven is unlucky")
+```
 """
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch) -> Path:
+def book(tmp_path: Path, monkeypatch) -> Book:
     """A one-chapter book; the kernel inherits SLEEPBOOK_RESULTS and runs in the project root."""
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [
-        nbformat.v4.new_code_cell('profile = "quick"\nn = None', metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell(BODY),
-    ]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
+                                       "  - file: book/chapters/tiny\n")
     (tmp_path / "notebooks").mkdir()
-    nbformat.write(notebook, tmp_path / "notebooks" / "tiny.ipynb")
+    (tmp_path / "notebooks" / "tiny.md").write_text(SOURCE)
     monkeypatch.setenv("SLEEPBOOK_RESULTS", str(tmp_path / "store"))
-    return tmp_path
+    profiles = Profiles({"smoke": {"chapters": {"tiny": {"n": 2}}}}, NOTEBOOKS)
+    return Book(tmp_path, NOTEBOOKS, profiles)
 
 
-@pytest.fixture
-def registry() -> Registry:
-    return Registry([TINY], [Chapter("tiny", TINY)], {"smoke": {"chapters": {"tiny": {"n": 2}}}})
-
-
-def test_runner_executes_into_book_chapters(project: Path, registry: Registry) -> None:
-    run = run_chapter("tiny", "smoke", {"n": 3}, root=project, progress=False, registry=registry)
-    assert run.ok and run.output == project / "book" / "chapters" / "tiny.ipynb"
-    assert (project / "ran.txt").read_text() == "smoke 3"  # cwd = project root, params injected
-    executed = nbformat.read(run.output, as_version=4)
-    assert "hide-cell" in executed.cells[0].metadata["tags"]
-    records = pd.read_csv(project / "store" / "records" / "smoke" / "tiny.csv")
+def test_runner_executes_into_book_chapters(book: Book) -> None:
+    run = book.resolve("tiny", "smoke", {"n": 3})
+    done = run_chapter(run, book, progress=False)
+    assert done.ok and done.output == book.project / "book" / "chapters" / "tiny.ipynb"
+    assert (book.project / "ran.txt").read_text() == "smoke 3"  # cwd = root, params injected
+    executed = nbformat.read(done.output, as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert "remove-cell" in injected[0].metadata["tags"]
+    records = pd.read_csv(book.project / "store" / "records" / "smoke" / "tiny.csv")
     assert records["mean"].tolist() == [10.0] and records["n"].tolist() == [3]
-    log = load_run_log("smoke", ResultStore(project / "store"))
-    assert log["ok"].tolist() == [True]
+    assert load_run_log(run.label, ResultStore(book.project / "store"))["ok"].tolist() == [True]
 
 
-def test_runner_validates_before_running(project: Path, registry: Registry) -> None:
+def test_the_chapter_list_comes_from_the_toc(book: Book) -> None:
+    assert [c.id for c in book.chapters] == ["tiny"]
+
+
+def test_bad_values_fail_before_running(book: Book) -> None:
     with pytest.raises(ParamError, match="'n' = 11"):
-        run_chapter("tiny", "smoke", {"n": 11}, root=project, progress=False, registry=registry)
-    assert not (project / "book").exists()
+        book.resolve("tiny", "smoke", {"n": 11})
+    assert not (book.project / "book").exists()
 
 
-def test_runner_reports_a_failing_notebook(project: Path, registry: Registry) -> None:
-    with pytest.raises(ChapterFailed, match="seven is unlucky"):
-        run_chapter("tiny", "smoke", {"n": 7}, root=project, progress=False, registry=registry)
-    log = load_run_log("smoke", ResultStore(project / "store"))
-    assert log["ok"].tolist() == [False]
-    assert "seven is unlucky" in log["error"].iloc[0]
+def test_a_failing_notebook_is_kept_and_named(book: Book) -> None:
+    run = book.resolve("tiny", "smoke", {"n": 7})
+    with pytest.raises(ChapterFailed, match="seven is unlucky") as failure:
+        run_chapter(run, book, progress=False)
+    output = book.project / "book" / "chapters" / "tiny.ipynb"
+    assert str(output) in str(failure.value)
+    executed = nbformat.read(output, as_version=4)  # kept, with the error in it
+    assert any(o["output_type"] == "error" for c in executed.cells for o in c.get("outputs", []))
+    log = load_run_log(run.label, ResultStore(book.project / "store"))
+    assert log["ok"].tolist() == [False] and "seven is unlucky" in log["error"].iloc[0]

@@ -81,7 +81,7 @@ def test_cifar_mat_loads_with_per_split_max_scaling(tmp_path, small_cifar):
 
 
 def test_cifar_full_size_requires_5000_and_1000_per_class(tmp_path):
-    write_cifar_mat(tmp_path / "c")  # the real spec: 3 per class is far from 5000
+    write_cifar_mat(tmp_path / "c")  # the real FeatureSpec: 3 per class is far from 5000
     with pytest.raises(DataVerificationError, match=r"expected 5000 per class .*verify=False"):
         features.load_cifar10(tmp_path / "c")
     ds = features.load_cifar10(tmp_path / "c", verify=False)

@@ -5,14 +5,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sleeputils.book.chapters import REHEARSAL, ParamError
 from sleeputils.methods import Rehearsal, stored_count
-from sleeputils.training import TaskContext
-from sleeputils.protocols.incremental import run_incremental
-from sleeputils.protocols.rehearsal import rehearsal_preset, run_rehearsal
+from sleeputils.params import ParamError
+from sleeputils.protocols.incremental import IncrementalConfig, run_incremental
+from sleeputils.protocols.rehearsal import RehearsalConfig, rehearsal_preset, run_rehearsal
 from sleeputils.report import tables
 from sleeputils.results.store import ResultStore
 from sleeputils.sleep.presets import preset_names
+from sleeputils.training import TaskContext
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
@@ -73,14 +73,15 @@ def test_presets_follow_the_original_branches() -> None:
 
 
 SMALL = {"trials": 1, "hidden": (32, 32), "per_task_train": 100, "epochs": 1,
-         "sleep_scale": 0.01, "test_subset": 500, "progress": False}
+         "sleep_scale": 0.01, "test_subset": 500}
 
 
 def test_zero_rehearsal_is_sequential_and_zero_rehearsal_src_is_src() -> None:
     """Composition check: with nothing replayed the two code paths must agree exactly."""
     store = ResultStore.disabled()
-    inc = run_incremental("mnist", methods=("sequential", "src"), store=store, **SMALL)
-    reh = run_rehearsal("mnist", fractions=(0.0,), store=store, **SMALL)
+    inc = run_incremental(IncrementalConfig(methods=("sequential", "src"), **SMALL),
+                          store=store, progress=False)
+    reh = run_rehearsal(RehearsalConfig(fractions=(0.0,), **SMALL), store=store, progress=False)
     ours = inc[inc["metric"] == "final_acc"].set_index("method")["value"]
     theirs = reh[reh["metric"] == "final_acc_p0"].set_index("method")["value"]
     assert theirs["rehearsal"] == ours["sequential"]
@@ -88,13 +89,16 @@ def test_zero_rehearsal_is_sequential_and_zero_rehearsal_src_is_src() -> None:
 
 
 def test_rehearsal_rejects_bad_input_before_compute() -> None:
-    with pytest.raises(ValueError, match="valid: mnist, fashion"):
-        run_rehearsal("cifar100", fractions=(0.1,))
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        run_rehearsal("mnist", fractions=(0.1, 2.0))
+    with pytest.raises(ParamError, match="'dataset' = 'cifar100' is not valid: use one of "
+                                         "mnist, fashion"):
+        RehearsalConfig(dataset="cifar100", fractions=(0.1,))
     with pytest.raises(ParamError, match="a list of numbers in 0..1"):
-        REHEARSAL.param("fractions").parse("0.1,1.5")
-    assert REHEARSAL.param("fractions").parse("0, 0.01,0.1") == [0.0, 0.01, 0.1]
+        RehearsalConfig(fractions=(0.1, 2.0))
+    with pytest.raises(ParamError, match="a list of numbers in 0..1"):
+        RehearsalConfig.parse("fractions", "0.1,1.5")
+    assert RehearsalConfig.parse("fractions", "0, 0.01,0.1") == (0.0, 0.01, 0.1)
+    assert RehearsalConfig(dataset="mnist").sweep[-1] == 1.0  # the original MNIST sweep
+    assert RehearsalConfig(dataset="fashion").sweep[-1] == 0.5
 
 
 def _curve(values: dict[float, float]):

@@ -14,7 +14,7 @@ def _records(method: str, values: list[float]) -> pd.DataFrame:
 
 def test_versus_paper_difference_and_verdicts() -> None:
     df = pd.concat([_records("src", [40.0, 50.0]), _records("parallel", [94.0, 94.5])])
-    table = tables.versus_paper(df, "incremental").set_index("method")
+    table = tables.compare_to_paper(df, "incremental-mnist").set_index("method")
     assert table.loc["src", "mean"] == pytest.approx(45.0)
     assert table.loc["src", "difference"] == pytest.approx(45.0 - 48.47, abs=0.01)
     assert table.loc["src", "vs paper"] == "within paper spread"
@@ -22,6 +22,15 @@ def test_versus_paper_difference_and_verdicts() -> None:
     assert table.loc["parallel", "vs paper"].startswith("outside")
     text = tables.verdict(table.reset_index())
     assert "**missed**" in text and "**reproduced**" in text
+    assert "points below the paper's 98.02" in tables.parallel_gap(table.reset_index())
+
+
+def test_tables_for_people_have_no_index_and_no_nan() -> None:
+    df = pd.concat([_records("src", [40.0, 50.0]), _records("parallel", [94.0, 94.5])])
+    html = tables.versus_paper(df, "incremental-mnist").to_html()
+    assert "45.00 ± 7.07" in html and "48.47 ± 5.03" in html and "98.02" in html
+    assert "nan" not in html.lower() and "✗ missed" in html and "✓ within" in html
+    assert "row_heading" not in html  # no index column
 
 
 def _weights(claimed_after: float) -> pd.DataFrame:
@@ -48,8 +57,8 @@ def test_committed_sweep_tables_the_paper_records() -> None:
         "method": ["rehearsal", "rehearsal_src", "rehearsal", "rehearsal"],
         "metric": ["final_acc_p0.01", "final_acc_p0.01", "final_acc_p0.1", "bwt_p0.1"],
         "mean": [23.0, 62.3, 86.3, -13.1], "std": [0.3, 3.4, 0.5, 0.9], "n": 5})
-    table = tables.committed_sweep("rehearsal-mnist", records)
-    assert list(table.index) == ["1 %", "10 %"]
-    assert table.loc["1 %", "rehearsal_src"] == "62.30 ± 3.40 (n=5)"
-    assert pd.isna(table.loc["10 %", "rehearsal_src"])
+    table = tables.committed_sweep("rehearsal-mnist", records).data
+    assert table["replayed"].tolist() == ["1 %", "10 %"]
+    assert table["rehearsal + SRC"].tolist()[0] == "62.30 ± 3.40 (n=5)"
+    assert pd.isna(table["rehearsal + SRC"].tolist()[1])
     assert "sleepbook run rehearsal-fashion" in tables.committed_sweep("rehearsal-fashion", records)

@@ -85,11 +85,11 @@ def test_code_change_invalidates(tmp_path: Path) -> None:
 
 def test_code_fingerprint_follows_file_contents(tmp_path: Path) -> None:
     package = tmp_path / "pkg"
-    (package / "book").mkdir(parents=True)
+    (package / "chapters").mkdir(parents=True)
     (package / "core.py").write_text("X = 1\n")
-    (package / "book" / "page.py").write_text("Y = 1\n")
+    (package / "chapters" / "page.py").write_text("Y = 1\n")
     before = provenance.code_fingerprint(package)
-    (package / "book" / "page.py").write_text("Y = 2\n")  # presentation layer: excluded
+    (package / "chapters" / "page.py").write_text("Y = 2\n")  # presentation layer: excluded
     assert provenance.code_fingerprint(package) == before
     (package / "core.py").write_text("X = 2\n")
     assert provenance.code_fingerprint(package) != before

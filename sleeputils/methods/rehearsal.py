@@ -1,10 +1,11 @@
 """Rehearsal: mix a random fraction of the old tasks' training data into each new task.
 
-Spec §4.5 (``run_sleep_with_replay.m``): before task i >= 2, draw ``round(N_old * p, -2)``
-examples at random from *all* training examples of tasks 1..i-1 (N_old counts every example of
-those classes, not only the first 5000 used for SGD) and train on them together with the new
-task's data. Rehearsal + SRC is this hook followed by the :class:`~sleeputils.sleep.src.SRC`
-hook; nothing else changes.
+As in the original ``run_sleep_with_replay.m``: before task i >= 2, draw
+``round(N_old * p, -2)`` examples at random from *all* training examples of tasks 1..i-1 (N_old
+counts every example of those classes, not only the first 5000 used for SGD) and train on them
+together with the new task's data. Rehearsal + SRC is this hook followed by the
+:class:`~sleeputils.sleep.src.SRC` hook; nothing else changes. See book/methods/protocols.md,
+protocol-rehearsal.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ Pool = Callable[[TaskContext], tuple[np.ndarray, np.ndarray]]
 
 
 def stored_count(n_old: int, fraction: float) -> int:
-    """``round(n_old * fraction, -2)`` with MATLAB's rounding (halves away from zero), spec §4.5.
+    """``round(n_old * fraction, -2)`` with MATLAB's rounding (halves away from zero).
+
+    See book/methods/protocols.md, protocol-rehearsal; the cap at ``n_old`` is explained in
+    book/methods/deviations.md, dev-rehearsal-cap.
 
     MNIST, p = 0.01: 12665, 24754, 36017, 48200 old examples give 100, 200, 400, 500.
     """

@@ -1,4 +1,6 @@
-"""The bias-free ReLU MLP of the original SRC code (spec `src.md` §3).
+"""The bias-free ReLU MLP of the original SRC code.
+
+See book/methods/training.md, training-network (eq-forward) and training-sgd.
 
 Conventions copied from the DeepLearnToolbox "nobias" fork the original experiments use:
 
@@ -10,7 +12,8 @@ Conventions copied from the DeepLearnToolbox "nobias" fork the original experime
 * plain SGD with momentum, v <- mu v + lr grad, W <- W - v, the velocity kept by the network so it
   carries over across tasks and across sleep.
 
-Weights are float32 torch tensors of shape (n_out, n_in), the same orientation as the spec's W_k.
+Weights are float32 torch tensors of shape (n_out, n_in), the same orientation as W_k in
+book/methods/src.md, src-network.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ class MLPConfig:
 
 
 class MLP:
-    """A bias-free MLP with its own SGD momentum buffers (spec §3)."""
+    """A bias-free MLP with its own SGD momentum buffers (book/methods/training.md, eq-momentum)."""
 
     def __init__(self, config: MLPConfig, generator: torch.Generator) -> None:
         self.config = config
@@ -79,7 +82,10 @@ class MLP:
         return [w.double().numpy() for w in self.weights]
 
     def set_numpy_weights(self, weights: Sequence[np.ndarray]) -> None:
-        """Replace the weights (momentum buffers are kept, as in the original, §1.6)."""
+        """Replace the weights; the momentum buffers are kept, as in the original.
+
+        See book/methods/src.md, src-hook.
+        """
         if [w.shape for w in weights] != [tuple(w.shape) for w in self.weights]:
             raise ValueError("weight shapes do not match the network")
         self.weights = [torch.from_numpy(np.asarray(w, dtype=np.float32)).clone() for w in weights]
@@ -123,7 +129,7 @@ class MLP:
         """One SGD-with-momentum step on a batch; ``y`` are one-hot (or soft) targets.
 
         ``lr`` overrides the configured learning rate (the CUB protocol lowers it for task 2
-        while keeping the momentum buffer, spec §4.4).
+        while keeping the momentum buffer, as the original CUB-200 script does).
         """
         cfg = self.config
         lr = cfg.lr if lr is None else lr

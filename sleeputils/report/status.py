@@ -38,8 +38,9 @@ def status_table(
     """One row per paper number (then our numbers the paper has no value for).
 
     Columns: chapter, dataset, method, metric, paper, ours, ours (paper profile), tolerance,
-    Δ paper, vs paper, source, note (strings, formatted for people). ``ours`` is for ``profile``; the paper-profile column shows the
-    committed records in ``results/paper`` (empty if none).
+    Δ paper, vs paper, source, note (strings, formatted for people). ``ours`` is for
+    ``profile``; the paper-profile column shows the committed records in ``results/paper``
+    (empty if none).
     """
     store = store or ResultStore(default_root(project))
     key = ["chapter_id", *NUMBER]

@@ -1,4 +1,6 @@
-"""The fast SRC engine: the same dynamics as :mod:`.readable`, event-driven (spec §1.4-1.5).
+"""The fast SRC engine: the same dynamics as :mod:`.readable`, event-driven.
+
+See book/methods/src.md, src-engines.
 
 Sleep activity is sparse: a dozen input spikes per step and rare hidden spikes. So instead of
 dense products this kernel

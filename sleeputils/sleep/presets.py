@@ -1,4 +1,6 @@
-"""Named SRC hyperparameter vectors (spec `src.md` §2) and the sleep-length rules (§2.7).
+"""Named SRC hyperparameter vectors and the sleep-length rules.
+
+See book/methods/src.md, src-hyperparameters (eq-sleep-length).
 
 The numbers live in ``presets.yaml`` beside this file; this module turns an entry into a typed,
 validated :class:`SleepParams`.
@@ -17,14 +19,17 @@ _PRESET_FILE = Path(__file__).with_name("presets.yaml")
 
 @dataclass(frozen=True)
 class SleepParams:
-    """Everything one SRC sleep needs besides the network and the data (spec §1.4, §2)."""
+    """Everything one SRC sleep needs besides the network and the data.
+
+    See book/methods/src.md, src-hyperparameters.
+    """
 
     r_max: float  # max input rate; P(input spike) = min(1, 2*dt*r_max*x)
     inc: float  # potentiation step for a pre+post coincidence
     dec: float  # depression step for a post spike without a pre spike
     beta: tuple[float, ...]  # per-layer threshold scales beta_k (extra entries are ignored)
     alpha_scale: float  # alpha_k = alpha_scale * lambda_k (Diehl data-based factor)
-    lengths: dict = field(default_factory=lambda: {"growing": [15000, 5000]})  # §2.7 rule
+    lengths: dict = field(default_factory=lambda: {"growing": [15000, 5000]})  # eq-sleep-length
     window: int | None = 11  # side of the random input window on 2-D images; None = full vector
     dt: float = 0.001  # time step (s)
     decay: float = 0.999  # membrane decay delta per step
@@ -35,7 +40,7 @@ class SleepParams:
         if self.r_max < 0 or self.inc < 0 or self.dec < 0:
             raise ValueError("r_max, inc and dec must be >= 0")
         # beta_k = 0 appears in several original GA vectors (a unit then fires whenever v >= 0,
-        # spec §2.1); negative thresholds have no meaning.
+        # see book/methods/src.md, src-hyperparameters); negative thresholds have no meaning.
         if len(self.beta) == 0 or any(b < 0 for b in self.beta):
             raise ValueError(f"beta must be a non-empty list of values >= 0, got {self.beta}")
         if self.alpha_scale <= 0 or self.dt <= 0 or self.threshold <= 0:
@@ -48,7 +53,10 @@ class SleepParams:
 
     @property
     def spike_gain(self) -> float:
-        """Per-pixel spike-probability gain 2*dt*r_max (spec §1.4, note the factor 2)."""
+        """Per-pixel spike-probability gain 2*dt*r_max (note the factor 2).
+
+        See book/methods/src.md, eq-input-spikes.
+        """
         return 2.0 * self.dt * self.r_max
 
     def thresholds(self, n_layers: int) -> tuple[float, ...]:
@@ -58,7 +66,10 @@ class SleepParams:
         return tuple(self.threshold * b for b in self.beta[:n_layers])
 
     def sleep_length(self, task_number: int, scale: float = 1.0) -> int:
-        """Steps of the sleep after task ``task_number`` (1-based), times ``scale`` (spec §2.7)."""
+        """Steps of the sleep after task ``task_number`` (1-based), times ``scale``.
+
+        See book/methods/src.md, eq-sleep-length.
+        """
         if task_number < 1:
             raise ValueError(f"task_number is 1-based, got {task_number}")
         if scale < 0:
@@ -100,7 +111,10 @@ def preset_names() -> tuple[str, ...]:
 
 
 def preset(name: str) -> SleepParams:
-    """The named hyperparameter vector of spec §2 (ValueError naming the valid ones)."""
+    """The named hyperparameter vector (ValueError naming the valid ones).
+
+    See book/methods/src.md, src-hyperparameters.
+    """
     table = _table()
     if name not in table:
         raise ValueError(f"unknown SRC preset {name!r}; valid presets: {', '.join(table)}")

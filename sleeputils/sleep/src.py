@@ -1,8 +1,9 @@
 """Sleep Replay Consolidation: one sleep on a trained network, and SRC as an after-task hook.
 
-One sleep (spec §1.7): normalise on the data (alpha_k = alpha_scale * lambda_k), drive the
-network's own weights with Bernoulli spikes from the data's mean, apply the local rule, and
-write the weights back with no rescaling (§1.6); the momentum buffers are left as they are.
+One sleep (see book/methods/src.md, src-hook): normalise on the data (alpha_k = alpha_scale *
+lambda_k, eq-lambda), drive the network's own weights with Bernoulli spikes from the data's mean
+(eq-input-spikes), apply the local rule (eq-plasticity), and write the weights back with no
+rescaling; the momentum buffers are left as they are.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..training import Hook, TaskContext
 from ..nets.mlp import MLP
+from ..training import Hook, TaskContext
 from .fast import sleep_fast
 from .inputs import make_spike_train
 from .normalisation import diehl_lambdas, layer_scales
@@ -44,7 +45,11 @@ def sleep(
     image_shape: tuple[int, int] | None = None,
     engine: str = "fast",
 ) -> SleepReport:
-    """Run one SRC sleep on ``net`` in place; ``data`` is both D_norm and D_sleep (spec §1.2)."""
+    """Run one SRC sleep on ``net`` in place.
+
+    ``data`` is the sleep's data D: it gives both the layer gains and the mean input (see
+    book/methods/src.md, src-hook).
+    """
     if engine not in ENGINES:
         raise ValueError(f"unknown sleep engine {engine!r}; valid: {', '.join(ENGINES)}")
     thresholds = params.thresholds(net.n_layers)
@@ -74,7 +79,7 @@ def sleep(
 
 
 class SRC(Hook):
-    """SRC as an after-task hook: sleep after every task (spec §4.1).
+    """SRC as an after-task hook: sleep after every task (book/methods/src.md, src-hook).
 
     ``sleep_data(ctx)`` gives the images the sleep is normalised on and driven by (for MNIST:
     every training image of the classes seen so far); ``length_scale`` shortens sleeps for quick
