@@ -70,7 +70,7 @@ def cmd_list(book: Book) -> int:
         for name, default, allowed, help_text in notebook.config.describe():
             per_profile = []
             for profile in profiles:
-                entries = (book.profiles.spec[profile] or {}).get("chapters") or {}
+                entries = (book.profiles.table[profile] or {}).get("chapters") or {}
                 entry = entries.get(notebook.name) or {}
                 per_profile.append(show(entry[name]) if name in entry else "·")
             rows.append([name, default, *per_profile, allowed, help_text])

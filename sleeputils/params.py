@@ -52,12 +52,12 @@ def declare(
 
 def same_as(cls: type[Params], name: str) -> Any:
     """A field declared exactly as ``cls``'s field ``name`` (to share it, not repeat it)."""
-    s = cls.spec(name)
+    s = cls.field(name)
     return declare(s.default, s.help, choices=s.choices, low=s.low, high=s.high, none=s.none)
 
 
 @dataclasses.dataclass(frozen=True)
-class Spec:
+class Declared:
     """What one declared field accepts, read from its type hint and metadata."""
 
     name: str
@@ -149,41 +149,41 @@ class Params:
     """Base of the protocols' frozen config dataclasses: validation and what derives from it."""
 
     def __post_init__(self) -> None:
-        for spec in self.specs():
-            object.__setattr__(self, spec.name, spec.check(getattr(self, spec.name)))
+        for decl in self.fields():
+            object.__setattr__(self, decl.name, decl.check(getattr(self, decl.name)))
 
     @classmethod
-    def specs(cls) -> tuple[Spec, ...]:
+    def fields(cls) -> tuple[Declared, ...]:
         """Every declared field, in order."""
-        return _specs(cls)
+        return _fields_of(cls)
 
     @classmethod
-    def spec(cls, name: str) -> Spec:
+    def field(cls, name: str) -> Declared:
         """The declared field ``name``; ``ParamError`` listing the valid names otherwise."""
-        for spec in cls.specs():
-            if spec.name == name:
-                return spec
+        for decl in cls.fields():
+            if decl.name == name:
+                return decl
         if name == "profile":
             raise ParamError("'profile' is not a chapter parameter: choose it with --profile")
-        valid = ", ".join(s.name for s in cls.specs()) or "none"
+        valid = ", ".join(s.name for s in cls.fields()) or "none"
         raise ParamError(f"unknown parameter '{name}'; valid: {valid}")
 
     @classmethod
     def parse(cls, name: str, text: str) -> Any:
         """A command-line value of field ``name`` in canonical form (``ParamError`` if bad)."""
-        return cls.spec(name).parse(text)
+        return cls.field(name).parse(text)
 
     def replace(self, values: Mapping[str, Any], *, where: str = "") -> Self:
         """A copy with ``values`` set, every name and value checked (``where`` prefixes errors)."""
         try:
-            checked = {name: self.spec(name).check(v) for name, v in values.items()}
+            checked = {name: self.field(name).check(v) for name, v in values.items()}
         except ParamError as err:
             raise ParamError(f"{where}{err}") from None
         return dataclasses.replace(self, **checked)
 
     def as_dict(self) -> dict[str, Any]:
-        """Field values by name (tuples stay tuples)."""
-        return {spec.name: getattr(self, spec.name) for spec in self.specs()}
+        """Declared values by name (tuples stay tuples)."""
+        return {decl.name: getattr(self, decl.name) for decl in self.fields()}
 
     def differences(self, other: Params) -> dict[str, tuple[Any, Any]]:
         """``{name: (self's value, other's value)}`` for every field where the two differ."""
@@ -197,7 +197,7 @@ class Params:
     def describe(cls) -> list[tuple[str, str, str, str]]:
         """(name, default, allowed values, help) per field, for ``sleepbook list``."""
         rows = []
-        for s in cls.specs():
+        for s in cls.fields():
             default = s.none if s.default is None and s.none else show(s.default)
             help_text = s.help + (f" (none = {s.none})" if s.none else "")
             rows.append((s.name, default, s.allowed(), help_text))
@@ -205,9 +205,9 @@ class Params:
 
 
 @cache
-def _specs(cls: type) -> tuple[Spec, ...]:
+def _fields_of(cls: type) -> tuple[Declared, ...]:
     hints = typing.get_type_hints(cls)
-    specs = []
+    fields = []
     for f in dataclasses.fields(cls):
         if "help" not in f.metadata:
             raise TypeError(f"{cls.__name__}.{f.name} is not declared with declare()")
@@ -215,9 +215,9 @@ def _specs(cls: type) -> tuple[Spec, ...]:
         m = f.metadata
         if optional != (m["none"] is not None):
             raise TypeError(f"{cls.__name__}.{f.name}: an Optional field needs none=..., and back")
-        specs.append(Spec(f.name, base, is_tuple, optional, f.default, m["help"], m["choices"],
+        fields.append(Declared(f.name, base, is_tuple, optional, f.default, m["help"], m["choices"],
                           m["low"], m["high"], m["none"]))
-    return tuple(specs)
+    return tuple(fields)
 
 
 def _read_hint(hint: Any, where: str) -> tuple[type, bool, bool]:

@@ -16,3 +16,15 @@ def test_environment_matches_pyproject():
     listed = {p for p in pip if not p.startswith("-e")}
     assert listed == wanted
     assert "python=3.11" in env["dependencies"]
+
+
+def test_nothing_cites_files_outside_the_repository() -> None:
+    """Readers cannot follow developer-only notes: code, notebooks and pages cite the book."""
+    root = Path(__file__).resolve().parents[1]
+    banned = ("§", "specs/", "paper-results.md", "wscl.md", "vae-sleep-scheduler.md",
+              "the spec", "spec says", "see spec")
+    files = [p for folder in ("sleeputils", "notebooks", "book") for p in (root / folder).rglob("*")
+             if p.suffix in (".py", ".md", ".yaml", ".csv", ".yml")]
+    offenders = [f"{p.relative_to(root)}: {b}" for p in files
+                 for b in banned if b in p.read_text(encoding="utf-8")]
+    assert files and not offenders, offenders

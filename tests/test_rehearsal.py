@@ -18,7 +18,7 @@ MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949
 
 
 def test_stored_counts_match_the_spec_example() -> None:
-    """Spec §4.5: p = 0.01 on MNIST stores 100, 200, 400 and 500 examples before tasks 2-5."""
+    """Field §4.5: p = 0.01 on MNIST stores 100, 200, 400 and 500 examples before tasks 2-5."""
     old = np.cumsum([a + b for a, b in zip(MNIST_TRAIN_COUNTS[::2], MNIST_TRAIN_COUNTS[1::2],
                                            strict=True)])[:4]
     assert [stored_count(int(n), 0.01) for n in old] == [100, 200, 400, 500]

@@ -49,14 +49,14 @@ class Page:
         """The run's first lines: which profile, and for a custom run what differs and where
         its numbers go."""
         if self.run.differences:
-            where = self._records_path().relative_to(self.project)
+            where = self._records_path()
             return Markdown(
                 f"> **Custom run.** This page differs from the `{self.run.profile}` profile in "
                 f"{self.run.differences_text()}. Its numbers are recorded as `{self.label}` "
                 f"(`{where}`), not as the `{self.run.profile}` profile's."
             )
         trials = getattr(self.config, "trials", None)
-        extra = f", {trials} trials" if trials else ""
+        extra = f", {trials} trial{'s' * (trials != 1)}" if trials else ""
         return Markdown(f"*Computed on the `{self.run.profile}` profile{extra}; every parameter "
                         "is listed at the end of the page.*")
 
@@ -64,29 +64,31 @@ class Page:
         """Every parameter of this run: value, where it came from and what it means."""
         defaults = type(self.config)()
         rows = []
-        for spec in self.config.specs():
-            value = getattr(self.config, spec.name)
-            if spec.name in self.run.differences:
+        for decl in self.config.fields():
+            value = getattr(self.config, decl.name)
+            if decl.name in self.run.differences:
                 source = "this run"
-            elif value != getattr(defaults, spec.name):
+            elif value != getattr(defaults, decl.name):
                 source = f"profile {self.run.profile}"
             else:
                 source = "original protocol"
-            shown = spec.none if value is None and spec.none else show(value)
-            rows.append({"parameter": spec.name, "value": shown, "from": source,
-                         "meaning": spec.help})
+            shown = decl.none if value is None and decl.none else show(value)
+            rows.append({"parameter": decl.name, "value": shown, "from": source,
+                         "meaning": decl.help})
         return for_people(pd.DataFrame(rows))
 
     def record(self, df: pd.DataFrame) -> Markdown:
         """Record the headline numbers under this run's label; say where they went."""
         summary = record(df, self.chapter_id, self.label, project=self.project)
-        where = self._records_path().relative_to(self.project)
+        where = self._records_path()
         return Markdown(f"Recorded {len(summary)} numbers of {df['trial'].nunique()} trial(s) as "
                         f"`{self.label}` in `{where}`; the status page and `sleepbook check` "
                         "read them.")
 
     def _records_path(self) -> Path:
-        return records_dir(self.label, project=self.project) / f"{self.chapter_id}.csv"
+        """Where this run's numbers go, relative to the project when they are inside it."""
+        path = records_dir(self.label, project=self.project) / f"{self.chapter_id}.csv"
+        return path.relative_to(self.project) if path.is_relative_to(self.project) else path
 
 
 def open_chapter(

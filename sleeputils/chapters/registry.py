@@ -141,10 +141,10 @@ class Resolved:
 class Profiles:
     """The profiles of ``profiles.yaml``: overrides only, every one checked on load."""
 
-    def __init__(self, spec: Mapping[str, Any], notebooks: Mapping[str, Notebook]) -> None:
-        self.spec = dict(spec)
-        self.names = list(self.spec)
-        for name, entry in self.spec.items():
+    def __init__(self, table: Mapping[str, Any], notebooks: Mapping[str, Notebook]) -> None:
+        self.table = dict(table)
+        self.names = list(self.table)
+        for name, entry in self.table.items():
             for target, values in ((entry or {}).get("chapters") or {}).items():
                 config = _config_of(target, notebooks)
                 if config is None:
@@ -159,15 +159,15 @@ class Profiles:
 
     def check(self, profile: str) -> None:
         """``ParamError`` naming the valid profiles if ``profile`` is not one."""
-        if profile not in self.spec:
+        if profile not in self.table:
             raise ParamError(f"unknown profile '{profile}'; valid: {', '.join(self.names)}")
 
     def help(self, profile: str) -> str:
-        return (self.spec[profile] or {}).get("help", "")
+        return (self.table[profile] or {}).get("help", "")
 
     def overrides(self, profile: str, chapter: Chapter) -> dict[str, Any]:
         """The profile's values for ``chapter``: its notebook's entry, then the chapter's."""
-        entries = (self.spec[profile] or {}).get("chapters") or {}
+        entries = (self.table[profile] or {}).get("chapters") or {}
         return {**(entries.get(chapter.notebook.name) or {}), **(entries.get(chapter.id) or {})}
 
 
@@ -205,8 +205,8 @@ class Book:
         name, _, value = chapter_id.partition("-")
         notebook = self.notebooks.get(name)
         if notebook is not None and notebook.instance and value:
-            spec = notebook.config.spec(notebook.instance)
-            if spec.choices is None or value in spec.choices:
+            decl = notebook.config.field(notebook.instance)
+            if decl.choices is None or value in decl.choices:
                 return Chapter(chapter_id, notebook, {notebook.instance: value})
         ids = ", ".join(toc_chapter_ids(self.project))
         raise ParamError(f"unknown chapter '{chapter_id}'; valid: {ids} "
@@ -252,8 +252,8 @@ class Book:
         notebook = self.notebooks.get(name)
         if notebook is None or notebook.instance is None:
             return self.chapter(name)
-        spec = notebook.config.spec(notebook.instance)
-        value = spec.check(overrides.get(notebook.instance, spec.default))
+        decl = notebook.config.field(notebook.instance)
+        value = decl.check(overrides.get(notebook.instance, decl.default))
         return self.chapter(f"{name}-{value}")
 
 

@@ -22,9 +22,16 @@ METRIC_NAMES = {"final_acc": "final accuracy (%)", "bwt": "BWT (points)",
                 "forgetting": "forgetting (points)"}
 
 
-def for_people(table: pd.DataFrame, digits: int = 2) -> Styler:
-    """No index column, numbers to ``digits`` places, "—" for missing values."""
-    return table.style.hide(axis="index").format(na_rep="—", precision=digits)
+#: Cell spacing, so that neighbouring columns do not run together.
+CELL_STYLE = [{"selector": "td, th", "props": "padding: 3px 12px; text-align: left;"}]
+
+
+def for_people(table: pd.DataFrame, digits: int = 2, *, compact: bool = False) -> Styler:
+    """No index column, numbers to ``digits`` places, "—" for missing values; ``compact`` sets a
+    smaller type for wide tables."""
+    styles = CELL_STYLE + ([{"selector": "", "props": "font-size: 0.8em;"}] if compact else [])
+    return (table.style.hide(axis="index").format(na_rep="—", precision=digits)
+            .set_table_styles(styles))
 
 
 def headline(df: pd.DataFrame) -> pd.DataFrame:
