@@ -48,6 +48,8 @@ class IncrementalConfig(Params):
     test_subset: int | None = declare(None, "test images used for accuracy", low=10,
                                       high=10000, none="all")
     methods: tuple[str, ...] = declare(METHODS, "methods to run", choices=METHODS)
+    parallel_epochs: int | None = declare(None, "SGD epochs of the parallel net", low=1,
+                                          high=100, none="the same as epochs")
 
 
 def run_incremental(
@@ -67,6 +69,7 @@ def run_incremental(
         "sleep_scale": config.sleep_scale,
         "test_subset": config.test_subset,
         "methods": list(config.methods),
+        "parallel_epochs": config.parallel_epochs,
     }
     ds = load_dataset(config.dataset)
     return run_units(
@@ -87,7 +90,8 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
         net = MLP(setup.mlp, torch.Generator().manual_seed(seed))
         gen = torch.Generator().manual_seed(seed + 1)
         if method == "parallel":
-            train_epochs(net, ds.x_train, ds.y_train, config["epochs"], gen)
+            epochs = config.get("parallel_epochs") or config["epochs"]
+            train_epochs(net, ds.x_train, ds.y_train, epochs, gen)
             _, full = setup.evaluator(net)
             rows = [{"metric": "final_acc", "value": full, "headline": True}]
         else:
