@@ -29,7 +29,10 @@ def accuracy_matrices(df: pd.DataFrame) -> plt.Figure:
     panels = [("sequential", "after_task", "sequential"),
               ("src", "after_task", "SRC, before sleep"),
               ("src", "after_sleep", "SRC, after sleep")]
+    df = df.reindex(columns=sorted({*df.columns, "stage"}))
     panels = [p for p in panels if ((df["method"] == p[0]) & (df["stage"] == p[1])).any()]
+    if not panels:
+        return _nothing_to_show("no sequential method was run")
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
     for ax, (method, stage, title) in zip(axes[0], panels, strict=True):
         sns.heatmap(accuracy_matrix(df, method, stage), vmin=0, vmax=100, annot=True, fmt=".0f",
@@ -42,6 +45,8 @@ def accuracy_matrices(df: pd.DataFrame) -> plt.Figure:
 def accuracy_after_each_task(df: pd.DataFrame) -> plt.Figure:
     """Full-test accuracy after each task (and after each sleep), mean ± std over trials."""
     rows = df[df["metric"] == "acc_full"].copy()
+    if rows.empty:
+        return _nothing_to_show("no sequential method was run")
     sleepers = set(rows.loc[rows["stage"] == "after_sleep", "method"])
     stage = np.where(rows["stage"] == "after_sleep", " (after sleep)",
                      np.where(rows["method"].isin(sleepers), " (before sleep)", ""))
@@ -136,3 +141,11 @@ def accuracy_by_fraction(df: pd.DataFrame) -> plt.Figure:
     grid.set_titles("{col_name}")
     grid.set(xlabel="tasks learned", ylabel="test accuracy, all classes (%)", ylim=(0, 100))
     return grid.figure
+
+
+def _nothing_to_show(why: str) -> plt.Figure:
+    """A small figure that says why it is empty (e.g. a custom run of the parallel net only)."""
+    fig, ax = plt.subplots(figsize=(6, 0.8))
+    ax.axis("off")
+    ax.text(0.5, 0.5, f"Nothing to plot: {why}.", ha="center", va="center")
+    return fig
