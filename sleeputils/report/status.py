@@ -102,6 +102,9 @@ def summary_markdown(
     ours = f"ours ({profile})"
     with_paper = (table[ours] != NOT_COVERED) & (table["source"] != "book only")
     columns = ["dataset", "method", "metric", "paper", ours, "Δ paper", "vs paper"]
+    if table.loc[with_paper, "metric"].nunique() <= 1:
+        columns.remove("metric")  # every covered number is the same kind: say it once
+
     committed = "ours (paper profile)"
     if profile != "paper" and table[committed].astype(str).str.strip().ne("").any():
         columns.insert(5, committed)  # the committed full-protocol numbers, beside this run's
@@ -112,7 +115,8 @@ def summary_markdown(
     lines = [
         f"*Generated {provenance.utc_now()} from profile `{profile}` at commit `{short}`.* "
         f"The book computes {covered} of the paper's {total} headline numbers so far (the table "
-        "says which agree); the [status page](chapters/status) lists all of them.",
+        "says which agree; accuracies in %); the [status page](chapters/status) lists all "
+        "of them.",
         "",
     ]
     if shown.empty:
