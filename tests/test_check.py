@@ -12,7 +12,11 @@ from sleeputils.report.status import coverage, status_table
 from sleeputils.results import check
 from sleeputils.results.paper import load_paper_values, paper_spread
 from sleeputils.results.record import record
-from sleeputils.results.reference import TRIAL_TOL, freeze
+from sleeputils.results.reference import (
+    TRIAL_TOL_OTHER_MACHINE,
+    TRIAL_TOL_SAME_MACHINE,
+    freeze,
+)
 
 PAPER = load_paper_values()
 
@@ -156,19 +160,36 @@ def test_status_table_lists_every_paper_number(project: Path) -> None:
 def test_a_moved_trial_fails_even_when_the_mean_stays_in_its_band(project: Path, capsys) -> None:
     record(run_rows([30.0, 50.0, 70.0]), "incremental-mnist", "smoke")
     freeze("smoke", project=project)  # mean 50 ± 20: its band is wide (± 49 points)
-    record(run_rows([30.0, 50.0 + 3 * TRIAL_TOL, 70.0]), "incremental-mnist", "smoke")
+    record(run_rows([30.0, 50.1, 70.0]), "incremental-mnist", "smoke")
     capsys.readouterr()
     assert main(["--root", str(project), "check", "--profile", "smoke", "--no-run"]) == 1
     out = capsys.readouterr().out
-    assert "MOVED incremental-mnist mnist/src/final_acc trial 1: 50.00 -> 53.00" in out
+    assert "MOVED incremental-mnist mnist/src/final_acc trial 1: 50 -> 50.1" in out
     assert "0 mean(s) and 1 of 3 trial(s) moved" in out
 
 
-def test_a_trial_within_float_noise_passes(project: Path) -> None:
+def test_a_trial_within_rounding_passes(project: Path) -> None:
     record(run_rows([48.0, 49.0]), "incremental-mnist", "smoke")
     freeze("smoke", project=project)
-    record(run_rows([48.0 + TRIAL_TOL / 2, 49.0]), "incremental-mnist", "smoke")
+    record(run_rows([48.0 + TRIAL_TOL_SAME_MACHINE / 2, 49.0]), "incremental-mnist", "smoke")
     assert main(["--root", str(project), "check", "--profile", "smoke", "--no-run"]) == 0
+
+
+def _trials(method: str, values: list[float], machine: str) -> pd.DataFrame:
+    return pd.DataFrame({"chapter_id": "incremental-mnist", "dataset": "mnist", "method": method,
+                         "metric": "final_acc", "trial": range(len(values)), "value": values,
+                         "machine": machine})
+
+
+def test_on_another_machine_only_sleeping_trials_are_spared() -> None:
+    ref = pd.concat([_trials("sequential", [19.0, 19.5], "A"), _trials("src", [30.0, 50.0], "A")])
+    ours = pd.concat([_trials("sequential", [19.0, 19.5 + 2 * TRIAL_TOL_OTHER_MACHINE], "B"),
+                      _trials("src", [35.0, 50.0], "B")])
+    table = check.compare_trials(ours, ref).set_index(["method", "trial"])["status"]
+    assert table[("sequential", 0)] == "ok" and table[("sequential", 1)] == "MOVED"
+    assert table[("src", 0)] == table[("src", 1)] == check.OTHER_MACHINE
+    same = check.compare_trials(ours.assign(machine="A"), ref).set_index(["method", "trial"])
+    assert same.loc[("src", 0), "status"] == "MOVED"  # on the reference's machine: bit for bit
 
 
 def test_a_missing_trial_fails(project: Path) -> None:

@@ -76,6 +76,7 @@ def test_resolve_applies_profiles() -> None:
         "sleep_scale": 0.02,
         "test_subset": 1000,
         "methods": ("sequential", "src", "parallel"),
+        "parallel_epochs": None,
     }
     quick = resolve("incremental-fashion", "quick")
     assert quick["trials"] == 3 and quick["dataset"] == "fashion"

@@ -2,10 +2,11 @@
 
 Three sources meet here: the numbers a run recorded (:mod:`.record`), the book's frozen reference
 for the same profile (:mod:`.reference`) and the paper's numbers (:mod:`.paper`). The reference
-decides pass/fail, in two ways: every trial must stay within
-:data:`~sleeputils.results.reference.TRIAL_TOL` of its reference value (runs are deterministic,
-so this catches any change to a method), and every mean within its statistical band. A number or
-trial the run did not produce fails too. The paper's misses are reported, never failed.
+decides pass/fail, in two ways: every trial must stay within its band of its reference value
+(:func:`~sleeputils.results.reference.trial_tolerance`: bit-for-bit on the reference's machine,
+so any change to a method fails; the measured float noise elsewhere), and every mean within its
+statistical band. A number or trial the run did not produce fails too. The paper's misses are
+reported, never failed.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import pandas as pd
 
 from .paper import PAPER_MISSES, load_paper_values, paper_spread, pm_column, signed_points
 from .record import load_records, load_trials
-from .reference import TRIAL_TOL, load_reference
+from .reference import load_reference, trial_tolerance
 from .store import ResultStore
 
 KEY = ["chapter_id", "dataset", "method", "metric"]
 OK, MOVED, MISSING, NEW = "ok", "MOVED", "MISSING", "new"
+#: A sleeping method's trial checked on another machine than the reference's: shown, not failed.
+OTHER_MACHINE = "other machine"
 #: Check statuses that fail ``sleepbook check``.
 FAILING = (MOVED, MISSING)
 
@@ -109,20 +112,26 @@ def format_table(table: pd.DataFrame) -> str:
     return rows.to_string(index=False)
 
 
-def compare_trials(
-    recorded: pd.DataFrame, reference: pd.DataFrame | None, tol: float = TRIAL_TOL
-) -> pd.DataFrame:
-    """One row per trial in the run or in the reference: value, ref_value, delta, status."""
-    cols = [*KEY, "trial", "value"]
+def compare_trials(recorded: pd.DataFrame, reference: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per trial in the run or in the reference: value, ref_value, delta, tol, status.
+
+    ``tol`` is :func:`~sleeputils.results.reference.trial_tolerance` of the trial's method, for
+    whether the run and the reference came from the same machine.
+    """
+    cols = [*KEY, "trial", "value", "machine"]
     ours = recorded.reindex(columns=cols)
     if reference is None:
         reference = pd.DataFrame(columns=cols)
-    ref = reference.reindex(columns=cols).rename(columns={"value": "ref_value"})
+    ref = reference.reindex(columns=cols).rename(columns={"value": "ref_value",
+                                                          "machine": "ref_machine"})
     table = ours.merge(ref, on=[*KEY, "trial"], how="outer")
     table["delta"] = table["value"] - table["ref_value"]
+    same = table["machine"].fillna("") == table["ref_machine"].fillna("")
+    table["tol"] = [trial_tolerance(m, s) for m, s in zip(table["method"], same, strict=True)]
     table["status"] = [
-        _status(v, r, d, tol)
-        for v, r, d in zip(table["value"], table["ref_value"], table["delta"], strict=True)
+        OTHER_MACHINE if pd.notna(v) and pd.notna(r) and pd.isna(t) else _status(v, r, d, t)
+        for v, r, d, t in zip(table["value"], table["ref_value"], table["delta"], table["tol"],
+                              strict=True)
     ]
     return table.sort_values([*KEY, "trial"], ignore_index=True)
 
@@ -135,8 +144,15 @@ def trial_lines(trials: pd.DataFrame) -> list[str]:
         if row["status"] == MISSING:
             lines.append(f"MISSING {name}: reference {row['ref_value']:.2f} was not produced")
         else:
-            lines.append(f"MOVED {name}: {row['ref_value']:.2f} -> {row['value']:.2f} "
-                         f"({row['delta']:+.2f} pp, tolerance ±{TRIAL_TOL:.2f} per trial)")
+            lines.append(f"MOVED {name}: {row['ref_value']:.4g} -> {row['value']:.4g} "
+                         f"({row['delta']:+.4g} pp, tolerance ±{row['tol']:g} per trial)")
+    other = trials[trials["status"] == OTHER_MACHINE]
+    if len(other):
+        lines.append(
+            f"{len(other)} trial(s) of sleeping methods ran on another machine than the "
+            f"reference's and are not compared one by one (largest move "
+            f"{other['delta'].abs().max():.2f} pp); their means are. Reference machine: "
+            f"{other['ref_machine'].iloc[0]}; this machine: {other['machine'].iloc[0]}.")
     return lines
 
 
@@ -169,7 +185,7 @@ class CheckResult:
                 f"create one with `sleepbook freeze --profile {self.profile}`"
             )
         verdict = "FAILED" if self.failed else "passed"
-        checked = self.trials["ref_value"].notna()
+        checked = self.trials["ref_value"].notna() & (self.trials["status"] != OTHER_MACHINE)
         moved = int(self.trials["status"].isin(FAILING).sum())
         parts.append(
             f"check {verdict}: {int(self.table['status'].isin(FAILING).sum())} mean(s) and "

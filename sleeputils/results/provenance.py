@@ -138,6 +138,27 @@ def git_commit(repo: Path | None = None) -> str:
 
 
 @lru_cache(maxsize=1)
+def machine() -> str:
+    """What decides float rounding here: CPU model, core count, Python, torch and numpy versions.
+
+    Two runs with the same value reproduce every trial bit for bit (seeded and deterministic);
+    the check compares trials tightly only then (``sleeputils.results.reference``).
+    """
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = package_versions()
+    parts = [model, f"{os.cpu_count()} cores", platform.machine(),
+             *(f"{k} {versions[k]}" for k in ("python", "torch", "numpy"))]
+    return " / ".join(parts)
+
+
+@lru_cache(maxsize=1)
 def package_versions() -> dict[str, str]:
     """Versions of Python and of the packages that shape the numbers."""
     versions = {"python": platform.python_version()}

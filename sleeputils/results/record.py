@@ -30,7 +30,7 @@ PAPER_PROFILE = "paper"
 KEY: list[str] = ["dataset", "method", "metric"]
 
 #: Columns of a per-trial recorded-numbers file, in order.
-TRIAL_COLUMNS: list[str] = ["chapter_id", *KEY, "trial", "value"]
+TRIAL_COLUMNS: list[str] = ["chapter_id", *KEY, "trial", "value", "machine"]
 
 #: Columns of a recorded-numbers file, in order.
 RECORD_COLUMNS: list[str] = [
@@ -115,6 +115,7 @@ def record(
     folder = records_dir(profile, project=project, store=store)
     trials = per_trial(df)
     trials.insert(0, "chapter_id", chapter_id)
+    trials["machine"] = provenance.machine()
     provenance.atomic_write_text(folder / "trials" / f"{chapter_id}.csv",
                                  trials[TRIAL_COLUMNS].to_csv(index=False, float_format="%.6g"))
     summary = summarise(df)

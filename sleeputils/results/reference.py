@@ -4,11 +4,16 @@
 ``results/reference/P.csv`` (mean, std, n, tol per number) and ``results/reference/P-trials.csv``
 (every trial's value); ``sleepbook check`` compares later runs with both.
 
-**Per trial.** Runs are seeded and deterministic: on one machine a re-run reproduces every trial
-bit for bit. Each trial's value must stay within :data:`TRIAL_TOL` points of its reference. That
-band is there for float noise across machines (another BLAS kernel or CPU sums in another order)
-and was set from a measurement, not to make a check pass: see :data:`TRIAL_TOL`. A change to the
-method moves trials by far more, and the check names each trial that moved.
+**Per trial.** Runs are seeded and deterministic: on the machine that froze the reference (same
+CPU model, core count and Python, torch and numpy versions; :func:`provenance.machine`) a re-run
+reproduces every trial bit for bit, so each trial must match to :data:`TRIAL_TOL_SAME_MACHINE`
+(the rounding of the stored values). On another machine, float sums may round differently, and
+how far that moves a trial was measured (``benchmarks/float_noise.py``: every initial weight moved
+by one float32 ulp, quick MNIST protocol, trials 0-2): methods without sleep moved by at most
+0.01 points, so their trials must stay within :data:`TRIAL_TOL_OTHER_MACHINE`; methods that sleep
+moved by up to 5.55 points (the spiking sleep amplifies the last bit), so no per-trial band both
+covers that and catches a broken method: across machines their trials are shown, not failed,
+and their means keep the band below. The check names every trial that moved.
 
 **Per mean** (percentage points, for numbers in percent)::
 
@@ -43,10 +48,25 @@ TOL_FLOOR = 0.5
 TOL_SINGLE_TRIAL = 2.0
 #: Number of standard deviations of the difference of two means.
 TOL_SIGMAS = 3.0
-#: Allowed |re-run trial value − reference trial value|, in percentage points. Float noise was
-#: measured by perturbing every initial weight by one float32 ulp (benchmarks/float_noise.py):
-#: see the methods part (book/methods/protocols.md, protocol-checks) for the numbers.
-TRIAL_TOL = 1.0
+#: Allowed |re-run trial − reference trial| on the reference's machine, in points: runs are
+#: bit-for-bit reproducible there; the stored values carry 6 significant digits.
+TRIAL_TOL_SAME_MACHINE = 0.01
+#: Allowed |re-run trial − reference trial| on another machine, for methods that do not sleep
+#: (measured float noise: at most 0.01 points; see the module docstring).
+TRIAL_TOL_OTHER_MACHINE = 0.5
+
+
+def sleeps(method: str) -> bool:
+    """Whether a method runs SRC sleeps (``src``, ``rehearsal_src``, ``icarl_src``): its trials
+    are chaotic under float noise across machines."""
+    return method == "src" or method.endswith("_src")
+
+
+def trial_tolerance(method: str, same_machine: bool) -> float:
+    """The per-trial band of one method (NaN: not compared, see the module docstring)."""
+    if same_machine:
+        return TRIAL_TOL_SAME_MACHINE
+    return math.nan if sleeps(method) else TRIAL_TOL_OTHER_MACHINE
 
 REFERENCE_COLUMNS: list[str] = [
     "chapter_id",
