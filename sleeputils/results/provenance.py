@@ -32,7 +32,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 FINGERPRINT_EXCLUDE: tuple[str, ...] = ("chapters/", "report/", "results/", "cli.py")
 
 #: Packages whose versions are recorded beside every unit.
-VERSIONED_PACKAGES: tuple[str, ...] = ("torch", "numpy", "sleeputils")
+VERSIONED_PACKAGES: tuple[str, ...] = ("torch", "numpy", "numba", "sleeputils")
 
 
 def project_root(start: Path | None = None) -> Path | None:
@@ -139,7 +139,7 @@ def git_commit(repo: Path | None = None) -> str:
 
 @lru_cache(maxsize=1)
 def machine() -> str:
-    """What decides float rounding here: CPU model, core count, Python, torch and numpy versions.
+    """What decides float rounding here: CPU model, core count, Python, torch, numpy and numba.
 
     Two runs with the same value reproduce every trial bit for bit (seeded and deterministic);
     the check compares trials tightly only then (``sleeputils.results.reference``).
@@ -154,7 +154,7 @@ def machine() -> str:
         pass
     versions = package_versions()
     parts = [model, f"{os.cpu_count()} cores", platform.machine(),
-             *(f"{k} {versions[k]}" for k in ("python", "torch", "numpy"))]
+             *(f"{k} {versions[k]}" for k in ("python", "torch", "numpy", "numba"))]
     return " / ".join(parts)
 
 

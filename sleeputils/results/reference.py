@@ -5,8 +5,8 @@
 (every trial's value); ``sleepbook check`` compares later runs with both.
 
 **Per trial.** Runs are seeded and deterministic: on the machine that froze the reference (same
-CPU model, core count and Python, torch and numpy versions; :func:`provenance.machine`) a re-run
-reproduces every trial bit for bit, so each trial must match to :data:`TRIAL_TOL_SAME_MACHINE`
+CPU model, core count and Python, torch, numpy and numba versions; :func:`provenance.machine`)
+a re-run reproduces every trial bit for bit, so each trial must match to :data:`TRIAL_TOL_SAME_MACHINE`
 (the rounding of the stored values). On another machine, float sums may round differently, and
 how far that moves a trial was measured (``benchmarks/float_noise.py``: every initial weight moved
 by one float32 ulp, quick MNIST protocol, trials 0-2): methods without sleep moved by at most
