@@ -4,16 +4,17 @@
 ``results/reference/P.csv`` (mean, std, n, tol per number) and ``results/reference/P-trials.csv``
 (every trial's value); ``sleepbook check`` compares later runs with both.
 
-**Per trial.** Runs are seeded and deterministic: on the machine that froze the reference (same
-CPU model, core count and Python, torch, numpy and numba versions; :func:`provenance.machine`)
-a re-run reproduces every trial bit for bit, so each trial must match to :data:`TRIAL_TOL_SAME_MACHINE`
-(the rounding of the stored values). On another machine, float sums may round differently, and
-how far that moves a trial was measured (``benchmarks/float_noise.py``: every initial weight moved
-by one float32 ulp, quick MNIST protocol, trials 0-2): methods without sleep moved by at most
-0.01 points, so their trials must stay within :data:`TRIAL_TOL_OTHER_MACHINE`; methods that sleep
-moved by up to 5.55 points (the spiking sleep amplifies the last bit), so no per-trial band both
-covers that and catches a broken method: across machines their trials are shown, not failed,
-and their means keep the band below. The check names every trial that moved.
+**Per trial.** Runs are seeded and deterministic: on the machine that froze the reference
+(same CPU model, core count and Python, torch, numpy and numba versions;
+:func:`provenance.machine`) a re-run reproduces every trial bit for bit, so each trial must
+match to :data:`TRIAL_TOL_SAME_MACHINE` (the rounding of the stored values). On another machine
+float sums may round differently. How far that moves a trial was measured with
+``benchmarks/float_noise.py`` (every initial weight moved by one float32 ulp, quick MNIST
+protocol, trials 0-2): methods without sleep moved by at most 0.01 points, so their trials must
+stay within :data:`TRIAL_TOL_OTHER_MACHINE`; methods that sleep moved by up to 5.55 points (the
+spiking sleep amplifies the last bit), so no per-trial band both covers that and catches a
+broken method. Across machines their trials are shown, not failed, and their means keep the
+band below. The check names every trial that moved.
 
 **Per mean** (percentage points, for numbers in percent)::
 
