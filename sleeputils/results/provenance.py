@@ -137,6 +137,10 @@ def git_commit(repo: Path | None = None) -> str:
     return f"{head}-dirty" if status else head
 
 
+#: CPU flags that change which vector kernels torch and numba pick (and so float rounding).
+SIMD_FLAGS = ("avx", "fma", "amx", "sse4", "asimd", "sve")
+
+
 @lru_cache(maxsize=1)
 def machine() -> str:
     """What decides float rounding here: CPU model, core count, Python, torch, numpy and numba.
@@ -146,12 +150,15 @@ def machine() -> str:
     """
     model = platform.processor() or platform.machine()
     try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8").split("\n\n")[0]
     except OSError:
-        pass
+        info = ""
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    if fields:  # a virtual CPU's name can hide its generation: family, model and SIMD say it
+        simd = sorted(f for f in fields.get("flags", "").split() if f.startswith(SIMD_FLAGS))
+        model = (f"{fields.get('model name', model)} (family {fields.get('cpu family')} model "
+                 f"{fields.get('model')}; {' '.join(simd)})")
     versions = package_versions()
     parts = [model, f"{os.cpu_count()} cores", platform.machine(),
              *(f"{k} {versions[k]}" for k in ("python", "torch", "numpy", "numba"))]
