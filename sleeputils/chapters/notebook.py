@@ -75,7 +75,7 @@ class Page:
             shown = decl.none if value is None and decl.none else show(value)
             rows.append({"parameter": decl.name, "value": shown, "from": source,
                          "meaning": decl.help})
-        return for_people(pd.DataFrame(rows))
+        return for_people(pd.DataFrame(rows), wrap=("meaning",))
 
     def record(self, df: pd.DataFrame) -> Markdown:
         """Record the headline numbers under this run's label; say where they went."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 from pandas.io.formats.style import Styler
 
@@ -23,15 +25,26 @@ METRIC_NAMES = {"final_acc": "final accuracy (%)", "bwt": "BWT (points)",
 
 
 #: Cell spacing, so that neighbouring columns do not run together.
-CELL_STYLE = [{"selector": "td, th", "props": "padding: 3px 12px; text-align: left;"}]
+#: Characters per line of a column of long text.
+WRAP_WIDTH = 48
+CELL_STYLE = [{"selector": "td, th",
+               "props": "padding: 3px 12px; text-align: left; white-space: nowrap;"}]
 
 
-def for_people(table: pd.DataFrame, digits: int = 2, *, compact: bool = False) -> Styler:
-    """No index column, numbers to ``digits`` places, "—" for missing values; ``compact`` sets a
-    smaller type for wide tables."""
+def for_people(
+    table: pd.DataFrame, digits: int = 2, *, compact: bool = False, wrap: tuple[str, ...] = ()
+) -> Styler:
+    """No index column, numbers to ``digits`` places, "—" for missing values, "48.47 ± 5.03" kept
+    on one line; ``compact`` sets a smaller type for wide tables, ``wrap`` names the columns of
+    long text that may wrap."""
     styles = CELL_STYLE + ([{"selector": "", "props": "font-size: 0.8em;"}] if compact else [])
-    return (table.style.hide(axis="index").format(na_rep="—", precision=digits)
-            .set_table_styles(styles))
+    styler = (table.style.hide(axis="index").format(na_rep="—", precision=digits)
+              .set_table_styles(styles))
+    wrapped = [c for c in wrap if c in table.columns]
+    if wrapped:
+        styler = styler.format(lambda text: "<br>".join(textwrap.wrap(str(text), WRAP_WIDTH)),
+                               subset=wrapped, na_rep="—")
+    return styler
 
 
 def headline(df: pd.DataFrame) -> pd.DataFrame:
