@@ -143,7 +143,7 @@ SIMD_FLAGS = ("avx", "fma", "amx", "sse4", "asimd", "sve")
 
 @lru_cache(maxsize=1)
 def machine() -> str:
-    """What decides float rounding here: CPU model, core count, Python, torch, numpy and numba.
+    """What decides float rounding here: CPU, cores, torch threads, Python, torch, numpy, numba.
 
     Two runs with the same value reproduce every trial bit for bit (seeded and deterministic);
     the check compares trials tightly only then (``sleeputils.results.reference``).
@@ -159,8 +159,11 @@ def machine() -> str:
         simd = sorted(f for f in fields.get("flags", "").split() if f.startswith(SIMD_FLAGS))
         model = (f"{fields.get('model name', model)} (family {fields.get('cpu family')} model "
                  f"{fields.get('model')}; {' '.join(simd)})")
+    import torch  # its thread count changes how matrix products are summed
+
     versions = package_versions()
-    parts = [model, f"{os.cpu_count()} cores", platform.machine(),
+    parts = [model, f"{os.cpu_count()} cores", f"{torch.get_num_threads()} torch threads",
+             platform.machine(),
              *(f"{k} {versions[k]}" for k in ("python", "torch", "numpy", "numba"))]
     return " / ".join(parts)
 

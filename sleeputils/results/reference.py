@@ -5,7 +5,7 @@
 (every trial's value); ``sleepbook check`` compares later runs with both.
 
 **Per trial.** Runs are seeded and deterministic: on the machine that froze the reference
-(same CPU model, core count and Python, torch, numpy and numba versions;
+(same CPU model, core and torch thread counts, and Python, torch, numpy and numba versions;
 :func:`provenance.machine`) a re-run reproduces every trial bit for bit, so each trial must
 match to :data:`TRIAL_TOL_SAME_MACHINE` (the rounding of the stored values). On another machine
 float sums may round differently. How far that moves a trial was measured with
