@@ -21,7 +21,7 @@ def test_environment_matches_pyproject():
 def test_nothing_cites_files_outside_the_repository() -> None:
     """Readers cannot follow developer-only notes: code, notebooks and pages cite the book."""
     root = Path(__file__).resolve().parents[1]
-    banned = ("§", "specs/", "paper-results.md", "wscl.md", "vae-sleep-scheduler.md",
+    banned = ("§", "specs/", "src.md", "paper-results.md", "wscl.md", "vae-sleep-scheduler.md",
               "the spec", "spec says", "see spec")
     files = [p for folder in ("sleeputils", "notebooks", "book") for p in (root / folder).rglob("*")
              if p.suffix in (".py", ".md", ".yaml", ".csv", ".yml")]

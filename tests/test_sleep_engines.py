@@ -16,7 +16,7 @@ def _train(steps: list[list[int]], n_inputs: int) -> SpikeTrain:
 
 
 def test_plasticity_factor_matches_its_closed_form_values():
-    # book/methods/src.md, eq-sigmoid-gate: g(w) = 2 / (1 + exp(1000 w))
+    # book/methods/sleep.md, eq-sigmoid-gate: g(w) = 2 / (1 + exp(1000 w))
     w = np.array([-0.05, -0.002, 0.0, 0.001, 0.005, 0.05])
     expected = 2.0 / (1.0 + np.exp(1000.0 * w))
     np.testing.assert_allclose(plasticity_factor(w), expected, rtol=1e-12)
@@ -35,7 +35,7 @@ def test_neuron_fires_every_step_trajectory():
 
 def test_potentiation_and_depression_trajectory():
     """A post neuron driven to fire every step by a frozen weight; the other two synapses
-    follow the closed-form recursions of book/methods/src.md, eq-plasticity (pre spike ->
+    follow the closed-form recursions of book/methods/sleep.md, eq-plasticity (pre spike ->
     +inc g, none -> -dec g)."""
     inc, dec, steps = 0.01, 0.003, 40
     # inputs: 0 drives (w = 2, frozen), 1 spikes with it, 2 never spikes.

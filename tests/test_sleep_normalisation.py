@@ -7,7 +7,7 @@ from sleeputils.sleep.normalisation import diehl_lambdas, layer_scales
 
 
 def test_diehl_lambda_quirk_closed_form():
-    # book/methods/src.md, eq-lambda: lambda = [1/s1, s1/s2, s2/(s1 s3)]
+    # book/methods/sleep.md, eq-lambda: lambda = [1/s1, s1/s2, s2/(s1 s3)]
     assert diehl_lambdas([2.0, 4.0, 8.0]) == pytest.approx([0.5, 0.5, 0.25])
     assert diehl_lambdas([3.0, 5.0]) == pytest.approx([1 / 3, 3 / 5])  # textbook for 2 layers
     with pytest.raises(ValueError, match="layer 2"):

@@ -13,7 +13,7 @@ Conventions copied from the DeepLearnToolbox "nobias" fork the original experime
   carries over across tasks and across sleep.
 
 Weights are float32 torch tensors of shape (n_out, n_in), the same orientation as W_k in
-book/methods/src.md, src-network.
+book/methods/sleep.md, src-network.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class MLP:
     def set_numpy_weights(self, weights: Sequence[np.ndarray]) -> None:
         """Replace the weights; the momentum buffers are kept, as in the original.
 
-        See book/methods/src.md, src-hook.
+        See book/methods/sleep.md, src-hook.
         """
         if [w.shape for w in weights] != [tuple(w.shape) for w in self.weights]:
             raise ValueError("weight shapes do not match the network")

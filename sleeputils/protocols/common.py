@@ -39,7 +39,7 @@ class DatasetProtocol:
     """What the original scripts fix per data set (book/methods/protocols.md,
     protocol-incremental)."""
 
-    preset: str  # SRC hyperparameter vector (book/methods/src.md, src-hyperparameters)
+    preset: str  # SRC hyperparameter vector (book/methods/sleep.md, src-hyperparameters)
     hidden: tuple[int, ...]
     lr: float
     dropout: float
@@ -110,7 +110,7 @@ def src_hook(
     preset_name: str | None = None,
 ) -> SRC:
     """SRC sleeping on every training image of the classes seen so far
-    (book/methods/src.md, src-hook).
+    (book/methods/sleep.md, src-hook).
 
     ``preset_name`` overrides the data set's main vector (rehearsal runs use p-specific ones).
     """

@@ -1,6 +1,6 @@
 """The fast SRC engine: the same dynamics as :mod:`.readable`, event-driven.
 
-See book/methods/src.md, src-engines.
+See book/methods/sleep.md, src-engines.
 
 Sleep activity is sparse: a dozen input spikes per step and rare hidden spikes. So instead of
 dense products this kernel

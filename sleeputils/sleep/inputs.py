@@ -1,6 +1,6 @@
 """The sleep drive: Bernoulli input spikes from the mean image.
 
-See book/methods/src.md, src-input (eq-input-spikes).
+See book/methods/sleep.md, src-input (eq-input-spikes).
 
 Each step a fresh random ``window`` x ``window`` patch of the mean image is kept (every other
 pixel is 0 and never spikes); a kept pixel spikes with probability min(1, 2*dt*r_max*x). Only the
@@ -60,7 +60,7 @@ def make_spike_train(
 ) -> SpikeTrain:
     """Draw T steps of input spikes with P(spike) = min(1, spike_gain * x).
 
-    See book/methods/src.md, eq-input-spikes.
+    See book/methods/sleep.md, eq-input-spikes.
     """
     x = np.asarray(mean_input, dtype=np.float64).ravel()
     if steps < 0:

@@ -1,6 +1,6 @@
 """Diehl et al.'s data-based normalisation, with the recursion quirk of the original.
 
-See book/methods/src.md, src-normalisation (eq-layer-scale, eq-lambda).
+See book/methods/sleep.md, src-normalisation (eq-layer-scale, eq-lambda).
 
 For each layer k: s_k = max(largest positive weight, largest test-mode activation), then
 f_0 = 1, f_k = s_k / f_{k-1}, lambda_k = 1 / f_k. So lambda_3 = s_2 / (s_1 * s_3), not the
@@ -28,7 +28,7 @@ def layer_scales(weights: Sequence[np.ndarray], activation_maxima: Sequence[floa
 def diehl_lambdas(scales: Sequence[float]) -> list[float]:
     """lambda_k from the layer scales s_k, copying the original recursion.
 
-    See book/methods/src.md, eq-lambda.
+    See book/methods/sleep.md, eq-lambda.
     """
     lambdas = []
     previous = 1.0

@@ -1,6 +1,6 @@
 """Named SRC hyperparameter vectors and the sleep-length rules.
 
-See book/methods/src.md, src-hyperparameters (eq-sleep-length).
+See book/methods/sleep.md, src-hyperparameters (eq-sleep-length).
 
 The numbers live in ``presets.yaml`` beside this file; this module turns an entry into a typed,
 validated :class:`SleepParams`.
@@ -21,7 +21,7 @@ _PRESET_FILE = Path(__file__).with_name("presets.yaml")
 class SleepParams:
     """Everything one SRC sleep needs besides the network and the data.
 
-    See book/methods/src.md, src-hyperparameters.
+    See book/methods/sleep.md, src-hyperparameters.
     """
 
     r_max: float  # max input rate; P(input spike) = min(1, 2*dt*r_max*x)
@@ -40,7 +40,7 @@ class SleepParams:
         if self.r_max < 0 or self.inc < 0 or self.dec < 0:
             raise ValueError("r_max, inc and dec must be >= 0")
         # beta_k = 0 appears in several original GA vectors (a unit then fires whenever v >= 0,
-        # see book/methods/src.md, src-hyperparameters); negative thresholds have no meaning.
+        # see book/methods/sleep.md, src-hyperparameters); negative thresholds have no meaning.
         if len(self.beta) == 0 or any(b < 0 for b in self.beta):
             raise ValueError(f"beta must be a non-empty list of values >= 0, got {self.beta}")
         if self.alpha_scale <= 0 or self.dt <= 0 or self.threshold <= 0:
@@ -55,7 +55,7 @@ class SleepParams:
     def spike_gain(self) -> float:
         """Per-pixel spike-probability gain 2*dt*r_max (note the factor 2).
 
-        See book/methods/src.md, eq-input-spikes.
+        See book/methods/sleep.md, eq-input-spikes.
         """
         return 2.0 * self.dt * self.r_max
 
@@ -68,7 +68,7 @@ class SleepParams:
     def sleep_length(self, task_number: int, scale: float = 1.0) -> int:
         """Steps of the sleep after task ``task_number`` (1-based), times ``scale``.
 
-        See book/methods/src.md, eq-sleep-length.
+        See book/methods/sleep.md, eq-sleep-length.
         """
         if task_number < 1:
             raise ValueError(f"task_number is 1-based, got {task_number}")
@@ -113,7 +113,7 @@ def preset_names() -> tuple[str, ...]:
 def preset(name: str) -> SleepParams:
     """The named hyperparameter vector (ValueError naming the valid ones).
 
-    See book/methods/src.md, src-hyperparameters.
+    See book/methods/sleep.md, src-hyperparameters.
     """
     table = _table()
     if name not in table:

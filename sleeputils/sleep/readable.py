@@ -1,6 +1,6 @@
 """The readable SRC engine: the sleep equations written out step by step, dense.
 
-See book/methods/src.md, eq-membrane and eq-plasticity.
+See book/methods/sleep.md, eq-membrane and eq-plasticity.
 
 Slow (it touches every weight every step) and meant to be read: the fast engine is tested
 against it.
@@ -19,7 +19,7 @@ from .inputs import SpikeTrain
 def plasticity_factor(w: np.ndarray) -> np.ndarray:
     """g(w) = 2 * sigmoid(-1000 w): ~2 for negative weights, ~0 above +0.005.
 
-    See book/methods/src.md, eq-sigmoid-gate.
+    See book/methods/sleep.md, eq-sigmoid-gate.
     """
     return 2.0 * expit(-1000.0 * w)
 

@@ -1,6 +1,6 @@
 """Sleep Replay Consolidation: one sleep on a trained network, and SRC as an after-task hook.
 
-One sleep (see book/methods/src.md, src-hook): normalise on the data (alpha_k = alpha_scale *
+One sleep (see book/methods/sleep.md, src-hook): normalise on the data (alpha_k = alpha_scale *
 lambda_k, eq-lambda), drive the network's own weights with Bernoulli spikes from the data's mean
 (eq-input-spikes), apply the local rule (eq-plasticity), and write the weights back with no
 rescaling; the momentum buffers are left as they are.
@@ -48,7 +48,7 @@ def sleep(
     """Run one SRC sleep on ``net`` in place.
 
     ``data`` is the sleep's data D: it gives both the layer gains and the mean input (see
-    book/methods/src.md, src-hook).
+    book/methods/sleep.md, src-hook).
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown sleep engine {engine!r}; valid: {', '.join(ENGINES)}")
@@ -79,7 +79,7 @@ def sleep(
 
 
 class SRC(Hook):
-    """SRC as an after-task hook: sleep after every task (book/methods/src.md, src-hook).
+    """SRC as an after-task hook: sleep after every task (book/methods/sleep.md, src-hook).
 
     ``sleep_data(ctx)`` gives the images the sleep is normalised on and driven by (for MNIST:
     every training image of the classes seen so far); ``length_scale`` shortens sleeps for quick
