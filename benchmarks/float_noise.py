@@ -33,10 +33,7 @@ class NudgedMLP(MLP):
 
 
 def headline(ds, config: IncrementalConfig, trial: int) -> pd.Series:
-    proto = common.DATASET_PROTOCOLS[config.dataset]
-    unit = {"dataset": config.dataset, "seed": config.seed, "hidden": list(proto.hidden),
-            "per_task_train": config.per_task_train, "epochs": proto.epochs,
-            "sleep_scale": config.sleep_scale, "test_subset": None, "methods": list(config.methods)}
+    unit = {**common.task_settings(config), "methods": list(config.methods)}
     rows = pd.DataFrame(incremental.run_trial(ds, unit, trial))
     rows = rows[rows["headline"].fillna(False).astype(bool)]
     return rows.set_index(["method", "metric"])["value"]

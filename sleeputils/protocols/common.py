@@ -60,6 +60,21 @@ DATASET_PROTOCOLS = {
 }
 
 
+def task_settings(config: Any) -> dict:
+    """The stored settings every class-incremental unit shares, with the data set's original
+    values filled in where ``config`` leaves them to it (``None``)."""
+    proto = DATASET_PROTOCOLS[config.dataset]
+    return {
+        "dataset": config.dataset,
+        "seed": config.seed,
+        "hidden": list(config.hidden or proto.hidden),
+        "per_task_train": config.per_task_train if proto.per_task_train else None,
+        "epochs": config.epochs or proto.epochs,
+        "sleep_scale": config.sleep_scale,
+        "test_subset": config.test_subset,
+    }
+
+
 @dataclass(frozen=True)
 class Trial:
     """One trial's tasks (in training order), test-set evaluator and network configuration."""

@@ -24,7 +24,15 @@ from ..nets.mlp import MLP
 from ..params import Params, declare
 from ..results.store import ResultStore
 from ..training import run_sequence, train_epochs
-from .common import DATASET_PROTOCOLS, run_units, seed_field, src_hook, trial_seed, trial_setup
+from .common import (
+    DATASET_PROTOCOLS,
+    run_units,
+    seed_field,
+    src_hook,
+    task_settings,
+    trial_seed,
+    trial_setup,
+)
 
 CHAPTER = "incremental"
 METHODS = ("sequential", "src", "parallel")
@@ -59,18 +67,8 @@ def run_incremental(
     progress: bool = True,
 ) -> pd.DataFrame:
     """``config.trials`` seeded trials of every method; one stored unit per trial (resumable)."""
-    proto = DATASET_PROTOCOLS[config.dataset]
-    unit = {
-        "dataset": config.dataset,
-        "seed": config.seed,
-        "hidden": list(config.hidden or proto.hidden),
-        "per_task_train": config.per_task_train if proto.per_task_train else None,
-        "epochs": config.epochs or proto.epochs,
-        "sleep_scale": config.sleep_scale,
-        "test_subset": config.test_subset,
-        "methods": list(config.methods),
-        "parallel_epochs": config.parallel_epochs,
-    }
+    unit = {**task_settings(config), "methods": list(config.methods),
+            "parallel_epochs": config.parallel_epochs}
     ds = load_dataset(config.dataset)
     return run_units(
         CHAPTER, [(None, t) for t in range(config.trials)], lambda _: unit,

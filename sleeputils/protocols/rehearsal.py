@@ -29,7 +29,15 @@ from ..nets.mlp import MLP
 from ..params import Params, declare, same_as
 from ..results.store import ResultStore
 from ..training import TaskContext, run_sequence
-from .common import DATASET_PROTOCOLS, run_units, seed_field, src_hook, trial_seed, trial_setup
+from .common import (
+    DATASET_PROTOCOLS,
+    run_units,
+    seed_field,
+    src_hook,
+    task_settings,
+    trial_seed,
+    trial_setup,
+)
 from .incremental import IncrementalConfig
 
 CHAPTER = "rehearsal"
@@ -94,16 +102,7 @@ def run_rehearsal(
 ) -> pd.DataFrame:
     """Both methods at every fraction, ``config.trials`` seeded trials each; one stored unit per
     (fraction, trial), so an interrupted sweep resumes where it stopped."""
-    proto = DATASET_PROTOCOLS[config.dataset]
-    base = {
-        "dataset": config.dataset,
-        "seed": config.seed,
-        "hidden": list(config.hidden or proto.hidden),
-        "per_task_train": config.per_task_train,
-        "epochs": config.epochs or proto.epochs,
-        "sleep_scale": config.sleep_scale,
-        "test_subset": config.test_subset,
-    }
+    base = task_settings(config)
     ds = load_dataset(config.dataset)
     units = [(p, t) for p in config.sweep for t in range(config.trials)]
     return run_units(

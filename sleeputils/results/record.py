@@ -146,19 +146,18 @@ def load_trials(
 ) -> pd.DataFrame:
     """All per-trial recorded numbers of ``profile``, or an empty frame if none."""
     folder = records_dir(profile, project=project, store=store) / "trials"
-    frames = [pd.read_csv(p) for p in sorted(folder.glob("*.csv"))] if folder.is_dir() else []
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TRIAL_COLUMNS)
+    return _read_folder(folder, TRIAL_COLUMNS)
 
 
 def load_records(
     profile: str, *, project: Path | None = None, store: ResultStore | None = None
 ) -> pd.DataFrame:
     """All recorded numbers of ``profile`` (every chapter), or an empty frame if none."""
-    folder = records_dir(profile, project=project, store=store)
+    return _read_folder(records_dir(profile, project=project, store=store), RECORD_COLUMNS)
+
+
+def _read_folder(folder: Path, columns: list[str]) -> pd.DataFrame:
+    """Every non-empty ``*.csv`` of ``folder`` as one frame (``columns`` only, if it is empty)."""
     files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
-    frames = [pd.read_csv(path) for path in files]
-    frames = [frame for frame in frames if not frame.empty]
-    if not frames:
-        return pd.DataFrame(columns=RECORD_COLUMNS)
-    return pd.concat(frames, ignore_index=True)
+    frames = [frame for frame in map(pd.read_csv, files) if not frame.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
