@@ -19,7 +19,7 @@ import torch
 
 from sleeputils.data import load_dataset
 from sleeputils.nets.mlp import MLP
-from sleeputils.protocols import common, incremental
+from sleeputils.protocols import incremental
 from sleeputils.protocols.incremental import IncrementalConfig
 
 
@@ -33,8 +33,9 @@ class NudgedMLP(MLP):
 
 
 def headline(ds, config: IncrementalConfig, trial: int) -> pd.Series:
-    unit = {**common.task_settings(config), "methods": list(config.methods)}
-    rows = pd.DataFrame(incremental.run_trial(ds, unit, trial))
+    methods = ("sequential", "src", "parallel")
+    rows = pd.DataFrame([r for m in methods for r in incremental.run_method(
+        ds, incremental.method_settings(config, m, None), trial)])
     rows = rows[rows["headline"].fillna(False).astype(bool)]
     return rows.set_index(["method", "metric"])["value"]
 

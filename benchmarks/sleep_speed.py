@@ -21,7 +21,7 @@ import torch
 
 from sleeputils.data import class_incremental_tasks, load_dataset
 from sleeputils.nets.mlp import MLP, MLPConfig
-from sleeputils.protocols.incremental import run_incremental
+from sleeputils.protocols.incremental import IncrementalConfig, run_incremental
 from sleeputils.results.store import ResultStore
 from sleeputils.sleep.fast import sleep_fast
 from sleeputils.sleep.inputs import make_spike_train
@@ -74,8 +74,8 @@ def main() -> None:
     print(f"readable: {ref_ms:.4f} ms/step over {args.readable_steps} steps")
     if args.trial:
         t0 = time.perf_counter()
-        run_incremental("mnist", trials=1, methods=("src",), store=ResultStore.disabled(),
-                        progress=False)
+        run_incremental(IncrementalConfig(trials=1, methods=("src",)),
+                        store=ResultStore.disabled(), progress=False)
         print(f"one full MNIST SRC trial: {time.perf_counter() - t0:.1f} s")
     print(f"speedup {ref_ms / fast_ms:.1f}")
 

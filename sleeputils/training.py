@@ -1,7 +1,9 @@
 """The one training loop every method runs through, with method hooks around it.
 
-A continual-learning method is a :class:`Hook`: it may change a task's training data
-(``training_data``, e.g. rehearsal mixes stored examples in) and act after a task
+A continual-learning method is a :class:`Hook`: it may prepare for a task (``before_task``),
+change a task's training data (``training_data``, e.g. rehearsal mixes stored examples in),
+change each step's gradient (``gradients``: a regulariser adds its penalty's gradient, OWM
+projects), watch each step (``after_step``, e.g. SI's path integral) and act after a task
 (``after_task``, e.g. SRC sleeps). Compositions such as rehearsal + SRC are simply two hooks
 (book/methods/training.md, training-loop). :func:`run_sequence` runs a task sequence through the
 loop and returns the records every sequential method reports.
@@ -16,7 +18,7 @@ import numpy as np
 import torch
 
 from .metrics import TaskEvaluator, backward_transfer, forgetting
-from .nets.mlp import MLP
+from .nets.mlp import MLP, Step
 
 
 @dataclass
@@ -44,15 +46,36 @@ class Hook:
 
     name = "hook"
 
+    def before_task(self, ctx: TaskContext) -> None:
+        """Prepare for the current task, before its training data is chosen."""
+
     def training_data(
         self, ctx: TaskContext, x: np.ndarray, y: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return the data the current task trains on (default: the task's own data)."""
         return x, y
 
+    def gradients(
+        self, ctx: TaskContext, step: Step, grads: list[torch.Tensor]
+    ) -> list[torch.Tensor]:
+        """Return the gradients this step applies (default: ``grads`` unchanged).
+
+        ``grads`` are what the hooks before this one made of ``step.grads``, the loss gradient.
+        """
+        return grads
+
+    def after_step(self, ctx: TaskContext, step: Step, change: list[torch.Tensor]) -> None:
+        """Watch one SGD step: ``change[k]`` is how much weight matrix k moved."""
+
     def after_task(self, ctx: TaskContext) -> str | None:
         """Act after the task's training; return a stage label if the network changed."""
         return None
+
+
+def _steps_hooked(hooks: Sequence[Hook]) -> bool:
+    """Whether any hook acts on single SGD steps (the plain step is then split open)."""
+    return any(type(h).gradients is not Hook.gradients or type(h).after_step is not Hook.after_step
+               for h in hooks)
 
 
 def one_hot(y: np.ndarray, n_classes: int) -> torch.Tensor:
@@ -69,9 +92,12 @@ def train_epochs(
     epochs: int,
     generator: torch.Generator,
     lr: float | None = None,
+    *,
+    hooks: Sequence[Hook] = (),
+    ctx: TaskContext | None = None,
 ) -> None:
     """Mini-batch SGD for ``epochs`` passes, a fresh random permutation each epoch
-    (book/methods/training.md, training-sgd).
+    (book/methods/training.md, training-sgd); ``hooks`` act on every step (with ``ctx``).
 
     The original asserts that the number of examples divides by the batch size; here a final
     partial batch is dropped. Of the book's protocols only rehearsal at p = 1 has one
@@ -82,11 +108,29 @@ def train_epochs(
     yt = one_hot(y, n_classes)
     bs = net.config.batch_size
     n_batches = len(xt) // bs
+    hooked = _steps_hooked(hooks)
     for _ in range(epochs):
         perm = torch.randperm(len(xt), generator=generator)
         for b in range(n_batches):
             idx = perm[b * bs : (b + 1) * bs]
-            net.train_step(xt[idx], yt[idx], generator, lr=lr)
+            if hooked:
+                _hooked_step(net, xt[idx], yt[idx], generator, lr, hooks, ctx)
+            else:
+                net.train_step(xt[idx], yt[idx], generator, lr=lr)
+
+
+def _hooked_step(net: MLP, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator,
+                 lr: float | None, hooks: Sequence[Hook], ctx: TaskContext | None) -> None:
+    """One SGD step with every hook's say on the gradient, then every hook told of the change."""
+    step = net.gradients(x, y, generator, deltas=True)
+    grads = step.grads
+    for hook in hooks:
+        grads = hook.gradients(ctx, step, grads)
+    before = list(net.weights)
+    net.apply(grads, lr)
+    change = [w - w0 for w, w0 in zip(net.weights, before, strict=True)]
+    for hook in hooks:
+        hook.after_step(ctx, step, change)
 
 
 Evaluate = Callable[[str, int, MLP], None]
@@ -115,10 +159,12 @@ def run_tasks(
     logs = []
     for i in range(len(tasks)):
         ctx = TaskContext(index=i, tasks=tasks, net=net)
+        for hook in hooks:
+            hook.before_task(ctx)
         x, y = ctx.task.x_train, ctx.task.y_train
         for hook in hooks:
             x, y = hook.training_data(ctx, x, y)
-        train_epochs(net, x, y, per_task[i], generator, lr=lr)
+        train_epochs(net, x, y, per_task[i], generator, lr=lr, hooks=hooks, ctx=ctx)
         if evaluate is not None:
             evaluate("after_task", i, net)
         for hook in hooks:

@@ -16,7 +16,7 @@ import pytest
 
 from sleeputils.chapters.registry import Book
 from sleeputils.chapters.runner import run_chapter
-from sleeputils.protocols.incremental import IncrementalConfig, run_incremental
+from sleeputils.protocols.incremental import METHODS, IncrementalConfig, run_incremental
 from sleeputils.results.store import ResultStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,8 +63,7 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
         assert fractions == {"final_acc_p0", "final_acc_p0.1"}  # the smoke profile's fractions
         assert set(rec["method"]) == {"rehearsal", "rehearsal_src"}
     else:
-        assert set(rec.loc[rec["metric"] == "final_acc", "method"]) == {
-            "sequential", "src", "parallel"}
+        assert set(rec.loc[rec["metric"] == "final_acc", "method"]) == set(METHODS)
 
 
 def test_rerun_reuses_stored_trials_and_numbers(book: Book) -> None:

@@ -67,17 +67,19 @@ def test_unknown_key_lists_the_valid_ones(capsys) -> None:
 def test_resolve_applies_profiles() -> None:
     smoke = resolve("incremental-mnist", "smoke")
     assert smoke == {
-        "dataset": "mnist",
+        **IncrementalConfig().as_dict(),  # what smoke does not name keeps its declared default
         "trials": 1,
-        "seed": 0,
         "hidden": (64, 64),
         "per_task_train": 200,
         "epochs": 1,
         "sleep_scale": 0.02,
         "test_subset": 1000,
-        "methods": ("sequential", "src", "parallel"),
-        "parallel_epochs": None,
+        "ewc_grid": (100.0, 1000.0),
+        "si_grid": (1.0, 10.0),
+        "owm_grid": (0.001, 0.01),
+        "validation": 100,
     }
+    assert smoke["dataset"] == "mnist" and smoke["seed"] == 0
     quick = resolve("incremental-fashion", "quick")
     assert quick["trials"] == 3 and quick["dataset"] == "fashion"
     assert quick["hidden"] is None and quick["test_subset"] is None  # the original protocol

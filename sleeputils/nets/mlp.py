@@ -122,6 +122,34 @@ class MLP:
                 maxima[k] = max(maxima[k], float(a.max()))
         return maxima
 
+    def squared_example_gradients(
+        self, x: torch.Tensor, y: torch.Tensor, batch: int = 1000
+    ) -> list[torch.Tensor]:
+        """Sum over examples of the squared per-example loss gradient, per weight matrix.
+
+        Test mode (no dropout masks), the loss of eq-loss for one example. In a bias-free MLP the
+        gradient of example i for W_k is the outer product delta_k(i) h_{k-1}(i)^T, so the sum of
+        its squares is (delta_k ** 2)^T (h_{k-1} ** 2): exact, with no loop over examples.
+        """
+        keep = 1.0 - self.config.dropout
+        sums = [torch.zeros_like(w) for w in self.weights]
+        for i in range(0, len(x), batch):
+            h, zs, inputs = x[i : i + batch], [], []
+            for k, w in enumerate(self.weights):
+                inputs.append(h)
+                z = (h @ w.T).requires_grad_(True)
+                zs.append(z)
+                h = torch.relu(z) * keep if k < self.n_layers - 1 else z
+            yb = y[i : i + batch]
+            if self.config.output == "relu":
+                loss = 0.5 * (((h + (torch.relu(h) - h).detach()) - yb) ** 2).sum()
+            else:
+                loss = -(yb * torch.log_softmax(h, dim=1)).sum()
+            deltas = torch.autograd.grad(loss, zs)
+            for k, (d, a) in enumerate(zip(deltas, inputs, strict=True)):
+                sums[k] += (d.detach() ** 2).T @ (a.detach() ** 2)
+        return sums
+
     # --- training -------------------------------------------------------------------------
     def train_step(
         self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator, lr: float | None = None
@@ -131,12 +159,27 @@ class MLP:
         ``lr`` overrides the configured learning rate (the CUB protocol lowers it for task 2
         while keeping the momentum buffer, as the original CUB-200 script does).
         """
+        step = self.gradients(x, y, generator)
+        self.apply(step.grads, lr)
+        return step.loss
+
+    def gradients(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator,
+                  deltas: bool = False) -> Step:
+        """The batch loss, its gradient for every weight matrix, and each layer's input.
+
+        A training-mode forward pass (dropout masks drawn from ``generator``) and the backward
+        pass of book/methods/training.md, training-sgd; nothing is updated. ``deltas`` also
+        returns the loss gradient at each layer's pre-activations (same backward pass), from
+        which ``grads[k] = deltas[k].T @ inputs[k]``.
+        """
         cfg = self.config
-        lr = cfg.lr if lr is None else lr
-        ws = [w.requires_grad_(True) for w in self.weights]
+        ws = [w.detach().requires_grad_(True) for w in self.weights]
+        inputs, zs = [], []
         h = x
         for k, w in enumerate(ws):
+            inputs.append(h.detach())
             z = h @ w.T
+            zs.append(z)
             if k < self.n_layers - 1:
                 h = torch.relu(z)
                 if cfg.dropout > 0:
@@ -150,9 +193,29 @@ class MLP:
             loss = 0.5 * ((a - y) ** 2).sum() / len(x)
         else:
             loss = -(y * torch.log_softmax(h, dim=1)).sum() / len(x)
-        grads = torch.autograd.grad(loss, ws)
-        with torch.no_grad():
-            for k, g in enumerate(grads):
-                self.velocity[k].mul_(cfg.momentum).add_(g, alpha=lr)
-                self.weights[k] = (ws[k] - self.velocity[k]).detach()
-        return float(loss.detach())
+        if not deltas:
+            return Step(float(loss.detach()), list(torch.autograd.grad(loss, ws)), inputs)
+        both = torch.autograd.grad(loss, ws + zs)
+        return Step(float(loss.detach()), list(both[: len(ws)]), inputs,
+                    [d.detach() for d in both[len(ws) :]])
+
+    @torch.no_grad()
+    def apply(self, grads: Sequence[torch.Tensor], lr: float | None = None) -> None:
+        """The momentum update of eq-momentum with the given gradients (``lr``: see
+        :meth:`train_step`)."""
+        cfg = self.config
+        lr = cfg.lr if lr is None else lr
+        for k, g in enumerate(grads):
+            self.velocity[k].mul_(cfg.momentum).add_(g, alpha=lr)
+            self.weights[k] = self.weights[k] - self.velocity[k]
+
+
+@dataclass
+class Step:
+    """One batch's loss, weight gradients (shaped like the weights), layer inputs (``inputs[k]``
+    is the batch entering layer k, after dropout) and, on request, pre-activation gradients."""
+
+    loss: float
+    grads: list[torch.Tensor]
+    inputs: list[torch.Tensor]
+    deltas: list[torch.Tensor] | None = None  # loss gradient at each layer's pre-activations

@@ -1,15 +1,17 @@
-"""Class-incremental benchmark: sequential vs SRC vs parallel (Table 1's first columns).
+"""Class-incremental benchmark: Table 1's MNIST and Fashion rows, every method on one protocol.
 
-The protocol is stated in book/methods/protocols.md, protocol-incremental. One trial trains, from
-the same initial weights and the same batch order:
+The protocol is stated in book/methods/protocols.md, protocol-incremental. Every method of a trial
+starts from the same initial weights and sees the same batch order:
 
 * ``sequential``: SGD on the 5 tasks in order, no sleep (the lower bound);
 * ``src``: the same SGD with an SRC sleep after every task (an after-task hook);
+* ``ewc``, ``si``, ``owm``: the same SGD with that baseline's hook (book/methods/baselines.md),
+  its strength chosen on a validation split unless given (:mod:`.tuning`);
 * ``parallel``: SGD on all training data at once (the upper bound, "ideal" in the code).
 
-It returns tidy records: per stage (after each task, after each sleep) the accuracy on every
-task's test set and on the full test set, and per method the headline numbers (final accuracy,
-BWT, forgetting). Accuracies are in percent.
+One stored unit per (method, trial), so adding a method reuses the others. Records are tidy: per
+stage (after each task, after each sleep) the accuracy on every task's test set and on the full
+test set, and per method the headline numbers (final accuracy, BWT, forgetting), in percent.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ import pandas as pd
 import torch
 
 from ..data import Dataset, load_dataset
+from ..methods import EWC, OWM, SI
+from ..methods.ewc import VARIANTS
 from ..nets.mlp import MLP
 from ..params import Params, declare
 from ..results.store import ResultStore
-from ..training import run_sequence, train_epochs
+from ..training import Hook, run_sequence, train_epochs
 from .common import (
     DATASET_PROTOCOLS,
     run_units,
@@ -33,9 +37,14 @@ from .common import (
     trial_seed,
     trial_setup,
 )
+from .tuning import SEARCH_TRIAL, validation_evaluator, winners
 
 CHAPTER = "incremental"
-METHODS = ("sequential", "src", "parallel")
+METHODS = ("sequential", "src", "ewc", "si", "owm", "parallel")
+#: The baselines whose strength is searched: method -> (strength field, grid field).
+TUNED = {"ewc": ("ewc_lambda", "ewc_grid"), "si": ("si_c", "si_grid"),
+         "owm": ("owm_alpha", "owm_grid")}
+SEARCHED = "chosen on the validation split from the grid"
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,22 @@ class IncrementalConfig(Params):
     methods: tuple[str, ...] = declare(METHODS, "methods to run", choices=METHODS)
     parallel_epochs: int | None = declare(None, "SGD epochs of the parallel net", low=1,
                                           high=100, none="the same as epochs")
+    ewc_lambda: float | None = declare(None, "EWC strength lambda", low=1e-9, high=1e12,
+                                       none=SEARCHED)
+    ewc_variant: str = declare("standard", "EWC: one anchor per task, or online (one running "
+                               "Fisher)", choices=VARIANTS)
+    si_c: float | None = declare(None, "SI strength c", low=1e-9, high=1e12, none=SEARCHED)
+    si_xi: float = declare(1e-3, "SI damping xi", low=1e-9, high=10.0)
+    owm_alpha: float | None = declare(None, "OWM regulariser alpha", low=1e-9, high=1e6,
+                                      none=SEARCHED)
+    ewc_grid: tuple[float, ...] = declare((1e2, 3e2, 1e3, 3e3, 1e4), "lambda values searched",
+                                          low=1e-9, high=1e12)
+    si_grid: tuple[float, ...] = declare((0.3, 1.0, 3.0, 10.0, 30.0), "c values searched",
+                                         low=1e-9, high=1e12)
+    owm_grid: tuple[float, ...] = declare((1e-4, 1e-3, 1e-2, 1e-1), "alpha values searched",
+                                          low=1e-9, high=1e6)
+    validation: int = declare(1000, "training images per task held out for the search "
+                              "(after the ones it trains on)", low=10, high=6000)
 
 
 def run_incremental(
@@ -66,35 +91,93 @@ def run_incremental(
     store: ResultStore | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """``config.trials`` seeded trials of every method; one stored unit per trial (resumable)."""
-    unit = {**task_settings(config), "methods": list(config.methods),
-            "parallel_epochs": config.parallel_epochs}
+    """The strength search (where needed), then ``config.trials`` seeded trials of every method;
+    one stored unit per search run and per (method, trial), so a rerun resumes and reuses."""
     ds = load_dataset(config.dataset)
-    return run_units(
-        CHAPTER, [(None, t) for t in range(config.trials)], lambda _: unit,
-        lambda _, c, t: run_trial(ds, c, t),
+    strengths = {m: getattr(config, TUNED[m][0]) for m in config.methods if m in TUNED}
+    search = search_strengths(ds, config, [m for m, s in strengths.items() if s is None],
+                              store=store, progress=progress)
+    if len(search):
+        strengths.update(winners(search))
+    units = [(m, t) for m in config.methods for t in range(config.trials)]
+    trials = run_units(
+        CHAPTER, units, lambda m: method_settings(config, m, strengths.get(m)),
+        lambda _, c, t: run_method(ds, c, t),
         store=store, progress=progress, desc=f"incremental {config.dataset}",
+    )
+    return pd.concat([search, trials], ignore_index=True)
+
+
+def search_strengths(ds: Dataset, config: IncrementalConfig, methods: list[str], *,
+                     store: ResultStore | None, progress: bool) -> pd.DataFrame:
+    """Every grid value of every method in ``methods``, scored on the validation split."""
+    units = [((m, s), SEARCH_TRIAL) for m in methods for s in getattr(config, TUNED[m][1])]
+    if not units:
+        return pd.DataFrame()
+    return run_units(
+        CHAPTER, units,
+        lambda ms: {**method_settings(config, *ms), "validation": config.validation},
+        lambda _, c, t: run_method(ds, c, t),
+        store=store, progress=progress, desc=f"search {config.dataset}",
     )
 
 
-def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
-    """All methods of one trial (``config`` is the unit's stored configuration)."""
+def method_settings(config: IncrementalConfig, method: str, strength: float | None) -> dict:
+    """What identifies one method's unit: the shared task settings and that method's own."""
+    unit = {**task_settings(config), "method": method}
+    if method != "src":
+        unit.pop("sleep_scale")
+    if method == "parallel":
+        unit["parallel_epochs"] = config.parallel_epochs
+    if method in TUNED:
+        unit["strength"] = strength
+    if method == "ewc":
+        unit["ewc_variant"] = config.ewc_variant
+    if method == "si":
+        unit["si_xi"] = config.si_xi
+    return unit
+
+
+def method_hooks(ds: Dataset, config: dict, seed: int) -> list[Hook]:
+    """The hooks of a sequential method (none for ``sequential``)."""
+    method, proto = config["method"], DATASET_PROTOCOLS[config["dataset"]]
+    if method == "src":
+        return [src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"])]
+    if method == "ewc":
+        return [EWC(config["strength"], config["ewc_variant"])]
+    if method == "si":
+        return [SI(config["strength"], config["si_xi"])]
+    if method == "owm":
+        return [OWM(config["strength"])]
+    return []
+
+
+def run_method(ds: Dataset, config: dict, trial: int) -> list[dict]:
+    """One method's trial (``config`` is the unit's stored configuration). With a
+    ``validation`` setting it is a search run: scored on the validation split instead."""
     proto = DATASET_PROTOCOLS[config["dataset"]]
     seed = trial_seed(config["seed"], trial)
     setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
                         per_task_train=config["per_task_train"], test_subset=config["test_subset"])
-    records: list[dict] = []
-    for method in config["methods"]:
-        net = MLP(setup.mlp, torch.Generator().manual_seed(seed))
-        gen = torch.Generator().manual_seed(seed + 1)
-        if method == "parallel":
-            epochs = config.get("parallel_epochs") or config["epochs"]
-            train_epochs(net, ds.x_train, ds.y_train, epochs, gen)
-            _, full = setup.evaluator(net)
-            rows = [{"metric": "final_acc", "value": full, "headline": True}]
-        else:
-            hooks = [src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"])] \
-                if method == "src" else []
-            rows = run_sequence(net, setup.tasks, hooks, config["epochs"], gen, setup.evaluator)
-        records += [{"dataset": config["dataset"], "method": method, **r} for r in rows]
-    return records
+    method = config["method"]
+    net = MLP(setup.mlp, torch.Generator().manual_seed(seed))
+    gen = torch.Generator().manual_seed(seed + 1)
+    tag = {"dataset": config["dataset"], "method": method}
+    if "validation" in config:
+        evaluator = validation_evaluator(ds, setup.tasks, config["per_task_train"],
+                                         config["validation"])
+        rows = run_sequence(net, setup.tasks, method_hooks(ds, config, seed), config["epochs"],
+                            gen, evaluator)
+        final = next(r["value"] for r in rows if r["metric"] == "final_acc")
+        return [{**tag, "metric": "val_acc", "strength": config["strength"], "value": final}]
+    if method == "parallel":
+        train_epochs(net, ds.x_train, ds.y_train, config["parallel_epochs"] or config["epochs"],
+                     gen)
+        _, full = setup.evaluator(net)
+        rows = [{"metric": "final_acc", "value": full, "headline": True}]
+    else:
+        rows = run_sequence(net, setup.tasks, method_hooks(ds, config, seed), config["epochs"],
+                            gen, setup.evaluator)
+        if method in TUNED:
+            rows.append({"metric": "strength", "value": config["strength"]})
+    return [{**tag, **r} for r in rows]

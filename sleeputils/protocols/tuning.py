@@ -1,0 +1,49 @@
+"""Choosing a baseline's strength on a validation split carved from the training data
+(book/methods/baselines.md, baselines-search).
+
+For every task, the training images of its classes that come after the ones it trains on are
+unused by the protocol; the first ``validation`` of them are the task's validation set. Each grid
+value trains the whole task sequence once (its own seed, the search trial) and is scored by the
+final accuracy on the union of the validation sets. The test set is never looked at.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..data import Dataset
+from ..metrics import TaskEvaluator
+from ..params import ParamError
+
+#: Trial number of the search runs: its seed is ``trial_seed(seed, SEARCH_TRIAL)``, which no
+#: reported trial (at most 100) uses.
+SEARCH_TRIAL = 9999
+
+
+def validation_evaluator(ds: Dataset, tasks: list, per_task_train: int | None,
+                         validation: int) -> TaskEvaluator:
+    """Per-task validation sets: the ``validation`` training images of each task's classes that
+    follow the ``per_task_train`` it trains on (in data set order, like the training images)."""
+    sets = []
+    for task in tasks:
+        idx = np.flatnonzero(np.isin(ds.y_train, task.classes))
+        start = per_task_train or len(idx)
+        if start + validation > len(idx):
+            raise ParamError(
+                f"classes {task.classes} have {len(idx)} training images: {start} for training "
+                f"leave {max(len(idx) - start, 0)} for validation, fewer than validation = "
+                f"{validation}; lower per_task_train or validation")
+        pick = idx[start : start + validation]
+        sets.append((ds.x_train[pick], ds.y_train[pick]))
+    return TaskEvaluator(sets)
+
+
+def winners(search: pd.DataFrame) -> dict[str, float]:
+    """The strength with the best final validation accuracy, per method (ties: the first in the
+    grid, i.e. the weakest)."""
+    rows = search[search["metric"] == "val_acc"]
+    best = {}
+    for method, group in rows.groupby("method", sort=False):
+        best[method] = float(group.loc[group["value"].idxmax(), "strength"])
+    return best
