@@ -62,3 +62,29 @@ def test_committed_sweep_tables_the_paper_records() -> None:
     assert table["rehearsal + SRC"].tolist()[0] == "62.30 ± 3.40 (n=5)"
     assert pd.isna(table["rehearsal + SRC"].tolist()[1])
     assert "sleepbook run rehearsal-fashion" in tables.committed_sweep("rehearsal-fashion", records)
+
+
+def test_baselines_verdict_follows_the_paired_differences() -> None:
+    seq = [19.3, 19.5, 19.1, 19.4]
+    df = pd.concat([
+        _records("sequential", seq),
+        _records("ewc", [s + 0.1 * (-1) ** i for i, s in enumerate(seq)]),  # no better
+        _records("owm", [s + 20 + 0.5 * i for i, s in enumerate(seq)]),  # clearly better
+        _records("si", [s - 9 - 0.2 * i for i, s in enumerate(seq)]),  # clearly worse
+        pd.DataFrame({"dataset": "mnist", "method": ["ewc", "owm", "si"], "metric": "strength",
+                      "trial": 0, "value": [300.0, 1e-3, 3.0], "headline": True}),
+    ])
+    lines = tables.baselines_verdict(df).splitlines()
+    assert lines[0].startswith("- EWC (λ = 300)") and "**no different** from" in lines[0]
+    assert lines[1].startswith("- SI (c = 3)") and "**worse** than" in lines[1]
+    assert lines[2].startswith("- OWM (α = 0.001)") and "**better** than" in lines[2]
+    assert "+20.75 points" in lines[2]
+
+
+def test_search_table_marks_the_best_value_of_each_method() -> None:
+    df = pd.DataFrame({"method": ["ewc"] * 3 + ["owm"] * 2, "metric": "val_acc",
+                       "strength": [100.0, 300.0, 1000.0, 1e-3, 1e-2],
+                       "value": [19.0, 25.0, 10.0, 40.0, 30.0]})
+    table = tables.search_table(df).data
+    chosen = table[table["chosen"] == "✓"]
+    assert chosen["strength"].astype(str).tolist() == ["300", "0.001"]

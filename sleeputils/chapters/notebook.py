@@ -81,7 +81,8 @@ class Page:
         """Record the headline numbers under this run's label; say where they went."""
         summary = record(df, self.chapter_id, self.label, project=self.project)
         where = self._records_path()
-        return Markdown(f"Recorded {len(summary)} numbers of {df['trial'].nunique()} trial(s) as "
+        trials = df.loc[df["headline"].fillna(False).astype(bool), "trial"].nunique()
+        return Markdown(f"Recorded {len(summary)} numbers of {trials} trial(s) as "
                         f"`{self.label}` in `{where}`; the status page and `sleepbook check` "
                         "read them.")
 

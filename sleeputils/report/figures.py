@@ -25,19 +25,25 @@ def accuracy_matrix(df: pd.DataFrame, method: str, stage: str) -> pd.DataFrame:
 
 
 def accuracy_matrices(df: pd.DataFrame) -> plt.Figure:
-    """Heatmaps of R for the sequential net, and for the SRC net before and after each sleep."""
+    """Heatmaps of R for the sequential net, the SRC net before and after each sleep, and each
+    baseline; three per row."""
     panels = [("sequential", "after_task", "sequential"),
               ("src", "after_task", "SRC, before sleep"),
-              ("src", "after_sleep", "SRC, after sleep")]
+              ("src", "after_sleep", "SRC, after sleep"),
+              ("ewc", "after_task", "EWC"), ("si", "after_task", "SI"),
+              ("owm", "after_task", "OWM")]
     df = df.reindex(columns=sorted({*df.columns, "stage"}))
     panels = [p for p in panels if ((df["method"] == p[0]) & (df["stage"] == p[1])).any()]
     if not panels:
         return _nothing_to_show("no sequential method was run")
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
-    for ax, (method, stage, title) in zip(axes[0], panels, strict=True):
+    n_rows, n_cols = (len(panels) + 2) // 3, min(len(panels), 3)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(4.2 * n_cols, 3.6 * n_rows), squeeze=False)
+    for ax, (method, stage, title) in zip(axes.flat, panels, strict=False):
         sns.heatmap(accuracy_matrix(df, method, stage), vmin=0, vmax=100, annot=True, fmt=".0f",
                     cmap="viridis", cbar=False, ax=ax)
         ax.set_title(title)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
     fig.tight_layout()
     return fig
 

@@ -6,6 +6,7 @@ import textwrap
 
 import pandas as pd
 from pandas.io.formats.style import Styler
+from scipy import stats
 
 from ..results.paper import (
     OUTSIDE,
@@ -18,8 +19,11 @@ from ..results.paper import (
 )
 
 #: How methods and metrics are named in tables.
-METHOD_NAMES = {"sequential": "sequential", "src": "SRC", "parallel": "parallel",
-                "rehearsal": "rehearsal", "rehearsal_src": "rehearsal + SRC"}
+METHOD_NAMES = {"sequential": "sequential", "src": "SRC", "ewc": "EWC", "si": "SI",
+                "owm": "OWM", "parallel": "parallel", "rehearsal": "rehearsal",
+                "rehearsal_src": "rehearsal + SRC"}
+#: The symbol of each baseline's searched strength.
+STRENGTH_NAMES = {"ewc": "λ", "si": "c", "owm": "α"}
 METRIC_NAMES = {"final_acc": "final accuracy (%)", "bwt": "BWT (points)",
                 "forgetting": "forgetting (points)"}
 
@@ -85,19 +89,74 @@ def compare_to_paper(df: pd.DataFrame, chapter_id: str) -> pd.DataFrame:
 
 
 def versus_paper(df: pd.DataFrame, chapter_id: str) -> Styler:
-    """The chapter's headline table for people: one row per method and metric, ours beside the
-    paper's ("48.47 ± 5.03"), the difference and a short verdict."""
+    """The chapter's headline table for people: one row per method, our final accuracy beside
+    the paper's ("48.47 ± 5.03"), the difference, a short verdict, then BWT and forgetting."""
     t = compare_to_paper(df, chapter_id)
     n = int(t["n"].max()) if len(t) else 0
+    final = t[t["metric"] == "final_acc"].set_index("method")
     table = pd.DataFrame({
-        "method": t["method"].map(METHOD_NAMES).fillna(t["method"]),
-        "number": t["metric"].map(METRIC_NAMES).fillna(t["metric"]),
-        f"ours (n = {n})": [fmt_pm(m, s) for m, s in zip(t["mean"], t["std"], strict=True)],
-        "paper": [fmt_pm(m, s) for m, s in zip(t["paper"], t["paper std"], strict=True)],
-        "Δ paper": t["difference"],
-        "verdict": t["vs paper"].map(SHORT).fillna("—"),
+        "method": final.index.map(lambda m: METHOD_NAMES.get(m, m)),
+        f"final accuracy (%), n = {n}": [fmt_pm(m, s) for m, s in
+                                         zip(final["mean"], final["std"], strict=True)],
+        "paper": [fmt_pm(m, s) for m, s in zip(final["paper"], final["paper std"], strict=True)],
+        "Δ paper": final["difference"].to_numpy(),
+        "verdict": final["vs paper"].map(SHORT).fillna("—").to_numpy(),
     })
+    for metric in ("bwt", "forgetting"):
+        rows = t[t["metric"] == metric].set_index("method").reindex(final.index)
+        table[METRIC_NAMES[metric]] = [fmt_pm(m, s) for m, s in
+                                       zip(rows["mean"], rows["std"], strict=True)]
     return for_people(table)
+
+
+def search_table(df: pd.DataFrame) -> Styler | str:
+    """The strength search: final validation accuracy per grid value, the chosen one marked."""
+    rows = df[df["metric"] == "val_acc"] if "metric" in df.columns else df.iloc[:0]
+    if rows.empty:
+        return "No strength was searched: every baseline's strength was given."
+    table = rows.pivot_table(index="strength", columns="method", values="value", sort=True)
+    chosen = {m: g.loc[g["value"].idxmax(), "strength"] for m, g in rows.groupby("method")}
+    parts = []
+    for method in [m for m in METHOD_NAMES if m in table.columns]:
+        col = table[method].dropna()
+        parts.append(pd.DataFrame({
+            "method": f"{METHOD_NAMES[method]} ({STRENGTH_NAMES.get(method, 'strength')})",
+            "strength": [f"{v:g}" for v in col.index],
+            "validation accuracy (%)": col.to_numpy(),
+            "chosen": ["✓" if v == chosen[method] else "" for v in col.index],
+        }))
+    out = pd.concat(parts, ignore_index=True)
+    return for_people(out)
+
+
+def baselines_verdict(df: pd.DataFrame) -> str:
+    """Markdown, one line per baseline: its chosen strength and whether it beats sequential
+    training, by the paired difference over trials (paired t-test; trials share initial weights
+    and batch order)."""
+    rows = headline(df)
+    final = rows[rows["metric"] == "final_acc"].pivot_table(index="trial", columns="method",
+                                                           values="value")
+    strength = rows[rows["metric"] == "strength"].groupby("method")["value"].first()
+    lines = []
+    for method in [m for m in STRENGTH_NAMES if m in final.columns]:
+        name = METHOD_NAMES[method]
+        head = (f"- {name} ({STRENGTH_NAMES[method]} = {strength.get(method, float('nan')):g}): "
+                f"{fmt_pm(final[method].mean(), final[method].std())} %")
+        if "sequential" not in final.columns:
+            lines.append(head + ".")
+            continue
+        diff = (final[method] - final["sequential"]).dropna()
+        text = f", {diff.mean():+.2f} points against sequential training (paired, n = {len(diff)}"
+        if len(diff) >= 2 and diff.std() > 0:
+            p = stats.ttest_rel(final[method], final["sequential"], nan_policy="omit").pvalue
+            better = p < 0.05 and diff.mean() > 0
+            word = "**better** than" if better else (
+                "**worse** than" if p < 0.05 else "**no different** from")
+            text += f", p = {p:.2g}): {word} no protection at all."
+        else:
+            text += "): too few trials to test."
+        lines.append(head + text)
+    return "\n".join(lines) if lines else "No baseline was run."
 
 
 def verdict(table: pd.DataFrame) -> str:
