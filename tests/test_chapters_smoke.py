@@ -16,6 +16,7 @@ import pytest
 
 from sleeputils.chapters.registry import Book
 from sleeputils.chapters.runner import run_chapter
+from sleeputils.protocols import crossmodal
 from sleeputils.protocols.incremental import METHODS, IncrementalConfig, run_incremental
 from sleeputils.results.store import ResultStore
 
@@ -62,6 +63,11 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
         fractions = set(rec.loc[rec["metric"].str.startswith("final_acc_p"), "metric"])
         assert fractions == {"final_acc_p0", "final_acc_p0.1"}  # the smoke profile's fractions
         assert set(rec["method"]) == {"rehearsal", "rehearsal_src"}
+    elif chapter == "crossmodal":
+        # the smoke profile runs every method; two of them also in the corrected variant
+        finals = set(rec.loc[rec["metric"].str.startswith("final_acc"), "method"])
+        assert finals == set(crossmodal.METHODS) | {"sequential_corrected", "src_corrected",
+                                                    "rehearsal_src_corrected"}
     else:
         assert set(rec.loc[rec["metric"] == "final_acc", "method"]) == set(METHODS)
 

@@ -50,6 +50,11 @@ def test_list_runs(capsys) -> None:
         (["run", "incremental", "--profile", "fast"], "unknown profile 'fast'; valid: smoke"),
         (["run", "incremental-mnist", "-p", "dataset", "fashion"], "fixes dataset = mnist"),
         (["run", "chapter9"], "unknown chapter 'chapter9'"),
+        (["run", "incremental", "-p", "ewc_lambda", "0"], "'ewc_lambda' = 0 is not valid"),
+        (["run", "incremental", "-p", "owm_alpha", "-1"], "'owm_alpha' = -1 is not valid"),
+        (["run", "incremental", "-p", "methods", "ewc,lwf"],
+         "use a list of sequential, src, ewc, si, owm, parallel"),
+        (["run", "incremental", "-p", "ewc_variant", "offline"], "use one of standard, online"),
     ],
 )
 def test_bad_parameters_fail_in_one_line(capsys, argv: list[str], message: str) -> None:
@@ -158,3 +163,10 @@ def test_missing_data_fails_in_one_line_before_running(capsys, monkeypatch, tmp_
                              "--profile", "smoke", "--no-progress")
     assert code == 1
     assert "CIFAR-10 features are not available" in err and err.count("\n") == 1
+
+
+def test_a_validation_split_that_does_not_fit_fails_before_training(capsys) -> None:
+    code, out, err = run_cli(capsys, "run", "incremental-mnist", "--profile", "smoke",
+                             "-p", "per_task_train", "11500", "-p", "validation", "1000")
+    assert code == 2 and err.count("\n") == 1
+    assert "fewer than validation = 1000; lower per_task_train or validation" in err

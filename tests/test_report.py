@@ -72,7 +72,7 @@ def test_baselines_verdict_follows_the_paired_differences() -> None:
         _records("owm", [s + 20 + 0.5 * i for i, s in enumerate(seq)]),  # clearly better
         _records("si", [s - 9 - 0.2 * i for i, s in enumerate(seq)]),  # clearly worse
         pd.DataFrame({"dataset": "mnist", "method": ["ewc", "owm", "si"], "metric": "strength",
-                      "trial": 0, "value": [300.0, 1e-3, 3.0], "headline": True}),
+                      "trial": 0, "value": [300.0, 1e-3, 3.0], "headline": False}),
     ])
     lines = tables.baselines_verdict(df).splitlines()
     assert lines[0].startswith("- EWC (λ = 300)") and "**no different** from" in lines[0]

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from ..params import ParamError, Params, show
+from ..protocols.crossmodal import CrossModalConfig
 from ..protocols.incremental import IncrementalConfig
 from ..protocols.patches import PatchesConfig
 from ..protocols.rehearsal import RehearsalConfig
@@ -53,6 +54,7 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("patches", PatchesConfig),
         Notebook("incremental", IncrementalConfig, "dataset"),
         Notebook("rehearsal", RehearsalConfig, "dataset"),
+        Notebook("crossmodal", CrossModalConfig),
         Notebook("status"),
     )
 }

@@ -118,7 +118,9 @@ def run_chapter(
     if run.config is not None and hasattr(run.config, "dataset"):
         from ..data import load_dataset
 
-        load_dataset(run.config.dataset)  # DataUnavailableError says what is missing
+        ds = load_dataset(run.config.dataset)  # DataUnavailableError says what is missing
+        if hasattr(run.config, "check_data"):
+            run.config.check_data(ds)  # ParamError: settings that do not fit the data
     started, clock = provenance.utc_now(), time.perf_counter()
     error = ""
     try:

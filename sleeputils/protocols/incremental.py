@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 import torch
 
-from ..data import Dataset, load_dataset
+from ..data import Dataset, class_incremental_tasks, load_dataset
 from ..methods import EWC, OWM, SI
 from ..methods.ewc import VARIANTS
 from ..nets.mlp import MLP
@@ -84,6 +84,13 @@ class IncrementalConfig(Params):
     validation: int = declare(1000, "training images per task held out for the search "
                               "(after the ones it trains on)", low=10, high=6000)
 
+    def check_data(self, ds: Dataset) -> None:
+        """Fail in one line (``ParamError``), before any training, if a strength is to be
+        searched and the validation split does not fit the data."""
+        if any(m in TUNED and getattr(self, TUNED[m][0]) is None for m in self.methods):
+            validation_evaluator(ds, class_incremental_tasks(ds, 2, self.per_task_train),
+                                 self.per_task_train, self.validation)
+
 
 def run_incremental(
     config: IncrementalConfig = IncrementalConfig(),
@@ -114,6 +121,7 @@ def search_strengths(ds: Dataset, config: IncrementalConfig, methods: list[str],
     units = [((m, s), SEARCH_TRIAL) for m in methods for s in getattr(config, TUNED[m][1])]
     if not units:
         return pd.DataFrame()
+    config.check_data(ds)
     return run_units(
         CHAPTER, units,
         lambda ms: {**method_settings(config, *ms), "validation": config.validation},

@@ -155,3 +155,20 @@ def _nothing_to_show(why: str) -> plt.Figure:
     ax.axis("off")
     ax.text(0.5, 0.5, f"Nothing to plot: {why}.", ha="center", va="center")
     return fig
+
+
+def crossmodal_tradeoff(df: pd.DataFrame) -> plt.Figure:
+    """MNIST accuracy against Fashion-MNIST accuracy after task 2, one point per method."""
+    from .tables import crossmodal_compare
+
+    t = crossmodal_compare(df)
+    if t.empty:
+        return _nothing_to_show("no method was run")
+    t["label"] = t["method"] + np.where(t["variant"] == "corrected", " (corrected)", "")
+    fig, ax = plt.subplots(figsize=(7, 5))
+    sns.scatterplot(t, x="fashion", y="mnist", hue="label", style="variant", s=90, ax=ax)
+    ax.set(xlabel="Fashion-MNIST test accuracy (%)", ylabel="MNIST test accuracy (%)",
+           xlim=(0, 100), ylim=(0, 100))
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
+    fig.tight_layout()
+    return fig

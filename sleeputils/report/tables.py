@@ -136,7 +136,7 @@ def baselines_verdict(df: pd.DataFrame) -> str:
     rows = headline(df)
     final = rows[rows["metric"] == "final_acc"].pivot_table(index="trial", columns="method",
                                                            values="value")
-    strength = rows[rows["metric"] == "strength"].groupby("method")["value"].first()
+    strength = df[df["metric"] == "strength"].groupby("method")["value"].first()
     lines = []
     for method in [m for m in STRENGTH_NAMES if m in final.columns]:
         name = METHOD_NAMES[method]
@@ -352,3 +352,80 @@ def full_replay_note(fractions: tuple[float, ...]) -> str:
             "examples to hundreds can ask for more than exist. We cap the count at the number "
             "that exist, and since the training set is then not a multiple of the batch size, "
             "the last partial batch of each epoch is dropped ({ref}`dev-rehearsal-cap`).")
+
+
+#: Cross-modal methods as the paper's Table 1 names them (EWC and SI share one cell there).
+CROSSMODAL_PAPER = {"ewc": "ewc_si", "si": "ewc_si"}
+
+
+def crossmodal_compare(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (method, variant, fraction): final accuracy on both test sets and on each,
+    beside the paper's cross-modal row (faithful variant only: that is what the paper ran)."""
+    rows = headline(df)
+    rows = rows.assign(base=rows["metric"].str.replace(r"_p[0-9.e-]+$", "", regex=True),
+                       p=rows["metric"].str.extract(r"_p([0-9.e-]+)$")[0])
+    stats_ = rows.groupby(["method", "p", "base"], dropna=False)["value"].agg(
+        ["mean", "std", "count"]).unstack("base")
+    paper = load_paper_values().query("chapter_id == 'crossmodal'").set_index("method")
+    out = []
+    for (method, p), r in stats_.iterrows():
+        base = method.removesuffix("_corrected")
+        corrected = method != base
+        label = METHOD_NAMES.get(base, base) + (f" (p = {100 * float(p):g} %)" if
+                                                isinstance(p, str) else "")
+        key = CROSSMODAL_PAPER.get(base, base)
+        has_paper = key in paper.index and not corrected
+        value = paper.loc[key, "value"] if has_paper else float("nan")
+        spread = paper.loc[key, "std"] if has_paper else float("nan")
+        mean = r[("mean", "final_acc")]
+        out.append({
+            "method": label, "variant": "corrected" if corrected else "faithful",
+            "mean": mean, "std": r[("std", "final_acc")], "n": r[("count", "final_acc")],
+            "mnist": r[("mean", "acc_mnist")], "fashion": r[("mean", "acc_fashion")],
+            "paper": value, "paper std": spread, "difference": mean - value,
+            "vs paper": paper_spread(mean, value, spread) if has_paper else "not in paper",
+        })
+    order = {m: i for i, m in enumerate(METHOD_NAMES.values())}
+    table = pd.DataFrame(out)
+    table["_order"] = [order.get(m.split(" (")[0], 99) for m in table["method"]]
+    return table.sort_values(["variant", "_order", "method"], ascending=[False, True, True],
+                             kind="stable").drop(columns="_order").reset_index(drop=True)
+
+
+def crossmodal_table(df: pd.DataFrame) -> Styler:
+    """The cross-modal row for people: accuracy on the 20k union and on each data set."""
+    t = crossmodal_compare(df)
+    n = int(t["n"].max()) if len(t) else 0
+    table = pd.DataFrame({
+        "method": t["method"], "variant": t["variant"],
+        f"both test sets (%), n = {n}": [fmt_pm(m, s) for m, s in
+                                         zip(t["mean"], t["std"], strict=True)],
+        "MNIST (%)": t["mnist"], "Fashion (%)": t["fashion"],
+        "paper": [fmt_pm(m, s) for m, s in zip(t["paper"], t["paper std"], strict=True)],
+        "Δ paper": t["difference"],
+        "verdict": t["vs paper"].map(SHORT).fillna("—"),
+    })
+    return for_people(table)
+
+
+def crossmodal_variants(df: pd.DataFrame) -> str:
+    """Markdown: what correcting the original's two slips changes, from the numbers."""
+    t = crossmodal_compare(df).set_index(["method", "variant"])["mean"]
+    lines = []
+    for method, what in (("SRC", "sleeping for the lengths the search found instead of 255 "
+                                 "steps"),
+                         ("sequential", "training the control on MNIST before Fashion-MNIST")):
+        if (method, "faithful") in t.index and (method, "corrected") in t.index:
+            a, b = t[(method, "faithful")], t[(method, "corrected")]
+            lines.append(f"- {method}: {what} moves the accuracy on both test sets from "
+                         f"{a:.2f} % to {b:.2f} % ({b - a:+.2f} points).")
+    return "\n".join(lines) if lines else "Only one variant was run."
+
+
+def methods_not_run(missing: list[str], chapter_id: str) -> str:
+    """Markdown: which methods this profile leaves out, and the command that runs them all."""
+    if not missing:
+        return "Every method of the protocol was run."
+    names = ", ".join(METHOD_NAMES.get(m, m) for m in missing)
+    return (f"This profile leaves out {names} to keep the book's build short; "
+            f"`sleepbook run {chapter_id} --profile paper` runs every method.")

@@ -35,6 +35,14 @@ class SleepParams:
     decay: float = 0.999  # membrane decay delta per step
     threshold: float = 1.0  # theta; layer k fires when v >= theta * beta_k
     source: str = ""  # where in the original code the vector comes from
+    intended_lengths: tuple[float, ...] | None = None  # cross-modal: lengths before uint8
+
+    def corrected(self) -> SleepParams:
+        """The cross-modal vector with the sleep lengths it was meant to have (rounded), not the
+        255 steps uint8 saturated them to (book/methods/deviations.md, dev-crossmodal-variants)."""
+        if self.intended_lengths is None:
+            raise ValueError(f"preset {self.source!r} has no intended lengths to restore")
+        return replace(self, lengths={"per_task": [round(x) for x in self.intended_lengths]})
 
     def __post_init__(self) -> None:
         if self.r_max < 0 or self.inc < 0 or self.dec < 0:
@@ -120,4 +128,6 @@ def preset(name: str) -> SleepParams:
         raise ValueError(f"unknown SRC preset {name!r}; valid presets: {', '.join(table)}")
     entry = dict(table[name])
     entry["beta"] = tuple(entry["beta"])
+    if "intended_lengths" in entry:
+        entry["intended_lengths"] = tuple(entry["intended_lengths"])
     return SleepParams(**entry)

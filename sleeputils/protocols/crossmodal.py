@@ -1,0 +1,240 @@
+"""Cross-modal MNIST -> Fashion-MNIST on shared outputs (Table 1's cross-modal row).
+
+The protocol is stated in book/methods/protocols.md, protocol-crossmodal. Task 1 is all of MNIST,
+task 2 all of Fashion-MNIST, both on the same 10 output units; the metric is accuracy on the
+20000 test images of both. Sleeps are driven and normalised by MNIST data, after either task.
+Two variants of the original (book/methods/deviations.md, dev-crossmodal-variants):
+
+* ``faithful``: what the original script computes. Every sleep lasts 255 steps (uint8 saturates
+  the lengths the GA found), and its sequential control is trained on Fashion-MNIST alone from
+  an untrained network;
+* ``corrected``: the lengths the GA found, and a control trained on MNIST, then Fashion-MNIST.
+
+Methods that neither sleep nor use the control (EWC, SI, OWM, rehearsal, parallel) are the same
+in both variants and run once; they are recorded under the faithful variant, the paper's. One
+stored unit per (method, variant, trial).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..data import Dataset, Task, load_dataset
+from ..methods import EWC, OWM, SI, Rehearsal
+from ..metrics import TaskEvaluator
+from ..nets.mlp import MLP
+from ..params import Params, declare, same_as
+from ..results.store import ResultStore
+from ..sleep.presets import preset
+from ..sleep.src import SRC
+from ..training import Hook, TaskContext, run_sequence, train_epochs
+from .common import DATASET_PROTOCOLS, run_units, seed_field, trial_seed, trial_setup
+from .incremental import IncrementalConfig
+from .tuning import SEARCH_TRIAL, winners
+
+CHAPTER = "crossmodal"
+DATASET = "crossmodal"
+METHODS = ("sequential", "src", "ewc", "si", "owm", "rehearsal", "rehearsal_src", "parallel")
+VARIANTS = ("faithful", "corrected")
+#: Methods whose computation differs between the variants.
+VARIANT_METHODS = ("sequential", "src", "rehearsal_src")
+TUNED = {"ewc": ("ewc_lambda", "ewc_grid"), "si": ("si_c", "si_grid"),
+         "owm": ("owm_alpha", "owm_grid")}
+#: The original's rehearsal vectors by fraction (book/methods/sleep.md, src-hyperparameters).
+REHEARSAL_PRESETS = ((0.0, "crossmodal_rehearsal_p0"), (0.01, "crossmodal_rehearsal_p0.01"),
+                     (0.025, "crossmodal_rehearsal_p0.025"), (0.05, "crossmodal_rehearsal_p0.05"),
+                     (0.1, "crossmodal_rehearsal_p0.1+"))
+
+
+@dataclass(frozen=True)
+class CrossModalConfig(Params):
+    """Parameters of the cross-modal protocol; defaults are the original protocol."""
+
+    trials: int = declare(5, "independent trials", low=1, high=100)
+    seed: int = seed_field()
+    variants: tuple[str, ...] = declare(VARIANTS, "faithful (the original's lengths and "
+                                        "control) and/or corrected", choices=VARIANTS)
+    methods: tuple[str, ...] = declare(METHODS, "methods to run", choices=METHODS)
+    epochs: int = declare(2, "SGD epochs per task (and of the parallel net)", low=1, high=100)
+    per_task_train: int | None = declare(None, "training images of each data set", low=100,
+                                         high=60000, none="all 60000")
+    hidden: tuple[int, ...] = declare((1200, 1200), "widths of the hidden layers", low=1,
+                                      high=10000)
+    sleep_scale: float = same_as(IncrementalConfig, "sleep_scale")
+    rehearsal_fractions: tuple[float, ...] = declare(
+        (0.01, 0.1), "fractions of MNIST's training data replayed during task 2", low=0.0,
+        high=1.0)
+    test_subset: int | None = same_as(IncrementalConfig, "test_subset")
+    ewc_lambda: float | None = same_as(IncrementalConfig, "ewc_lambda")
+    si_c: float | None = same_as(IncrementalConfig, "si_c")
+    owm_alpha: float | None = same_as(IncrementalConfig, "owm_alpha")
+    ewc_grid: tuple[float, ...] = same_as(IncrementalConfig, "ewc_grid")
+    si_grid: tuple[float, ...] = same_as(IncrementalConfig, "si_grid")
+    owm_grid: tuple[float, ...] = same_as(IncrementalConfig, "owm_grid")
+    validation: int = declare(1000, "training images of each data set held out for the "
+                              "strength search (the search trains on the rest)", low=10,
+                              high=10000)
+
+
+class SkipTask(Hook):
+    """Trains nothing on one task: the faithful control never sees MNIST."""
+
+    name = "skip"
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def training_data(self, ctx: TaskContext, x: np.ndarray, y: np.ndarray):
+        return (x[:0], y[:0]) if ctx.index == self.index else (x, y)
+
+
+def run_crossmodal(
+    config: CrossModalConfig = CrossModalConfig(),
+    *,
+    store: ResultStore | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """The strength search (where needed), then every (method, variant, fraction) of
+    ``config.trials`` seeded trials; records tagged with ``variant``."""
+    mnist, fashion = load_dataset("mnist"), load_dataset("fashion")
+    data = (mnist, fashion)
+    strengths = {m: getattr(config, TUNED[m][0]) for m in config.methods if m in TUNED}
+    searched = [((m, s), SEARCH_TRIAL) for m, v in strengths.items() if v is None
+                for s in getattr(config, TUNED[m][1])]
+    search = pd.DataFrame()
+    if searched:
+        search = run_units(CHAPTER, searched,
+                           lambda ms: {**_settings(config, ms[0], "faithful", None, ms[1]),
+                                       "validation": config.validation},
+                           lambda _, c, t: run_method(data, c, t),
+                           store=store, progress=progress, desc="search cross-modal")
+        strengths.update(winners(search))
+    settings = []
+    for method in config.methods:
+        variants = [v for v in config.variants if method in VARIANT_METHODS] or ["faithful"]
+        fractions = config.rehearsal_fractions if method.startswith("rehearsal") else (None,)
+        settings += [(method, v, p) for v in variants for p in fractions]
+    units = [(s, t) for s in settings for t in range(config.trials)]
+    trials = run_units(
+        CHAPTER, units,
+        lambda s: _settings(config, s[0], s[1], s[2], strengths.get(s[0])),
+        lambda _, c, t: run_method(data, c, t),
+        store=store, progress=progress, desc="cross-modal",
+    )
+    return pd.concat([search, trials], ignore_index=True)
+
+
+def _settings(config: CrossModalConfig, method: str, variant: str, fraction: float | None,
+              strength: float | None) -> dict:
+    unit = {"seed": config.seed, "method": method, "variant": variant, "epochs": config.epochs,
+            "per_task_train": config.per_task_train, "hidden": list(config.hidden),
+            "test_subset": config.test_subset}
+    if method in VARIANT_METHODS and method != "sequential":
+        unit["sleep_scale"] = config.sleep_scale
+    if fraction is not None:
+        unit["fraction"] = fraction
+    if method in TUNED:
+        unit["strength"] = strength
+    return unit
+
+
+def _tasks(mnist: Dataset, fashion: Dataset, config: dict) -> tuple[list[Task], TaskEvaluator]:
+    """Task 1 = MNIST, task 2 = Fashion-MNIST (all classes each), and the evaluator on their test
+    sets; a search run trains on all but the last ``validation`` images and scores on those."""
+    validation, test_subset = config.get("validation"), config["test_subset"]
+    tasks, tests = [], []
+    for i, ds in enumerate((mnist, fashion)):
+        n = min(config["per_task_train"] or len(ds.y_train), len(ds.y_train) - (validation or 0))
+        tasks.append(Task(i, tuple(range(10)), ds.x_train[:n], ds.y_train[:n], ds.x_test,
+                          ds.y_test))
+        if validation:
+            tests.append((ds.x_train[-validation:], ds.y_train[-validation:]))
+        else:
+            k = test_subset // 2 if test_subset else len(ds.y_test)
+            tests.append((ds.x_test[:k], ds.y_test[:k]))
+    return tasks, TaskEvaluator(tests)
+
+
+def _rehearsal_preset(fraction: float) -> str:
+    """The original's vector for a rehearsal fraction (the branch it falls in)."""
+    return [name for low, name in REHEARSAL_PRESETS if fraction >= low - 1e-12][-1]
+
+
+def _sleep(params, mnist: Dataset, seed: int, scale: float, only_after: int | None = None) -> SRC:
+    """SRC driven and normalised by all MNIST training images, after every task (or one)."""
+    return SRC(params, lambda ctx: mnist.x_train, np.random.default_rng([seed, 2]),
+               image_shape=mnist.image_shape, length_scale=scale,
+               after_tasks=None if only_after is None else (lambda i: i == only_after))
+
+
+def method_hooks(mnist: Dataset, config: dict, seed: int) -> list[Hook]:
+    """The hooks of one sequential method in one variant."""
+    method, corrected = config["method"], config["variant"] == "corrected"
+    if method == "sequential":
+        return [] if corrected else [SkipTask(0)]
+    if method == "src":
+        params = preset("crossmodal")
+        return [_sleep(params.corrected() if corrected else params, mnist, seed,
+                       config["sleep_scale"])]
+    if method in ("ewc", "si", "owm"):
+        cls = {"ewc": EWC, "si": SI, "owm": OWM}[method]
+        return [cls(config["strength"])]
+    old = (mnist.x_train, mnist.y_train)
+    hooks: list[Hook] = [Rehearsal(config["fraction"], lambda ctx: old,
+                                   np.random.default_rng([seed, 3]))]
+    if method == "rehearsal_src":
+        # The original trains task 2 from the network before the first sleep: only the sleep
+        # after task 2 counts.
+        params = preset(_rehearsal_preset(config["fraction"]))
+        hooks.append(_sleep(params.corrected() if corrected else params, mnist, seed,
+                            config["sleep_scale"], 1))
+    return hooks
+
+
+def run_method(data: tuple[Dataset, Dataset], config: dict, trial: int) -> list[dict]:
+    """One method of one trial in one variant (``config`` is the unit's stored configuration)."""
+    mnist, fashion = data
+    seed = trial_seed(config["seed"], trial)
+    validation = config.get("validation")
+    tasks, evaluator = _tasks(mnist, fashion, config)
+    mlp = trial_setup(mnist, DATASET_PROTOCOLS["mnist"], seed, hidden=config["hidden"],
+                      per_task_train=None, test_subset=None).mlp
+    net = MLP(mlp, torch.Generator().manual_seed(seed))
+    gen = torch.Generator().manual_seed(seed + 1)
+    tag = {"dataset": DATASET, "method": config["method"], "variant": config["variant"]}
+    if config["method"] == "parallel":
+        x = np.concatenate([t.x_train for t in tasks])
+        y = np.concatenate([t.y_train for t in tasks])
+        train_epochs(net, x, y, config["epochs"], gen)
+        per_task, full = evaluator(net)
+        rows = [{"metric": "final_acc", "value": full, "headline": True},
+                *({"metric": f"acc_{name}", "value": a, "headline": True}
+                  for name, a in zip(("mnist", "fashion"), per_task, strict=True))]
+        return [{**tag, **r} for r in rows]
+    rows = run_sequence(net, tasks, method_hooks(mnist, config, seed), config["epochs"], gen,
+                        evaluator)
+    if validation:
+        final = next(r["value"] for r in rows if r["metric"] == "final_acc")
+        return [{**tag, "metric": "val_acc", "strength": config["strength"], "value": final}]
+    last = [r for r in rows if r["metric"] == "acc_task" and r["after_task"] == 2]
+    last = {r["task"]: r["value"] for r in last}  # the last stage's values win
+    out = []
+    for r in rows:
+        r = {**tag, **r}
+        if r["metric"] in ("bwt", "forgetting"):
+            r["headline"] = False  # two tasks, one of them untrained in the faithful control
+        out.append(r)
+    out += [{**tag, "metric": f"acc_{name}", "value": last[k], "headline": True}
+            for k, name in ((1, "mnist"), (2, "fashion"))]
+    suffix = "" if config["variant"] == "faithful" else "_corrected"
+    for r in out:
+        r["method"] += suffix
+        if "fraction" in config:
+            r["fraction"] = config["fraction"]
+            if r.get("headline"):
+                r["metric"] = f"{r['metric']}_p{config['fraction']:g}"
+    return out

@@ -1,0 +1,104 @@
+"""Cross-modal protocol: each variant computes what it says (checked against the presets and an
+untrained network), and the variant-free methods run once."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from sleeputils.data import load_dataset
+from sleeputils.nets.mlp import MLP
+from sleeputils.protocols import crossmodal
+from sleeputils.protocols.common import DATASET_PROTOCOLS, trial_seed, trial_setup
+from sleeputils.protocols.crossmodal import CrossModalConfig, run_crossmodal
+from sleeputils.results.store import ResultStore
+from sleeputils.sleep.presets import preset
+from sleeputils.training import run_tasks
+
+SMALL = dict(trials=1, hidden=(32, 32), per_task_train=300, epochs=1, sleep_scale=0.01,
+             test_subset=400, ewc_lambda=100.0, si_c=1.0, owm_alpha=0.01,
+             rehearsal_fractions=(0.01,))
+
+
+@pytest.fixture(scope="module")
+def df() -> pd.DataFrame:
+    return run_crossmodal(CrossModalConfig(**SMALL), store=ResultStore.disabled(),
+                          progress=False)
+
+
+def _value(df, method, metric, **where):
+    rows = df[(df["method"] == method) & (df["metric"] == metric)]
+    for k, v in where.items():
+        rows = rows[rows[k] == v]
+    return rows["value"].tolist()
+
+
+def test_sleep_lengths_are_the_saturated_and_the_intended_ones(df):
+    faithful = preset("crossmodal")
+    corrected = faithful.corrected()
+    scale = SMALL["sleep_scale"]
+    assert _value(df, "src", "sleep_steps") == [faithful.sleep_length(i, scale) for i in (1, 2)]
+    assert _value(df, "src_corrected", "sleep_steps") == [
+        corrected.sleep_length(i, scale) for i in (1, 2)]
+    assert corrected.sleep_length(1) == 6666 and corrected.sleep_length(2) == 12468
+
+
+def test_rehearsal_with_src_sleeps_once_after_task_two(df):
+    assert _value(df, "rehearsal_src", "sleep_steps") == [
+        preset("crossmodal_rehearsal_p0.01").sleep_length(2, SMALL["sleep_scale"])]
+    assert _value(df, "rehearsal_src", "rehearsed") == [600]  # round(60000 * 0.01, -2)
+
+
+def test_faithful_control_never_learns_mnist(df):
+    """After 'task 1' the faithful control is still the untrained network."""
+    mnist = load_dataset("mnist")
+    seed = trial_seed(0, 0)
+    mlp = trial_setup(mnist, DATASET_PROTOCOLS["mnist"], seed, hidden=SMALL["hidden"],
+                      per_task_train=None, test_subset=None).mlp
+    untrained = MLP(mlp, torch.Generator().manual_seed(seed))
+    x = torch.from_numpy(mnist.x_test[:200])
+    expected = 100 * float((untrained.predict(x) == torch.from_numpy(mnist.y_test[:200]))
+                           .float().mean())
+    after_first = _value(df, "sequential", "acc_task", after_task=1, task=1)
+    assert after_first == [pytest.approx(expected)]
+
+
+@pytest.mark.parametrize("variant", ["faithful", "corrected"])
+def test_control_weights_after_mnist(variant):
+    """Faithful: the weights after 'task 1' are exactly the initial ones; corrected: trained."""
+    mnist, fashion = load_dataset("mnist"), load_dataset("fashion")
+    config = {"method": "sequential", "variant": variant, "validation": None,
+              "test_subset": 200, "per_task_train": 300}
+    tasks, _ = crossmodal._tasks(mnist, fashion, config)
+    net = MLP(trial_setup(mnist, DATASET_PROTOCOLS["mnist"], 0, hidden=(16, 16),
+                          per_task_train=None, test_subset=None).mlp,
+              torch.Generator().manual_seed(0))
+    initial = [w.clone() for w in net.weights]
+    seen = []
+    run_tasks(net, tasks, crossmodal.method_hooks(mnist, config, 0), 1,
+              torch.Generator().manual_seed(1),
+              evaluate=lambda stage, i, n: seen.append([w.clone() for w in n.weights]))
+    unchanged = [all(torch.equal(a, b) for a, b in zip(s, initial, strict=True)) for s in seen]
+    assert unchanged == ([True, False] if variant == "faithful" else [False, False])
+
+
+def test_variant_free_methods_run_once_and_all_report_both_data_sets(df):
+    heads = df[df["headline"].fillna(False).astype(bool)]
+    for method in ("ewc", "si", "owm", "parallel"):
+        assert set(heads.loc[heads["method"] == method, "variant"]) == {"faithful"}
+        assert f"{method}_corrected" not in set(heads["method"])
+    metrics = set(heads.loc[heads["method"] == "src", "metric"])
+    assert metrics == {"final_acc", "acc_mnist", "acc_fashion"}
+    final = heads[heads["metric"] == "final_acc"].set_index("method")["value"]
+    parts = heads[heads["metric"].isin(["acc_mnist", "acc_fashion"])]
+    mean_parts = parts.groupby("method")["value"].mean()  # equal halves of the test subset
+    np.testing.assert_allclose(final[mean_parts.index], mean_parts, atol=1e-4)
+
+
+def test_search_uses_held_out_training_images_only():
+    mnist, fashion = load_dataset("mnist"), load_dataset("fashion")
+    config = {"validation": 1000, "test_subset": None, "per_task_train": None}
+    tasks, evaluator = crossmodal._tasks(mnist, fashion, config)
+    assert [len(t.y_train) for t in tasks] == [59000, 59000]
+    assert len(evaluator.y) == 2000
+    np.testing.assert_array_equal(evaluator.x[:1000].numpy(), mnist.x_train[-1000:])
