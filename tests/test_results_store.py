@@ -93,6 +93,12 @@ def test_code_fingerprint_follows_file_contents(tmp_path: Path) -> None:
     assert provenance.code_fingerprint(package) == before
     (package / "core.py").write_text("X = 2\n")
     assert provenance.code_fingerprint(package) != before
+    changed = provenance.code_fingerprint(package)
+    (package / "presets.yaml").write_text("mnist: {r_max: 239.5}\n")  # numbers live here too
+    with_presets = provenance.code_fingerprint(package)
+    assert with_presets != changed
+    (package / "chapters" / "profiles.yaml").write_text("quick: {}\n")  # excluded again
+    assert provenance.code_fingerprint(package) == with_presets
 
 
 def test_interrupted_sweep_resumes(tmp_path: Path) -> None:

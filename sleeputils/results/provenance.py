@@ -91,14 +91,17 @@ def config_hash(config: Mapping[str, Any]) -> str:
 def code_fingerprint(
     package_dir: Path = PACKAGE_DIR, exclude: tuple[str, ...] = FINGERPRINT_EXCLUDE
 ) -> str:
-    """Hash of the contents of every ``*.py`` file of the package (minus ``exclude``).
+    """Hash of the contents of every ``*.py`` and ``*.yaml`` file of the package (minus
+    ``exclude``).
 
     Any change to the code that computes results changes the fingerprint, which invalidates the
-    stored units: cached numbers are only reused when they would come out of the same code.
+    stored units: cached numbers are only reused when they would come out of the same code. The
+    YAML files count because the SRC hyperparameter vectors live in one (``sleep/presets.yaml``).
     ``exclude`` holds path prefixes relative to ``package_dir`` (``"book/"``, ``"cli.py"``).
     """
     digest = hashlib.sha256()
-    for path in sorted(package_dir.rglob("*.py")):
+    files = [*package_dir.rglob("*.py"), *package_dir.rglob("*.yaml")]
+    for path in sorted(files, key=lambda p: p.relative_to(package_dir).as_posix()):
         rel = path.relative_to(package_dir).as_posix()
         if rel.startswith(exclude) or "__pycache__" in path.parts:
             continue
