@@ -88,3 +88,30 @@ def test_search_table_marks_the_best_value_of_each_method() -> None:
     table = tables.search_table(df).data
     chosen = table[table["chosen"] == "✓"]
     assert chosen["strength"].astype(str).tolist() == ["300", "0.001"]
+
+
+def test_search_edges_flags_a_winner_on_the_grid_edge() -> None:
+    df = pd.DataFrame({"method": ["owm"] * 3 + ["ewc"] * 3, "metric": "val_acc",
+                       "strength": [1e-3, 1e-2, 1e-1, 100.0, 300.0, 1000.0],
+                       "value": [27.0, 34.0, 36.9, 19.0, 19.5, 19.1]})
+    text = tables.search_edges(df)
+    assert "OWM: the chosen α = 0.1 is the largest value" in text
+    assert "EWC" not in text  # its winner, 300, is inside the grid
+
+
+def test_crossmodal_tables_separate_the_variants() -> None:
+    rows = []
+    for method, final in (("sequential", 44.0), ("src", 58.0), ("sequential_corrected", 60.0),
+                          ("src_corrected", 49.0), ("parallel", 89.5)):
+        for metric, value in (("final_acc", final), ("acc_mnist", final - 20),
+                              ("acc_fashion", final + 20)):
+            rows.append({"dataset": "crossmodal", "method": method, "metric": metric,
+                         "trial": 0, "value": value, "headline": True})
+    df = pd.DataFrame(rows)
+    t = tables.crossmodal_compare(df).set_index(["method", "variant"])
+    assert t.loc[("SRC", "faithful"), "paper"] == 61.33  # the paper ran the faithful script
+    assert pd.isna(t.loc[("SRC", "corrected"), "paper"])
+    assert t.loc[("parallel", "same in both"), "mnist"] == 69.5
+    text = tables.crossmodal_variants(df)
+    assert "from 58.00 % to 49.00 % (-9.00 points)" in text
+    assert "corrected: SRC 49.00 % against sequential 60.00 %, a gain of -11.00 points" in text

@@ -8,6 +8,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 from scipy import stats
 
+from ..protocols import crossmodal
 from ..results.paper import (
     OUTSIDE,
     SHORT,
@@ -113,7 +114,8 @@ def search_table(df: pd.DataFrame) -> Styler | str:
     """The strength search: final validation accuracy per grid value, the chosen one marked."""
     rows = df[df["metric"] == "val_acc"] if "metric" in df.columns else df.iloc[:0]
     if rows.empty:
-        return "No strength was searched: every baseline's strength was given."
+        return ("No strength was searched in this run: no baseline ran, or every baseline's "
+                "strength was given.")
     table = rows.pivot_table(index="strength", columns="method", values="value", sort=True)
     chosen = {m: g.loc[g["value"].idxmax(), "strength"] for m, g in rows.groupby("method")}
     parts = []
@@ -127,6 +129,21 @@ def search_table(df: pd.DataFrame) -> Styler | str:
         }))
     out = pd.concat(parts, ignore_index=True)
     return for_people(out)
+
+
+def search_edges(df: pd.DataFrame) -> str:
+    """Markdown: a warning for every method whose chosen strength is the smallest or largest
+    value of its grid (a wider grid might have found a better one); empty when none is."""
+    rows = df[df["metric"] == "val_acc"] if "metric" in df.columns else df.iloc[:0]
+    lines = []
+    for method, g in rows.groupby("method", sort=False):
+        best = g.loc[g["value"].idxmax(), "strength"]
+        if len(g) > 1 and best in (g["strength"].min(), g["strength"].max()):
+            side = "largest" if best == g["strength"].max() else "smallest"
+            lines.append(f"- {METHOD_NAMES.get(method, method)}: the chosen "
+                         f"{STRENGTH_NAMES.get(method, 'strength')} = {best:g} is the {side} "
+                         "value of the grid, so a wider grid might find a better one.")
+    return "\n".join(lines)
 
 
 def baselines_verdict(df: pd.DataFrame) -> str:
@@ -378,8 +395,10 @@ def crossmodal_compare(df: pd.DataFrame) -> pd.DataFrame:
         value = paper.loc[key, "value"] if has_paper else float("nan")
         spread = paper.loc[key, "std"] if has_paper else float("nan")
         mean = r[("mean", "final_acc")]
+        variant = ("corrected" if corrected else
+                   "faithful" if base in crossmodal.VARIANT_METHODS else "same in both")
         out.append({
-            "method": label, "variant": "corrected" if corrected else "faithful",
+            "method": label, "variant": variant,
             "mean": mean, "std": r[("std", "final_acc")], "n": r[("count", "final_acc")],
             "mnist": r[("mean", "acc_mnist")], "fashion": r[("mean", "acc_fashion")],
             "paper": value, "paper std": spread, "difference": mean - value,
@@ -388,8 +407,9 @@ def crossmodal_compare(df: pd.DataFrame) -> pd.DataFrame:
     order = {m: i for i, m in enumerate(METHOD_NAMES.values())}
     table = pd.DataFrame(out)
     table["_order"] = [order.get(m.split(" (")[0], 99) for m in table["method"]]
-    return table.sort_values(["variant", "_order", "method"], ascending=[False, True, True],
-                             kind="stable").drop(columns="_order").reset_index(drop=True)
+    table["_corrected"] = table["variant"] == "corrected"
+    return (table.sort_values(["_corrected", "_order", "method"], kind="stable")
+            .drop(columns=["_order", "_corrected"]).reset_index(drop=True))
 
 
 def crossmodal_table(df: pd.DataFrame) -> Styler:
@@ -419,6 +439,11 @@ def crossmodal_variants(df: pd.DataFrame) -> str:
             a, b = t[(method, "faithful")], t[(method, "corrected")]
             lines.append(f"- {method}: {what} moves the accuracy on both test sets from "
                          f"{a:.2f} % to {b:.2f} % ({b - a:+.2f} points).")
+    pairs = {v: (t.get(("SRC", v)), t.get(("sequential", v))) for v in ("faithful", "corrected")}
+    for variant, (src, seq) in pairs.items():
+        if src is not None and seq is not None:
+            lines.append(f"- {variant}: SRC {src:.2f} % against sequential {seq:.2f} %, "
+                         f"a gain of {src - seq:+.2f} points.")
     return "\n".join(lines) if lines else "Only one variant was run."
 
 
