@@ -143,7 +143,9 @@ def search_edges(df: pd.DataFrame) -> str:
             lines.append(f"- {METHOD_NAMES.get(method, method)}: the chosen "
                          f"{STRENGTH_NAMES.get(method, 'strength')} = {best:g} is the {side} "
                          "value of the grid, so a wider grid might find a better one.")
-    return "\n".join(lines)
+    if rows.empty:
+        return ""
+    return "\n".join(lines) or "Every chosen strength lies inside its grid."
 
 
 def baselines_verdict(df: pd.DataFrame) -> str:
