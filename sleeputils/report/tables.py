@@ -441,12 +441,25 @@ def crossmodal_variants(df: pd.DataFrame) -> str:
             a, b = t[(method, "faithful")], t[(method, "corrected")]
             lines.append(f"- {method}: {what} moves the accuracy on both test sets from "
                          f"{a:.2f} % to {b:.2f} % ({b - a:+.2f} points).")
-    pairs = {v: (t.get(("SRC", v)), t.get(("sequential", v))) for v in ("faithful", "corrected")}
-    for variant, (src, seq) in pairs.items():
-        if src is not None and seq is not None:
-            lines.append(f"- {variant}: SRC {src:.2f} % against sequential {seq:.2f} %, "
-                         f"a gain of {src - seq:+.2f} points.")
+    finals = headline(df)
+    finals = finals[finals["metric"] == "final_acc"].pivot_table(index="trial", columns="method",
+                                                                 values="value")
+    for variant, suffix in (("faithful", ""), ("corrected", "_corrected")):
+        src, seq = f"src{suffix}", f"sequential{suffix}"
+        if src in finals.columns and seq in finals.columns:
+            lines.append(f"- {variant}: SRC {finals[src].mean():.2f} % against sequential "
+                         f"{finals[seq].mean():.2f} %, {_paired(finals[src], finals[seq])}.")
     return "\n".join(lines) if lines else "Only one variant was run."
+
+
+def _paired(a: pd.Series, b: pd.Series) -> str:
+    """'a gain of +x ± s points (paired, n = k, p = ...)', or without the test for n < 2."""
+    diff = (a - b).dropna()
+    text = f"a gain of {fmt_pm(diff.mean(), diff.std())} points (paired, n = {len(diff)}"
+    if len(diff) < 2 or not diff.std() > 0:
+        return text + "; too few trials to test)"
+    p = stats.ttest_rel(a, b, nan_policy="omit").pvalue
+    return text + f", p = {p:.2g})"
 
 
 def methods_not_run(missing: list[str], chapter_id: str) -> str:
