@@ -33,12 +33,10 @@ class QuadraticPenalty(Hook):
         return [g + self.strength * (a * w - b)
                 for g, a, w, b in zip(grads, self.A, ctx.net.weights, self.B, strict=True)]
 
-    def anchor(self, importance: list[torch.Tensor], weights: list[torch.Tensor],
-               decay: float = 1.0) -> None:
-        """Fold one task's importance in, anchored at ``weights``; ``decay`` scales the old
-        terms first (1 keeps every task's own anchor)."""
+    def anchor(self, importance: list[torch.Tensor], weights: list[torch.Tensor]) -> None:
+        """Fold one task's importance in, anchored at ``weights`` (every task keeps its own)."""
         if self.A is None:
             self.A = [torch.zeros_like(w) for w in weights]
             self.B = [torch.zeros_like(w) for w in weights]
-        self.A = [decay * a + f for a, f in zip(self.A, importance, strict=True)]
-        self.B = [decay * b + f * w for b, f, w in zip(self.B, importance, weights, strict=True)]
+        self.A = [a + f for a, f in zip(self.A, importance, strict=True)]
+        self.B = [b + f * w for b, f, w in zip(self.B, importance, weights, strict=True)]

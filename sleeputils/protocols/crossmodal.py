@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from ..data import Dataset, Task, load_dataset
-from ..methods import EWC, OWM, SI, Rehearsal
+from ..methods import Rehearsal
 from ..metrics import TaskEvaluator
 from ..nets.mlp import MLP
 from ..params import Params, declare, same_as
@@ -33,7 +33,7 @@ from ..sleep.presets import preset
 from ..sleep.src import SRC
 from ..training import Hook, TaskContext, run_sequence, train_epochs
 from .common import DATASET_PROTOCOLS, run_units, seed_field, trial_seed, trial_setup
-from .incremental import IncrementalConfig
+from .incremental import TUNED, IncrementalConfig, baseline_hook
 from .tuning import SEARCH_TRIAL, winners
 
 CHAPTER = "crossmodal"
@@ -42,8 +42,6 @@ METHODS = ("sequential", "src", "ewc", "si", "owm", "rehearsal", "rehearsal_src"
 VARIANTS = ("faithful", "corrected")
 #: Methods whose computation differs between the variants.
 VARIANT_METHODS = ("sequential", "src", "rehearsal_src")
-TUNED = {"ewc": ("ewc_lambda", "ewc_grid"), "si": ("si_c", "si_grid"),
-         "owm": ("owm_alpha", "owm_grid")}
 #: The original's rehearsal vectors by fraction (book/methods/sleep.md, src-hyperparameters).
 REHEARSAL_PRESETS = ((0.0, "crossmodal_rehearsal_p0"), (0.01, "crossmodal_rehearsal_p0.01"),
                      (0.025, "crossmodal_rehearsal_p0.025"), (0.05, "crossmodal_rehearsal_p0.05"),
@@ -180,9 +178,8 @@ def method_hooks(mnist: Dataset, config: dict, seed: int) -> list[Hook]:
         params = preset("crossmodal")
         return [_sleep(params.corrected() if corrected else params, mnist, seed,
                        config["sleep_scale"])]
-    if method in ("ewc", "si", "owm"):
-        cls = {"ewc": EWC, "si": SI, "owm": OWM}[method]
-        return [cls(config["strength"])]
+    if method in TUNED:
+        return [baseline_hook(method, config["strength"])]
     old = (mnist.x_train, mnist.y_train)
     hooks: list[Hook] = [Rehearsal(config["fraction"], lambda ctx: old,
                                    np.random.default_rng([seed, 3]))]

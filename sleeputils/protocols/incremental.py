@@ -45,6 +45,7 @@ METHODS = ("sequential", "src", "ewc", "si", "owm", "parallel")
 TUNED = {"ewc": ("ewc_lambda", "ewc_grid"), "si": ("si_c", "si_grid"),
          "owm": ("owm_alpha", "owm_grid")}
 SEARCHED = "chosen on the validation split from the grid"
+SI_XI = 1e-3  # SI's damping xi (book/methods/baselines.md, baselines-si)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class IncrementalConfig(Params):
     ewc_variant: str = declare("standard", "EWC: one anchor per task, or online (one running "
                                "Fisher)", choices=VARIANTS)
     si_c: float | None = declare(None, "SI strength c", low=1e-9, high=1e12, none=SEARCHED)
-    si_xi: float = declare(1e-3, "SI damping xi", low=1e-9, high=10.0)
+    si_xi: float = declare(SI_XI, "SI damping xi", low=1e-9, high=10.0)
     owm_alpha: float | None = declare(None, "OWM regulariser alpha", low=1e-9, high=1e6,
                                       none=SEARCHED)
     ewc_grid: tuple[float, ...] = declare((1e2, 3e2, 1e3, 3e3, 1e4), "lambda values searched",
@@ -151,13 +152,20 @@ def method_hooks(ds: Dataset, config: dict, seed: int) -> list[Hook]:
     method, proto = config["method"], DATASET_PROTOCOLS[config["dataset"]]
     if method == "src":
         return [src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"])]
-    if method == "ewc":
-        return [EWC(config["strength"], config["ewc_variant"])]
-    if method == "si":
-        return [SI(config["strength"], config["si_xi"])]
-    if method == "owm":
-        return [OWM(config["strength"])]
+    if method in TUNED:
+        return [baseline_hook(method, config["strength"], config.get("ewc_variant", "standard"),
+                              config.get("si_xi", SI_XI))]
     return []
+
+
+def baseline_hook(method: str, strength: float, ewc_variant: str = "standard",
+                  si_xi: float = SI_XI) -> Hook:
+    """The hook of one searched baseline (book/methods/baselines.md) at ``strength``."""
+    if method == "ewc":
+        return EWC(strength, ewc_variant)
+    if method == "si":
+        return SI(strength, si_xi)
+    return OWM(strength)
 
 
 def run_method(ds: Dataset, config: dict, trial: int) -> list[dict]:

@@ -9,6 +9,7 @@ from pandas.io.formats.style import Styler
 from scipy import stats
 
 from ..protocols import crossmodal
+from ..protocols.tuning import winners
 from ..results.paper import (
     OUTSIDE,
     SHORT,
@@ -117,7 +118,7 @@ def search_table(df: pd.DataFrame) -> Styler | str:
         return ("No strength was searched in this run: no baseline ran, or every baseline's "
                 "strength was given.")
     table = rows.pivot_table(index="strength", columns="method", values="value", sort=True)
-    chosen = {m: g.loc[g["value"].idxmax(), "strength"] for m, g in rows.groupby("method")}
+    chosen = winners(rows)
     parts = []
     for method in [m for m in METHOD_NAMES if m in table.columns]:
         col = table[method].dropna()
