@@ -52,7 +52,8 @@ class Hook:
     def training_data(
         self, ctx: TaskContext, x: np.ndarray, y: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Return the data the current task trains on (default: the task's own data)."""
+        """Return the data the current task trains on (default: the task's own data); ``y`` are
+        labels, or one target row per example (as :func:`train_epochs` takes them)."""
         return x, y
 
     def gradients(
@@ -99,13 +100,16 @@ def train_epochs(
     """Mini-batch SGD for ``epochs`` passes, a fresh random permutation each epoch
     (book/methods/training.md, training-sgd); ``hooks`` act on every step (with ``ctx``).
 
+    ``y`` holds class labels, or one target row per example (iCaRL's soft distillation targets).
+
     The original asserts that the number of examples divides by the batch size; here a final
     partial batch is dropped. Of the book's protocols only rehearsal at p = 1 has one
     (book/methods/deviations.md, dev-partial-batch).
     """
     n_classes = net.config.sizes[-1]
     xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
-    yt = one_hot(y, n_classes)
+    yt = torch.from_numpy(np.asarray(y, dtype=np.float32)) if np.ndim(y) == 2 else one_hot(
+        y, n_classes)
     bs = net.config.batch_size
     n_batches = len(xt) // bs
     hooked = _steps_hooked(hooks)

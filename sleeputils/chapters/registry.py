@@ -24,6 +24,7 @@ import yaml
 
 from ..params import ParamError, Params, show
 from ..protocols.crossmodal import CrossModalConfig
+from ..protocols.icarl import ICaRLConfig
 from ..protocols.incremental import IncrementalConfig
 from ..protocols.patches import PatchesConfig
 from ..protocols.rehearsal import RehearsalConfig
@@ -55,6 +56,7 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("incremental", IncrementalConfig, "dataset"),
         Notebook("rehearsal", RehearsalConfig, "dataset"),
         Notebook("crossmodal", CrossModalConfig),
+        Notebook("icarl", ICaRLConfig, "dataset"),
         Notebook("status"),
     )
 }

@@ -91,15 +91,26 @@ class MLP:
         self.weights = [torch.from_numpy(np.asarray(w, dtype=np.float32)).clone() for w in weights]
 
     # --- forward passes -------------------------------------------------------------------
-    def activations(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Test-mode activations of every layer 1..L (hidden ones scaled by 1 - p)."""
+    def activations(
+        self, x: torch.Tensor, dropout: torch.Generator | None = None
+    ) -> list[torch.Tensor]:
+        """Test-mode activations of every layer 1..L (hidden ones scaled by 1 - p).
+
+        With a ``dropout`` generator the hidden units are instead dropped as in training (zeroed
+        with probability p, not rescaled): the original iCaRL code computes exemplar features
+        and soft targets this way (book/methods/baselines.md, baselines-icarl).
+        """
         keep = 1.0 - self.config.dropout
         acts = []
         h = x
         for k, w in enumerate(self.weights):
             z = h @ w.T
             if k < self.n_layers - 1:
-                h = torch.relu(z) * keep
+                h = torch.relu(z)
+                if dropout is None:
+                    h = h * keep
+                elif self.config.dropout > 0:
+                    h = h * (torch.rand(h.shape, generator=dropout) >= self.config.dropout)
             else:
                 h = torch.relu(z) if self.config.output == "relu" else torch.softmax(z, dim=1)
             acts.append(h)

@@ -1,0 +1,95 @@
+"""The iCaRL chapter's table, verdicts and figure: iCaRL and iCaRL + SRC per (K, variant) and
+score, SRC's gain measured trial by trial, beside Table 2 of the paper."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from pandas.io.formats.style import Styler
+
+from ..protocols.icarl import VARIANTS, metric_name
+from ..results.paper import fmt_pm, load_paper_values
+from .tables import _paired, for_people, headline
+
+#: The two scores, as the records name them and as people read them.
+SCORES = {"softmax": "softmax argmax", "nme": "nearest mean of exemplars"}
+
+
+def scores(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (memory, variant, score, trial) with both methods' accuracy side by side."""
+    rows = headline(df)
+    rows = rows.assign(score=rows["metric"].str.split("_").str[0])
+    rows = rows[rows["score"].isin(SCORES)]
+    wide = rows.pivot_table(index=["memory", "variant", "score", "trial"], columns="method",
+                            values="value").reset_index()
+    return wide.sort_values(["memory", "variant", "score", "trial"], key=_variant_order)
+
+
+def _variant_order(col: pd.Series) -> pd.Series:
+    if col.name == "variant":
+        return col.map(list(VARIANTS).index)
+    return col
+
+
+def paper_row(chapter_id: str) -> pd.DataFrame:
+    """The paper's Table 2 numbers of this chapter (one memory), or an empty frame."""
+    paper = load_paper_values()
+    return paper[paper["chapter_id"] == chapter_id]
+
+
+def icarl_table(df: pd.DataFrame, chapter_id: str) -> Styler:
+    """Accuracy after the last task per (K, variant, score): iCaRL, + SRC, the paired gain and
+    the paper's pair where Table 2 has one. The paper does not say which score or variant it
+    used; its pair is set against iCaRL's own classifier (nearest mean) with herding and
+    distillation."""
+    paper = paper_row(chapter_id)
+    out = []
+    for (memory, variant, score), g in scores(df).groupby(["memory", "variant", "score"],
+                                                          sort=False):
+        p = paper[paper["metric"] == metric_name(score, memory, variant)].set_index("method")
+        out.append({
+            "K": memory, "variant": variant, "score": SCORES[score], "n": len(g),
+            "iCaRL": fmt_pm(g["icarl"].mean(), g["icarl"].std()),
+            "iCaRL + SRC": fmt_pm(g["icarl_src"].mean(), g["icarl_src"].std()),
+            "SRC gain (paired)": fmt_pm((g["icarl_src"] - g["icarl"]).mean(),
+                                        (g["icarl_src"] - g["icarl"]).std()),
+            "paper: iCaRL → + SRC": " → ".join(fmt_pm(p.at[m, "value"], p.at[m, "std"])
+                                               for m in ("icarl", "icarl_src"))
+                                    if len(p) == 2 else None,
+        })
+    return for_people(pd.DataFrame(out))
+
+
+def icarl_verdict(df: pd.DataFrame, chapter_id: str) -> str:
+    """Markdown, one line per (K, variant, score): does SRC help iCaRL here (paired t-test), and
+    how far are we from the paper's pair where it has one."""
+    paper = paper_row(chapter_id)
+    lines = []
+    for (memory, variant, score), g in scores(df).groupby(["memory", "variant", "score"],
+                                                          sort=False):
+        gain = (g["icarl_src"] - g["icarl"]).mean()
+        word = "helps" if gain > 0 else "hurts"
+        line = (f"- K = {memory}, {variant}, {SCORES[score]}: SRC **{word}** iCaRL, "
+                f"{_paired(g['icarl_src'], g['icarl'])}.")
+        p = paper[paper["metric"] == metric_name(score, memory, variant)].set_index("method")
+        if len(p) == 2:
+            line += (f" Against the paper: iCaRL {g['icarl'].mean() - p.at['icarl', 'value']:+.2f},"
+                     f" iCaRL + SRC {g['icarl_src'].mean() - p.at['icarl_src', 'value']:+.2f} "
+                     "points.")
+        lines.append(line)
+    return "\n".join(lines) if lines else "No iCaRL trial was run."
+
+
+def icarl_scores_figure(df: pd.DataFrame) -> plt.Figure:
+    """Accuracy of both methods per memory, one panel per score, one colour per variant."""
+    s = scores(df).melt(id_vars=["memory", "variant", "score", "trial"],
+                        value_vars=["icarl", "icarl_src"], var_name="method", value_name="acc")
+    s["method"] = s["method"].map({"icarl": "iCaRL", "icarl_src": "iCaRL + SRC"})
+    s["score"] = s["score"].map(SCORES)
+    grid = sns.catplot(s, x="memory", y="acc", hue="method", col="score", row="variant",
+                       kind="point", errorbar="sd", dodge=0.2, height=3.0, aspect=1.4,
+                       palette={"iCaRL": "tab:gray", "iCaRL + SRC": "tab:blue"})
+    grid.set_axis_labels("memory K (exemplars)", "final accuracy (%)")
+    grid.set_titles("{row_name} · {col_name}")
+    return grid.figure

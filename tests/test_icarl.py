@@ -1,0 +1,175 @@
+"""iCaRL: the budget schedule, herding against a brute-force search, the hook's memory and targets,
+the nearest-mean classifier against a direct computation, and iCaRL + SRC as a composition."""
+
+from __future__ import annotations
+
+from itertools import product
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from sleeputils.data import load_dataset
+from sleeputils.methods import ICaRL
+from sleeputils.methods.icarl import herding, per_class
+from sleeputils.nets.mlp import MLP, MLPConfig
+from sleeputils.params import ParamError
+from sleeputils.protocols.icarl import ICaRLConfig, icarl_preset, run_icarl, run_trial
+from sleeputils.results.store import ResultStore
+from sleeputils.sleep.presets import preset_names
+from sleeputils.training import TaskContext
+
+
+def test_budget_is_split_over_the_classes_seen_and_rounded_half_away() -> None:
+    assert [per_class(100, i, 2 * i) for i in range(1, 6)] == [50, 25, 17, 13, 10]
+    assert per_class(20000, 1, 2) == 5000 and per_class(20000, 2, 4) == 5000  # 10000, then 20000
+    assert per_class(1000, 5, 10) == 100
+
+
+def _brute_force_herding(f: np.ndarray, m: int) -> list[int]:
+    """Textbook herding written the slow, obvious way: try every candidate at every step."""
+    mu, chosen = f.mean(axis=0), []
+    for _ in range(m):
+        best = min((i for i in range(len(f)) if i not in chosen),
+                   key=lambda i: np.linalg.norm(mu - f[[*chosen, i]].mean(axis=0)))
+        chosen.append(best)
+    return chosen
+
+
+def test_herding_equals_a_brute_force_search() -> None:
+    f = np.random.default_rng(0).normal(size=(40, 6))
+    assert herding(f, 12, "textbook").tolist() == _brute_force_herding(f, 12)
+
+
+def test_the_original_rule_differs_only_in_its_first_pick() -> None:
+    f = np.random.default_rng(1).normal(size=(30, 5)) + 2.0
+    original = herding(f, 8, "original")
+    assert original[0] == int(np.argmin(f @ f.mean(axis=0)))  # smallest dot product first
+    assert original[0] != herding(f, 8, "textbook")[0]
+    # after the first pick both follow the greedy rule: the same as brute force seeded with it
+    mu, chosen = f.mean(axis=0), [int(original[0])]
+    for _ in range(7):
+        chosen.append(min((i for i in range(30) if i not in chosen),
+                          key=lambda i: np.linalg.norm(mu - f[[*chosen, i]].mean(axis=0))))
+    assert original.tolist() == chosen
+
+
+def test_herding_never_repeats_and_stops_at_the_data() -> None:
+    f = np.random.default_rng(2).normal(size=(9, 3))
+    picks = herding(f, 50)
+    assert sorted(picks.tolist()) == list(range(9))
+
+
+def _tasks(n_per_class: int = 80, dim: int = 8):
+    rng = np.random.default_rng(3)
+    tasks = []
+    for k in range(3):
+        y = np.repeat([2 * k, 2 * k + 1], n_per_class)
+        x = rng.random((len(y), dim)).astype(np.float32)
+        tasks.append(SimpleNamespace(x_train=x[:100], y_train=y[:100], classes=(2 * k, 2 * k + 1),
+                                     pool=(x, y)))
+    return tasks
+
+
+def _hook(rule: str = "textbook", distillation: bool = True, memory: int = 20) -> ICaRL:
+    return ICaRL(memory, lambda ctx: ctx.task.pool, np.random.default_rng(0),
+                 torch.Generator().manual_seed(0), distillation=distillation, rule=rule)
+
+
+def test_memory_follows_the_budget_and_old_sets_keep_their_first_exemplars() -> None:
+    tasks = _tasks()
+    net = MLP(MLPConfig((8, 16, 6), output="softmax"), torch.Generator().manual_seed(0))
+    hook = _hook()
+    hook.after_task(TaskContext(0, tasks, net))
+    assert {c: len(x) for c, x in hook.exemplars.items()} == {0: 10, 1: 10}
+    first = hook.exemplars[0].copy()
+    hook.after_task(TaskContext(1, tasks, net))
+    assert {c: len(x) for c, x in hook.exemplars.items()} == {0: 5, 1: 5, 2: 5, 3: 5}
+    np.testing.assert_array_equal(hook.exemplars[0], first[:5])
+
+
+@pytest.mark.parametrize("rule", ["original", "textbook"])
+def test_training_set_fills_whole_batches_with_soft_targets_for_exemplars(rule: str) -> None:
+    tasks = _tasks()
+    net = MLP(MLPConfig((8, 16, 6), output="softmax", batch_size=50),
+              torch.Generator().manual_seed(0))
+    hook = _hook(rule, memory=22)  # 11 per class after task 1: 100 + 22 -> pad to 150
+    hook.after_task(TaskContext(0, tasks, net))
+    ctx = TaskContext(1, tasks, net)
+    x, t = hook.training_data(ctx, tasks[1].x_train, tasks[1].y_train)
+    assert len(x) == 150 and t.shape == (150, 6)
+    np.testing.assert_array_equal(x[:128], tasks[1].pool[0][:128])  # own data, then the pool's
+    np.testing.assert_array_equal(t[:128].argmax(axis=1), tasks[1].pool[1][:128])
+    soft = t[128:]
+    np.testing.assert_allclose(soft.sum(axis=1), 1.0, rtol=1e-5)
+    if rule == "textbook":  # test mode: exactly the net's softmax on the exemplars
+        expected = net.activations(torch.from_numpy(x[128:]))[-1].numpy()
+        np.testing.assert_allclose(soft, expected, rtol=1e-6)
+
+
+def test_without_distillation_exemplars_get_one_hot_targets() -> None:
+    tasks = _tasks()
+    net = MLP(MLPConfig((8, 16, 6), output="softmax"), torch.Generator().manual_seed(0))
+    hook = _hook(distillation=False)
+    hook.after_task(TaskContext(0, tasks, net))
+    _, t = hook.training_data(TaskContext(1, tasks, net), tasks[1].x_train, tasks[1].y_train)
+    assert set(np.unique(t)) == {0.0, 1.0} and (t.sum(axis=1) == 1).all()
+
+
+def test_nearest_mean_equals_a_direct_computation() -> None:
+    tasks = _tasks()
+    net = MLP(MLPConfig((8, 16, 6), output="softmax"), torch.Generator().manual_seed(4))
+    hook = _hook("textbook")
+    for i in range(2):
+        hook.after_task(TaskContext(i, tasks, net))
+    x = tasks[2].pool[0]
+    w1 = net.weights[0].double().numpy()
+    feats = lambda a: np.maximum(a @ w1.T, 0) * 0.75  # noqa: E731  test-mode hidden layer
+    unit = lambda f: f / np.linalg.norm(f, axis=1, keepdims=True)  # noqa: E731
+    classes = sorted(hook.exemplars)
+    means = unit(np.stack([unit(feats(hook.exemplars[c])).mean(axis=0) for c in classes]))
+    dist = ((unit(feats(x))[:, None, :] - means[None]) ** 2).sum(axis=2)
+    np.testing.assert_array_equal(hook.nme_predict(net, x), np.array(classes)[dist.argmin(1)])
+
+
+def test_presets_follow_the_original_branches() -> None:
+    names = set(preset_names())
+    assert icarl_preset("mnist", 100) == "icarl_mnist_k100-500"
+    assert icarl_preset("mnist", 300) == "icarl_mnist_k1000+"  # not on the original's list
+    assert icarl_preset("fashion", 20000) == "icarl_fashion_k1000-5000"
+    assert icarl_preset("cifar10", 500) == "icarl_cifar10_k200-500"
+    assert all(icarl_preset(d, k) in names
+               for d, k in product(("mnist", "fashion", "cifar10"), (50, 100, 500, 1000, 20000)))
+
+
+SMALL = {"trials": 1, "hidden": (32, 32), "per_task_train": 200, "epochs": 1,
+         "test_subset": 500, "memories": (20,)}
+
+
+def test_icarl_src_without_sleep_is_icarl_exactly() -> None:
+    """Composition check: a zero-length sleep leaves iCaRL + SRC on iCaRL's code path."""
+    ds = load_dataset("mnist")
+    config = {**ICaRLConfig(**SMALL).as_dict(), "sleep_scale": 0.0, "memory": 20,
+              "variant": "herding+distill"}
+    config["hidden"] = list(config["hidden"])
+    rows = [r for r in run_trial(ds, config, 0) if r.get("headline")]
+    by = {(r["method"], r["metric"]): r["value"] for r in rows}
+    for metric in ("softmax_k20_herding+distill", "nme_k20_herding+distill"):
+        assert by[("icarl", metric)] == by[("icarl_src", metric)]
+
+
+def test_sleep_changes_the_icarl_net() -> None:
+    df = run_icarl(ICaRLConfig(**SMALL, variants=("herding+distill",), sleep_scale=0.05),
+                   store=ResultStore.disabled(), progress=False)
+    acc = df[df["metric"] == "acc_full"].groupby("method")["value"].apply(list)
+    assert acc["icarl"] != acc["icarl_src"]
+
+
+def test_bad_memory_fails_in_one_line_before_compute() -> None:
+    ds = load_dataset("mnist")
+    with pytest.raises(ParamError, match=r"memories \[5\] do not fit mnist: K must lie in "
+                                         r"10\.\.25000"):
+        ICaRLConfig(memories=(5, 100)).check_data(ds)
+    with pytest.raises(ParamError, match="use a list of herding\\+distill, herding"):
+        ICaRLConfig(variants=("lwf",))
