@@ -173,3 +173,26 @@ def test_bad_memory_fails_in_one_line_before_compute() -> None:
         ICaRLConfig(memories=(5, 100)).check_data(ds)
     with pytest.raises(ParamError, match="use a list of herding\\+distill, herding"):
         ICaRLConfig(variants=("lwf",))
+
+
+def test_epochs_needed_interpolates_on_the_running_maximum() -> None:
+    from sleeputils.report.epochs import epochs_needed
+
+    e = np.array([1.0, 2.0, 4.0])
+    assert epochs_needed(e, np.array([10.0, 30.0, 50.0]), 40.0) == 3.0
+    assert epochs_needed(e, np.array([10.0, 30.0, 50.0]), 5.0) == 1.0
+    assert np.isnan(epochs_needed(e, np.array([10.0, 30.0, 50.0]), 60.0))
+    assert epochs_needed(e, np.array([10.0, 30.0, 20.0]), 25.0) == 1.75  # the dip is ignored
+
+
+def test_a_curve_shifted_by_one_epoch_saves_one_epoch() -> None:
+    import pandas as pd
+
+    from sleeputils.report.epochs import savings
+
+    rows = [{"metric": f"nme_e{e}", "method": m, "epochs": e, "trial": 0, "headline": True,
+             "value": 10.0 * (e + (1 if m == "icarl_src" else 0))}
+            for e in range(1, 8) for m in ("icarl", "icarl_src")]
+    s = savings(pd.DataFrame(rows), "nme")
+    assert s.loc[s["epochs"] >= 2, "saved"].tolist() == [1.0] * 6  # iCaRL at e = 1 is below
+    assert s.loc[s["epochs"] == 1, "saved"].item() == 0.0  # the grid's floor: a lower bound

@@ -24,6 +24,8 @@ import yaml
 
 from ..params import ParamError, Params, show
 from ..protocols.crossmodal import CrossModalConfig
+from ..protocols.cub import CubConfig
+from ..protocols.epochs import EpochsConfig
 from ..protocols.icarl import ICaRLConfig
 from ..protocols.incremental import IncrementalConfig
 from ..protocols.patches import PatchesConfig
@@ -57,6 +59,8 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("rehearsal", RehearsalConfig, "dataset"),
         Notebook("crossmodal", CrossModalConfig),
         Notebook("icarl", ICaRLConfig, "dataset"),
+        Notebook("epochs", EpochsConfig, "dataset"),
+        Notebook("cub200", CubConfig),
         Notebook("status"),
     )
 }

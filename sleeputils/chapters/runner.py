@@ -31,6 +31,8 @@ GENERATED = Path("book/_generated")
 #: Tags of the cells papermill injects; they are plumbing, so the page leaves them out.
 INJECTED_TAG = "injected-parameters"
 STRICT = ("-W", "-n", "--keep-going")
+#: What a chapter whose data is absent renders after its own introduction.
+ABSENT_NOTEBOOK = Path("notebooks/absent.md")
 
 
 class ChapterFailed(RuntimeError):
@@ -54,16 +56,22 @@ def execute_notebook(
     cwd: Path,
     progress: bool = True,
     title_suffix: str | None = None,
+    intro_from: Path | None = None,
 ) -> None:
     """Run the MyST notebook ``source`` with papermill into ``output``.
 
-    The output is saved after every cell, so a notebook that fails is kept, error and all.
+    ``intro_from`` puts that notebook's first Markdown cell (title and introduction) before
+    ``source``'s cells. The output is saved after every cell, so a notebook that fails is kept,
+    error and all.
     """
     import jupytext
     import nbformat
     import papermill
 
     notebook = jupytext.read(source)
+    if intro_from is not None:
+        intro = next(c for c in jupytext.read(intro_from).cells if c["cell_type"] == "markdown")
+        notebook.cells.insert(0, intro)
     notebook.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3",
                                        "language": "python"}
     if title_suffix:
@@ -106,28 +114,39 @@ def run_chapter(
     *,
     progress: bool = True,
     store: ResultStore | None = None,
+    render_missing: bool = False,
 ) -> ChapterRun:
     """Execute one resolved chapter run; log it; ``ChapterFailed`` if the notebook raised.
 
-    A missing data set fails before any compute (one line from the data layer).
+    A missing data set fails before any compute (one line from the data layer), unless
+    ``render_missing``: the book build then renders the chapter's introduction followed by
+    ``notebooks/absent.md``, which says what is missing and shows no numbers of ours.
     """
     project = book.project
     store = store or ResultStore(default_root(project))
     chapter = run.chapter
     source, output = project / chapter.notebook.source, project / chapter.output
+    parameters, intro_only = notebook_parameters(run), None
     if run.config is not None and hasattr(run.config, "dataset"):
-        from ..data import load_dataset
+        from ..data import DataUnavailableError, load_dataset
 
-        ds = load_dataset(run.config.dataset)  # DataUnavailableError says what is missing
-        if hasattr(run.config, "check_data"):
-            run.config.check_data(ds)  # ParamError: settings that do not fit the data
+        try:
+            ds = load_dataset(run.config.dataset)
+        except DataUnavailableError as missing:
+            if not render_missing:
+                raise  # says what is missing and how to get it
+            intro_only, parameters = source, {**parameters, "missing": str(missing)}
+            source = project / ABSENT_NOTEBOOK
+        else:
+            if hasattr(run.config, "check_data"):
+                run.config.check_data(ds)  # ParamError: settings that do not fit the data
     started, clock = provenance.utc_now(), time.perf_counter()
     error = ""
     try:
         if not source.is_file():
             raise FileNotFoundError(f"notebook {chapter.notebook.source} does not exist")
-        execute_notebook(source, output, notebook_parameters(run), cwd=project,
-                         progress=progress, title_suffix=chapter.title_suffix)
+        execute_notebook(source, output, parameters, cwd=project, progress=progress,
+                         title_suffix=chapter.title_suffix, intro_from=intro_only)
     except Exception as err:  # noqa: BLE001 - any notebook error is reported the same way
         error = f"{type(err).__name__}: {_first_line(err)}"
     seconds = round(time.perf_counter() - clock, 1)
@@ -153,7 +172,7 @@ def run_all(
     for chapter in book.chapters:
         try:
             runs.append(run_chapter(book.resolve(chapter.id, profile), book,
-                                    progress=progress, store=store))
+                                    progress=progress, store=store, render_missing=True))
         except ChapterFailed as err:
             output = book.project / chapter.output
             runs.append(ChapterRun(chapter.id, profile, output, 0.0, False, "", str(err)))

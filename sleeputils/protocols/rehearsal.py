@@ -17,7 +17,7 @@ the paper's numbers fall on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -46,7 +46,12 @@ METHODS = ("rehearsal", "rehearsal_src")
 FRACTIONS = {
     "mnist": (0.0, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
     "fashion": (0.0, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5),
+    "cifar10": (0.0, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5),
 }
+#: CIFAR-10's rehearsal script differs from its main one: 2 epochs, the first 5000 examples per
+#: task, a fixed task order and sleeps on every seen task (book/methods/protocols.md,
+#: protocol-rehearsal).
+CIFAR10_EPOCHS = 2
 
 
 @dataclass(frozen=True)
@@ -75,11 +80,15 @@ def rehearsal_preset(dataset: str, fraction: float) -> str:
     """The SRC vector the original uses at rehearsal fraction ``fraction``.
 
     MNIST uses its main vector except at p = 0.1. Fashion switches at 0.025, 0.05 and 0.1 and
-    uses the *MNIST* main vector below 0.025; a fraction off the original grid takes the vector
-    of the branch it falls in.
+    uses the *MNIST* main vector below 0.025; CIFAR-10 has its own vector at 0, 0.01, 0.025,
+    0.05 and from 0.1 up. A fraction off the original grid takes the vector of the branch it
+    falls in.
     """
     if dataset == "mnist":
         return "mnist_rehearsal_p0.1" if np.isclose(fraction, 0.1) else "mnist"
+    if dataset == "cifar10":
+        steps = ((0.01, "p0"), (0.025, "p0.01"), (0.05, "p0.025"), (0.1, "p0.05"))
+        return "cifar10_rehearsal_" + next((n for top, n in steps if fraction < top), "p0.1+")
     if fraction < 0.025:
         return "mnist"
     if fraction < 0.05:
@@ -103,6 +112,9 @@ def run_rehearsal(
     """Both methods at every fraction, ``config.trials`` seeded trials each; one stored unit per
     (fraction, trial), so an interrupted sweep resumes where it stopped."""
     base = task_settings(config)
+    if config.dataset == "cifar10":
+        base.update(per_task_train=config.per_task_train,
+                    epochs=config.epochs or CIFAR10_EPOCHS)
     ds = load_dataset(config.dataset)
     units = [(p, t) for p in config.sweep for t in range(config.trials)]
     return run_units(
@@ -113,7 +125,8 @@ def run_rehearsal(
 
 def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
     """Rehearsal and rehearsal + SRC at one fraction, from the same initial weights."""
-    proto = DATASET_PROTOCOLS[config["dataset"]]
+    proto = replace(DATASET_PROTOCOLS[config["dataset"]], shuffle_task_order=False,
+                    sleep_on_first_task_only=False)
     seed = trial_seed(config["seed"], trial)  # the incremental chapter's trial seeds
     fraction = config["fraction"]
     setup = trial_setup(ds, proto, seed, hidden=config["hidden"],

@@ -199,6 +199,8 @@ def verdict(table: pd.DataFrame) -> str:
         else:
             word = "**missed** (more than 1 point off; the paper gives no spread)"
         method = METHOD_NAMES.get(row["method"], row["method"])
+        if row.get("metric", "final_acc") != "final_acc":
+            method += f", {row['metric']}"
         lines.append(
             f"- {method}: ours {ours} (n = {int(row['n'])}) vs paper {paper}, "
             f"difference {row['difference']:+.2f} points: {word}."
@@ -276,6 +278,8 @@ def rehearsal_verdict(df: pd.DataFrame, paper: pd.DataFrame) -> str:
         below, above = curve[curve < row["value"]], curve[curve >= row["value"]]
         where = _bracket(below, above)
         method = METHOD_NAMES.get(row["method"], row["method"])
+        if row.get("metric", "final_acc") != "final_acc":
+            method += f", {row['metric']}"
         lines.append(f"- {method}: paper {row['value']:.2f}"
                      + ("" if pd.isna(row["std"]) else f" ± {row['std']:.2f}")
                      + f"; ours {where}.")
@@ -470,3 +474,17 @@ def methods_not_run(missing: list[str], chapter_id: str) -> str:
     names = ", ".join(METHOD_NAMES.get(m, m) for m in missing)
     return (f"This profile leaves out {names} to keep the book's build short; "
             f"`sleepbook run {chapter_id} --profile paper` runs every method.")
+
+
+def two_task_table(df: pd.DataFrame, chapter_id: str) -> Styler:
+    """One row per method: accuracy on each task's test images beside the paper's."""
+    t = compare_to_paper(df, chapter_id)
+    out = []
+    for method, g in t.groupby("method", sort=False):
+        row = {"method": METHOD_NAMES.get(method, method), "n": int(g["n"].max())}
+        for _, r in g.sort_values("metric").iterrows():
+            task = r["metric"].removesuffix("_acc").replace("task", "task ")
+            row[f"{task} (%)"] = fmt_pm(r["mean"], r["std"])
+            row[f"{task}, paper"] = fmt_pm(r["paper"], r["paper std"])
+        out.append(row)
+    return for_people(pd.DataFrame(out))

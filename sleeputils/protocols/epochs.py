@@ -1,0 +1,64 @@
+"""Epochs per task with and without sleep: how many training epochs SRC saves (the paper's
+"about 3.7 epochs per task"; book/methods/protocols.md, protocol-epochs).
+
+The iCaRL protocol at one memory and variant, run at every value of a grid of epochs per task.
+The units are the iCaRL chapter's own (same chapter name, same settings), so a setting both
+chapters run is computed once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..data import load_dataset
+from ..params import Params, declare, same_as
+from ..results.store import ResultStore
+from . import icarl
+from .common import DATASET_PROTOCOLS, run_units, seed_field
+
+SCORES = ("softmax", "nme")
+
+
+@dataclass(frozen=True)
+class EpochsConfig(Params):
+    """Parameters of the epochs sweep; defaults are the original's sweep at Table 2's memory."""
+
+    dataset: str = same_as(icarl.ICaRLConfig, "dataset")
+    epochs_grid: tuple[int, ...] = declare(tuple(range(1, 11)), "SGD epochs per task, swept",
+                                           low=1, high=100)
+    memory: int = declare(100, "memory budget K (exemplars in all)", low=1, high=60000)
+    variant: str = declare("herding+distill", "iCaRL variant", choices=tuple(icarl.VARIANTS))
+    trials: int = declare(5, "independent trials per epochs value", low=1, high=100)
+    seed: int = seed_field()
+    hidden: tuple[int, ...] | None = same_as(icarl.ICaRLConfig, "hidden")
+    per_task_train: int = same_as(icarl.ICaRLConfig, "per_task_train")
+    sleep_scale: float = same_as(icarl.ICaRLConfig, "sleep_scale")
+    test_subset: int | None = same_as(icarl.ICaRLConfig, "test_subset")
+
+    def check_data(self, ds) -> None:
+        """Fail in one line if the memory does not fit the data (as the iCaRL chapter)."""
+        icarl.ICaRLConfig(dataset=self.dataset, memories=(self.memory,),
+                          per_task_train=self.per_task_train).check_data(ds)
+
+
+def run_epochs(config: EpochsConfig = EpochsConfig(), *, store: ResultStore | None = None,
+               progress: bool = True) -> pd.DataFrame:
+    """iCaRL and iCaRL + SRC at every epochs value; headline metrics ``<score>_e<epochs>``."""
+    ds = load_dataset(config.dataset)
+    config.check_data(ds)
+    base = {"dataset": config.dataset, "seed": config.seed,
+            "hidden": list(config.hidden or DATASET_PROTOCOLS[config.dataset].hidden),
+            "per_task_train": config.per_task_train, "sleep_scale": config.sleep_scale,
+            "test_subset": config.test_subset, "memory": config.memory,
+            "variant": config.variant}
+    units = [(e, t) for e in config.epochs_grid for t in range(config.trials)]
+    df = run_units(icarl.CHAPTER, units, lambda e: {**base, "epochs": e},
+                   lambda _, c, t: icarl.run_trial(ds, c, t),
+                   store=store, progress=progress, desc=f"epochs {config.dataset}")
+    score = df["metric"].str.split("_").str[0]
+    keep = df["headline"].fillna(False).astype(bool) & score.isin(SCORES)
+    df["headline"] = keep
+    df.loc[keep, "metric"] = score[keep] + "_e" + df.loc[keep, "epochs"].astype(int).astype(str)
+    return df
