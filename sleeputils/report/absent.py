@@ -12,10 +12,16 @@ from .tables import METHOD_NAMES, for_people
 
 def missing_box(chapter_id: str, missing: str) -> str:
     """A MyST warning box: the data layer's message and the command that computes the chapter."""
-    return (f":::{{warning}} Data not available: this chapter has no numbers on this machine\n"
-            f"{missing}\n\nWith the data in place, `sleepbook run {chapter_id}` computes this "
-            "chapter (and `sleepbook build` renders it). Nothing below is a result of ours.\n"
-            ":::")
+    return "\n".join([
+        ":::{admonition} Data not available: this chapter has no numbers on this machine",
+        ":class: warning",
+        "",
+        missing,
+        "",
+        f"With the data in place, `sleepbook run {chapter_id}` computes this chapter (and "
+        "`sleepbook build` renders it). Nothing below is a result of ours.",
+        ":::",
+    ])
 
 
 def paper_numbers(chapter_id: str) -> Styler | str:
@@ -26,9 +32,21 @@ def paper_numbers(chapter_id: str) -> Styler | str:
         return "The paper prints no number for this chapter's protocol."
     table = pd.DataFrame({
         "method": paper["method"].map(lambda m: METHOD_NAMES.get(m, m)).to_numpy(),
-        "metric": paper["metric"].to_numpy(),
+        "metric": paper["metric"].map(_readable).to_numpy(),
         "paper": [fmt_pm(v, s) for v, s in zip(paper["value"], paper["std"], strict=True)],
         "source": paper["source"].to_numpy(),
         "note": paper["note"].fillna("").to_numpy(),
     })
     return for_people(table, wrap=("note",))
+
+
+def _readable(metric: str) -> str:
+    """``task1_acc`` -> ``task 1 accuracy (%)``; names without a rule are kept."""
+    for code, text in (("final_acc", "final accuracy (%)"), ("task1_acc", "task 1 accuracy (%)"),
+                       ("task2_acc", "task 2 accuracy (%)")):
+        if metric == code:
+            return text
+    if metric.startswith("nme_k"):
+        k, variant = metric.removeprefix("nme_k").split("_", 1)
+        return f"nearest-mean accuracy (%), K = {k}, {variant}"
+    return metric

@@ -56,10 +56,10 @@ def savings_table(df: pd.DataFrame) -> Styler:
     out = []
     for score in SCORES:
         for _, r in savings(df, score).iterrows():
-            out.append({"score": SCORES[score], "iCaRL epochs per task": r["epochs"],
+            out.append({"score": SCORES[score], "iCaRL epochs per task": int(r["epochs"]),
                         "iCaRL accuracy (%)": fmt_pm(r["target"]),
                         "iCaRL + SRC needs": r["needed"], "epochs saved": r["saved"]})
-    return for_people(pd.DataFrame(out), digits=1)
+    return for_people(pd.DataFrame(out), digits=1, compact=True)
 
 
 def savings_verdict(df: pd.DataFrame, grid_low: int) -> str:

@@ -13,7 +13,7 @@ from ..results.paper import fmt_pm, load_paper_values
 from .tables import _paired, for_people, headline
 
 #: The two scores, as the records name them and as people read them.
-SCORES = {"softmax": "softmax argmax", "nme": "nearest mean of exemplars"}
+SCORES = {"softmax": "softmax", "nme": "nearest mean"}
 
 
 def scores(df: pd.DataFrame) -> pd.DataFrame:
@@ -58,7 +58,7 @@ def icarl_table(df: pd.DataFrame, chapter_id: str) -> Styler:
                                                for m in ("icarl", "icarl_src"))
                                     if len(p) == 2 else None,
         })
-    return for_people(pd.DataFrame(out))
+    return for_people(pd.DataFrame(out), compact=True)
 
 
 def icarl_verdict(df: pd.DataFrame, chapter_id: str) -> str:
@@ -69,7 +69,7 @@ def icarl_verdict(df: pd.DataFrame, chapter_id: str) -> str:
     for (memory, variant, score), g in scores(df).groupby(["memory", "variant", "score"],
                                                           sort=False):
         gain = (g["icarl_src"] - g["icarl"]).mean()
-        word = "helps" if gain > 0 else "hurts"
+        word = "helps" if gain > 0 else "hurts" if gain < 0 else "does not change"
         line = (f"- K = {memory}, {variant}, {SCORES[score]}: SRC **{word}** iCaRL, "
                 f"{_paired(g['icarl_src'], g['icarl'])}.")
         p = paper[paper["metric"] == metric_name(score, memory, variant)].set_index("method")
