@@ -59,7 +59,7 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
     trials = pd.read_csv(book.project / "store" / "records" / "smoke" / "trials" / f"{chapter}.csv")
     assert len(trials) >= len(rec)  # every recorded mean has its trials beside it
     accuracies = rec[rec["metric"].str.startswith(("acc_", "final_acc", "softmax_", "nme_",
-                                                     "task"))]
+                                                     "task", "test_", "train_"))]
     assert len(accuracies) and accuracies["mean"].between(0, 100).all()
     if chapter == "patches":
         # accuracy on 4 images comes in steps of 25 %
@@ -82,6 +82,8 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
         assert set(rec["method"]) == {"icarl", "icarl_src"}
     elif chapter == "cub200":
         assert set(rec["metric"]) == {"task1_acc", "task2_acc"}
+    elif chapter == "single":  # smoke: epochs 1, 2 at 5000 images and 10 epochs at 200 images
+        assert len(rec) == 3 * 2 * 2 and set(rec["method"]) == {"src"}
     else:
         assert set(rec.loc[rec["metric"] == "final_acc", "method"]) == set(METHODS)
 

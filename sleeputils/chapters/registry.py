@@ -30,6 +30,7 @@ from ..protocols.icarl import ICaRLConfig
 from ..protocols.incremental import IncrementalConfig
 from ..protocols.patches import PatchesConfig
 from ..protocols.rehearsal import RehearsalConfig
+from ..protocols.single import SingleTaskConfig
 from ..results import provenance
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
@@ -61,6 +62,7 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("icarl", ICaRLConfig, "dataset"),
         Notebook("epochs", EpochsConfig, "dataset"),
         Notebook("cub200", CubConfig),
+        Notebook("single", SingleTaskConfig),
         Notebook("status"),
     )
 }

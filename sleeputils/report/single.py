@@ -1,0 +1,91 @@
+"""The single-task chapter: accuracy before and after one sleep, on the training set (as the
+original scores it) and on the test set, per (epochs, images) setting."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from pandas.io.formats.style import Styler
+from scipy import stats
+
+from ..protocols.single import BASE_EPOCHS, BASE_IMAGES, ORIGINAL_RUNS
+from ..results.paper import fmt_pm
+from .tables import for_people, headline
+
+SPLITS = {"test": "test set", "train": "training set"}
+
+
+def paired(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (split, epochs, images, trial): accuracy before, after and the gain."""
+    rows = headline(df)
+    parts = rows["metric"].str.split("_", expand=True)
+    rows = rows.assign(split=parts[0], when=parts[1])
+    wide = rows.pivot_table(index=["split", "epochs", "images", "trial"], columns="when",
+                            values="value").reset_index()
+    return wide.assign(gain=wide["after"] - wide["before"])
+
+
+def _p(gains: pd.Series) -> float:
+    return stats.ttest_1samp(gains, 0.0).pvalue if len(gains) > 1 and gains.std() > 0 else float(
+        "nan")
+
+
+def single_table(df: pd.DataFrame) -> Styler:
+    """Per setting: test and training accuracy before and after the sleep, and the paired gain
+    with its t-test p-value."""
+    p = paired(df)
+    out = []
+    for (epochs, images), g in p.groupby(["epochs", "images"]):
+        row = {"epochs": epochs, "images": images,
+               "original run": "yes" if images == BASE_IMAGES and epochs in ORIGINAL_RUNS else "",
+               "n": g["trial"].nunique()}
+        for split, name in SPLITS.items():
+            s = g[g["split"] == split]
+            row[f"{name}: before"] = fmt_pm(s["before"].mean(), s["before"].std())
+            row[f"{name}: after"] = fmt_pm(s["after"].mean(), s["after"].std())
+            row[f"{name}: gain"] = fmt_pm(s["gain"].mean(), s["gain"].std())
+            row[f"{name}: p"] = _p(s["gain"])
+        out.append(row)
+    return for_people(pd.DataFrame(out), compact=True).format(
+        "{:.2g}", subset=[f"{n}: p" for n in SPLITS.values()], na_rep="—")
+
+
+def single_verdict(df: pd.DataFrame, alpha: float = 0.05) -> str:
+    """Markdown: where the sleep helps and where it hurts (paired t-test at ``alpha``), on the
+    test set, and whether that matches "helps the under-trained, not the well-trained"."""
+    p = paired(df)
+    test = p[(p["split"] == "test") & (p["images"] == BASE_IMAGES)]
+    lines = []
+    by_epochs = test.groupby("epochs")["gain"]
+    signs = {}
+    for epochs, gains in by_epochs:
+        pv = _p(gains)
+        signs[epochs] = ("helps" if gains.mean() > 0 and pv < alpha else
+                         "hurts" if gains.mean() < 0 and pv < alpha else "no clear effect")
+        lines.append(f"- {epochs} epochs on {BASE_IMAGES} images: sleep **{signs[epochs]}** on "
+                     f"the test set ({fmt_pm(gains.mean(), gains.std())} points, n = "
+                     f"{len(gains)}, p = {pv:.2g}).")
+    if len(signs) >= 2:
+        fewest, most = min(signs), max(signs)
+        holds = signs[fewest] == "helps" and signs[most] != "helps"
+        lines.append(f"\nThe paper's finding (helps the under-trained net, not the well-trained "
+                     f"one) **{'holds' if holds else 'does not hold'}** on this grid: at "
+                     f"{fewest} epochs the sleep {signs[fewest]}, at {most} it {signs[most]}.")
+    return "\n".join(lines)
+
+
+def gain_figure(df: pd.DataFrame) -> plt.Figure:
+    """The sleep's gain against epochs (at 5000 images) and against images (at 10 epochs)."""
+    p = paired(df).assign(split=lambda d: d["split"].map(SPLITS))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+    for ax, (col, fixed, value) in zip(axes, (("epochs", "images", BASE_IMAGES),
+                                              ("images", "epochs", BASE_EPOCHS)), strict=True):
+        sns.lineplot(p[p[fixed] == value], x=col, y="gain", hue="split", marker="o",
+                     errorbar="sd", ax=ax)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"{col} ({fixed} = {value})")
+        ax.set_ylabel("accuracy after − before sleep (points)")
+    fig.tight_layout()
+    return fig
