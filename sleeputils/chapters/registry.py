@@ -31,6 +31,7 @@ from ..protocols.incremental import IncrementalConfig
 from ..protocols.patches import PatchesConfig
 from ..protocols.rehearsal import RehearsalConfig
 from ..protocols.single import SingleTaskConfig
+from ..protocols.task2 import Task2Config
 from ..results import provenance
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
@@ -63,6 +64,7 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("epochs", EpochsConfig, "dataset"),
         Notebook("cub200", CubConfig),
         Notebook("single", SingleTaskConfig),
+        Notebook("task2", Task2Config, "dataset"),
         Notebook("status"),
     )
 }
