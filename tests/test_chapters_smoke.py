@@ -85,6 +85,10 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
     elif chapter.startswith("task2"):  # smoke: task-2 lengths 1 and 2
         assert set(rec["metric"]) == {f"task{i}_acc_e{e}" for i in (1, 2) for e in (1, 2)}
         assert set(rec["method"]) == {"sequential", "src"}
+    elif chapter.startswith("recipes"):
+        finals = rec[rec["metric"].str.startswith("final_acc_")]
+        assert set(finals["metric"]) == {"final_acc_code", "final_acc_paper-text"}
+        assert set(finals["method"]) == {"sequential", "src", "parallel"}
     elif chapter == "single":  # smoke: epochs 1, 2 at 5000 images and 10 epochs at 200 images
         assert len(rec) == 3 * 2 * 2 and set(rec["method"]) == {"src"}
     else:

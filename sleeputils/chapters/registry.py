@@ -29,6 +29,7 @@ from ..protocols.epochs import EpochsConfig
 from ..protocols.icarl import ICaRLConfig
 from ..protocols.incremental import IncrementalConfig
 from ..protocols.patches import PatchesConfig
+from ..protocols.recipes import RecipesConfig
 from ..protocols.rehearsal import RehearsalConfig
 from ..protocols.single import SingleTaskConfig
 from ..protocols.task2 import Task2Config
@@ -65,6 +66,7 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("cub200", CubConfig),
         Notebook("single", SingleTaskConfig),
         Notebook("task2", Task2Config, "dataset"),
+        Notebook("recipes", RecipesConfig, "dataset"),
         Notebook("status"),
     )
 }

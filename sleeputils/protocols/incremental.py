@@ -16,7 +16,7 @@ test set, and per method the headline numbers (final accuracy, BWT, forgetting),
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import torch
@@ -46,6 +46,9 @@ TUNED = {"ewc": ("ewc_lambda", "ewc_grid"), "si": ("si_c", "si_grid"),
          "owm": ("owm_alpha", "owm_grid")}
 SEARCHED = "chosen on the validation split from the grid"
 SI_XI = 1e-3  # SI's damping xi (book/methods/baselines.md, baselines-si)
+#: Training recipes: the original code's, and the one the paper's Methods text describes
+#: (book/methods/protocols.md, protocol-recipes): epochs per task, dropout, output.
+RECIPES = {"code": (None, None, "relu"), "paper-text": (10, 0.2, "softmax")}
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,9 @@ class IncrementalConfig(Params):
     test_subset: int | None = declare(None, "test images used for accuracy", low=10,
                                       high=10000, none="all")
     methods: tuple[str, ...] = declare(METHODS, "methods to run", choices=METHODS)
+    recipe: str = declare("code", "training recipe: the original code's (2 epochs, dropout 0.25, "
+                          "MSE on a ReLU output) or the paper text's (10 epochs, dropout 0.2, "
+                          "softmax cross-entropy)", choices=tuple(RECIPES))
     parallel_epochs: int | None = declare(None, "SGD epochs of the parallel net", low=1,
                                           high=100, none="the same as epochs")
     ewc_lambda: float | None = declare(None, "EWC strength lambda", low=1e-9, high=1e12,
@@ -134,6 +140,9 @@ def search_strengths(ds: Dataset, config: IncrementalConfig, methods: list[str],
 def method_settings(config: IncrementalConfig, method: str, strength: float | None) -> dict:
     """What identifies one method's unit: the shared task settings and that method's own."""
     unit = {**task_settings(config), "method": method}
+    if config.recipe != "code":  # the code recipe's units keep their settings of before
+        unit["recipe"] = config.recipe
+        unit["epochs"] = config.epochs or RECIPES[config.recipe][0]
     if method != "src":
         unit.pop("sleep_scale")
     if method == "parallel":
@@ -176,6 +185,9 @@ def run_method(ds: Dataset, config: dict, trial: int) -> list[dict]:
     setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
                         per_task_train=config["per_task_train"], test_subset=config["test_subset"])
     method = config["method"]
+    if "recipe" in config:
+        _, dropout, output = RECIPES[config["recipe"]]
+        setup = replace(setup, mlp=replace(setup.mlp, dropout=dropout, output=output))
     net = MLP(setup.mlp, torch.Generator().manual_seed(seed))
     gen = torch.Generator().manual_seed(seed + 1)
     tag = {"dataset": config["dataset"], "method": method}

@@ -1,0 +1,62 @@
+"""The recipe chapter: the benchmark under the code's and the paper text's training recipe,
+each beside the paper's Table 1 numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from ..results.paper import SHORT, fmt_pm, load_paper_values, paper_spread
+from .tables import METHOD_NAMES, _paired, for_people, headline
+
+
+def finals(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (recipe, method, trial) with the final accuracy."""
+    rows = headline(df)
+    return rows[rows["metric"].str.startswith("final_acc_")][["recipe", "method", "trial",
+                                                               "value"]]
+
+
+def paper_finals(dataset: str) -> pd.Series:
+    """The paper's final accuracy per method on this benchmark (Table 1)."""
+    p = load_paper_values()
+    p = p[(p["chapter_id"] == f"incremental-{dataset}") & (p["metric"] == "final_acc")]
+    return p.set_index("method")[["value", "std"]]
+
+
+def recipes_table(df: pd.DataFrame, dataset: str) -> Styler:
+    """Per method: final accuracy under each recipe, each with its verdict against the paper."""
+    f, paper = finals(df), paper_finals(dataset)
+    out = []
+    for method, g in f.groupby("method", sort=False):
+        row = {"method": METHOD_NAMES.get(method, method)}
+        has = method in paper.index
+        row["paper"] = fmt_pm(*paper.loc[method]) if has else None
+        for recipe, r in g.groupby("recipe", sort=False):
+            m, s = r["value"].mean(), r["value"].std()
+            row[f"{recipe} (n = {len(r)})"] = fmt_pm(m, s)
+            row[f"{recipe} vs paper"] = (SHORT[paper_spread(m, *paper.loc[method])]
+                                         if has else None)
+        out.append(row)
+    return for_people(pd.DataFrame(out), compact=True)
+
+
+def recipes_verdict(df: pd.DataFrame, dataset: str) -> str:
+    """Markdown: which recipe reproduces which paper number, and SRC's gain under each."""
+    f, paper = finals(df), paper_finals(dataset)
+    lines = []
+    for method, g in f.groupby("method", sort=False):
+        if method not in paper.index:
+            continue
+        means = g.groupby("recipe")["value"].mean()
+        closest = (means - paper.at[method, "value"]).abs().idxmin()
+        lines.append(f"- {METHOD_NAMES.get(method, method)}: the paper's "
+                     f"{fmt_pm(*paper.loc[method])} is closest to the **{closest}** recipe "
+                     f"({means[closest]:.2f}; " + ", ".join(
+                         f"{r} {v:.2f}" for r, v in means.items() if r != closest) + ").")
+    for recipe, g in f.groupby("recipe", sort=False):
+        w = g.pivot_table(index="trial", columns="method", values="value")
+        if {"src", "sequential"} <= set(w.columns):
+            lines.append(f"- Under the {recipe} recipe SRC against sequential: "
+                         f"{_paired(w['src'], w['sequential'])}.")
+    return "\n".join(lines)

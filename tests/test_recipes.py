@@ -1,0 +1,29 @@
+"""The two training recipes: the code recipe's units are the incremental chapter's own, the
+paper-text recipe changes epochs, dropout and output."""
+
+from __future__ import annotations
+
+from sleeputils.protocols.incremental import IncrementalConfig, method_settings
+from sleeputils.protocols.recipes import RecipesConfig, run_recipes
+from sleeputils.results.store import ResultStore
+
+
+def test_code_recipe_units_are_the_incremental_chapters() -> None:
+    code = method_settings(IncrementalConfig(), "src", None)
+    assert "recipe" not in code and code["epochs"] == 2
+    text = method_settings(IncrementalConfig(recipe="paper-text"), "src", None)
+    assert text == {**code, "recipe": "paper-text", "epochs": 10}
+    assert method_settings(IncrementalConfig(recipe="paper-text", epochs=3), "src", None)[
+        "epochs"] == 3
+
+
+def test_both_recipes_run_and_differ(tmp_path) -> None:
+    config = RecipesConfig(trials=1, hidden=(32, 32), per_task_train=100, sleep_scale=0.01,
+                           test_subset=500)
+    df = run_recipes(config, store=ResultStore(tmp_path), progress=False)
+    finals = df[df["metric"].str.startswith("final_acc_")].set_index("metric")
+    assert set(finals.index) == {"final_acc_code", "final_acc_paper-text"}
+    code = finals[finals.index == "final_acc_code"].set_index("method")["value"]
+    text = finals[finals.index == "final_acc_paper-text"].set_index("method")["value"]
+    assert set(code.index) == set(text.index) == {"sequential", "src", "parallel"}
+    assert (code != text).any()  # other epochs, dropout and loss give other numbers
