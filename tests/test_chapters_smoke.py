@@ -59,7 +59,7 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
     trials = pd.read_csv(book.project / "store" / "records" / "smoke" / "trials" / f"{chapter}.csv")
     assert len(trials) >= len(rec)  # every recorded mean has its trials beside it
     accuracies = rec[rec["metric"].str.startswith(("acc_", "final_acc", "softmax_", "nme_",
-                                                     "task", "test_", "train_"))]
+                                                     "task", "test_", "train_", "probe_acc"))]
     assert len(accuracies) and accuracies["mean"].between(0, 100).all()
     if chapter == "patches":
         # accuracy on 4 images comes in steps of 25 %
@@ -89,6 +89,11 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
         finals = rec[rec["metric"].str.startswith("final_acc_")]
         assert set(finals["metric"]) == {"final_acc_code", "final_acc_paper-text"}
         assert set(finals["method"]) == {"sequential", "src", "parallel"}
+    elif chapter.startswith("representations"):
+        stats = set(rec["metric"].str.rsplit("_", n=2).str[0])
+        assert {"between_corr", "within_corr", "treves_rolls", "selectivity", "drive_old",
+                "probe_acc"} <= stats
+        assert rec["n"].eq(2).all()  # the smoke profile's 2 trials, each a pair
     elif chapter == "single":  # smoke: epochs 1, 2 at 5000 images and 10 epochs at 200 images
         assert len(rec) == 3 * 2 * 2 and set(rec["method"]) == {"src"}
     else:

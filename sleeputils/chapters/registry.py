@@ -31,6 +31,7 @@ from ..protocols.incremental import IncrementalConfig
 from ..protocols.patches import PatchesConfig
 from ..protocols.recipes import RecipesConfig
 from ..protocols.rehearsal import RehearsalConfig
+from ..protocols.representations import RepresentationsConfig
 from ..protocols.single import SingleTaskConfig
 from ..protocols.task2 import Task2Config
 from ..results import provenance
@@ -67,6 +68,7 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("single", SingleTaskConfig),
         Notebook("task2", Task2Config, "dataset"),
         Notebook("recipes", RecipesConfig, "dataset"),
+        Notebook("representations", RepresentationsConfig, "dataset"),
         Notebook("status"),
     )
 }

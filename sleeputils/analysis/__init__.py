@@ -1,0 +1,1 @@
+"""Analyses of trained networks (no training here): representations and their statistics."""

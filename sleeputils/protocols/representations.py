@@ -1,0 +1,137 @@
+"""Representations before and after each sleep: the incremental SRC net, measured at every stage
+(book/methods/protocols.md, protocol-representations).
+
+A trial trains exactly the SRC net of the incremental chapter (same seeds, same hooks) and,
+after each task and after each sleep, measures on a fixed sample of test images, per hidden
+layer: the class correlations, the sparseness, the share of units preferring the classes of old
+tasks; at the output, the summed input to old-task and to newest-task outputs; and before and
+after the last sleep, a linear probe of each hidden layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..analysis import representations as rep
+from ..data import Dataset, load_dataset
+from ..nets.mlp import MLP
+from ..params import Params, declare, same_as
+from ..results.store import ResultStore
+from ..training import run_tasks
+from .common import (
+    DATASET_PROTOCOLS,
+    run_units,
+    seed_field,
+    src_hook,
+    task_settings,
+    trial_seed,
+    trial_setup,
+)
+from .incremental import IncrementalConfig
+
+CHAPTER = "representations"
+#: Statistics measured per hidden layer, and at the output.
+HIDDEN_STATS = ("within_corr", "between_corr", "frac_active", "treves_rolls", "selectivity",
+                "old_pref", "probe_acc")
+OUTPUT_STATS = ("drive_old", "drive_new")
+
+
+@dataclass(frozen=True)
+class RepresentationsConfig(Params):
+    """Parameters of the representation analysis; the network and training are the incremental
+    chapter's."""
+
+    dataset: str = declare("mnist", "benchmark: 5 tasks of 2 classes", choices=("mnist", "fashion"))
+    trials: int = same_as(IncrementalConfig, "trials")
+    seed: int = seed_field()
+    per_class: int = declare(50, "test images per class measured", low=5, high=1000)
+    probe_train: int = declare(2000, "training images the linear probes learn from", low=100,
+                               high=60000)
+    hidden: tuple[int, ...] | None = same_as(IncrementalConfig, "hidden")
+    per_task_train: int = same_as(IncrementalConfig, "per_task_train")
+    epochs: int | None = same_as(IncrementalConfig, "epochs")
+    sleep_scale: float = same_as(IncrementalConfig, "sleep_scale")
+    test_subset: int | None = same_as(IncrementalConfig, "test_subset")
+
+
+def run_representations(config: RepresentationsConfig = RepresentationsConfig(), *,
+                        store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
+    """``config.trials`` seeded trials; one stored unit per trial."""
+    ds = load_dataset(config.dataset)
+    base = {**task_settings(config), "per_class": config.per_class,
+            "probe_train": config.probe_train}
+    return run_units(CHAPTER, [(None, t) for t in range(config.trials)], lambda _: base,
+                     lambda _, c, t: run_trial(ds, c, t), store=store, progress=progress,
+                     desc=f"representations {config.dataset}")
+
+
+def _sample(x: np.ndarray, y: np.ndarray, per_class: int, rng: np.random.Generator):
+    pick = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:per_class]
+                           for c in np.unique(y)])
+    return x[pick], y[pick]
+
+
+def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
+    """The incremental SRC net of this trial, measured after every task and every sleep."""
+    proto = DATASET_PROTOCOLS[config["dataset"]]
+    seed = trial_seed(config["seed"], trial)
+    setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
+                        per_task_train=config["per_task_train"], test_subset=config["test_subset"])
+    rng = np.random.default_rng([seed, 11])
+    x, y = _sample(ds.x_test, ds.y_test, config["per_class"], rng)
+    x_probe, y_probe = _sample(ds.x_train, ds.y_train, config["probe_train"] // ds.n_classes, rng)
+    last = len(setup.tasks) - 1
+    rows: list[dict] = []
+
+    def measure(stage: str, i: int, net: MLP) -> None:
+        acts = [a.numpy() for a in net.activations(torch.from_numpy(x))]
+        tag = {"stage": stage, "after_task": i + 1}
+        old = [c for t in setup.tasks[:i] for c in t.classes]
+        for k, H in enumerate(acts[:-1]):
+            within, between = rep.class_correlations(H, y)
+            active, tr = rep.sparseness(H)
+            pref = rep.preferred_classes(H, y, ds.n_classes)
+            values = {"within_corr": within, "between_corr": between, "frac_active": active,
+                      "treves_rolls": tr, "selectivity": rep.selectivity(H, y, ds.n_classes)}
+            if old:
+                values["old_pref"] = rep.share_preferring(pref, old)
+            rows.extend({**tag, "metric": m, "layer": k + 1, "value": v} for m, v in values.items())
+            if i == last:
+                feats = net.activations(torch.from_numpy(x_probe))[k].numpy()
+                acc = rep.probe_accuracy(feats, y_probe, H, y, seed)
+                rows.append({**tag, "metric": "probe_acc", "layer": k + 1, "value": acc})
+        z_out = acts[-2] @ net.weights[-1].numpy().T
+        new = list(setup.tasks[i].classes)
+        rows.append({**tag, "metric": "drive_new", "layer": len(acts),
+                     "value": rep.drive(z_out, new)})
+        if old:
+            rows.append({**tag, "metric": "drive_old", "layer": len(acts),
+                         "value": rep.drive(z_out, old)})
+
+    net = MLP(setup.mlp, torch.Generator().manual_seed(seed))
+    run_tasks(net, setup.tasks, [src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"])],
+              config["epochs"], torch.Generator().manual_seed(seed + 1), evaluate=measure)
+    _, full = setup.evaluator(net)
+    rows.append({"metric": "final_acc", "value": full})
+    out = pd.DataFrame(rows)
+    return [{"dataset": config["dataset"], "method": "src", **r} for r in _headlines(out)]
+
+
+def _headlines(rows: pd.DataFrame) -> list[dict]:
+    """The per-stage rows, plus per (statistic, layer) the mean over sleeps of the value before
+    and after the sleep: the paired numbers the chapter tests (``old_pref_l1_before``)."""
+    records = rows.to_dict("records")
+    staged = rows.dropna(subset=["stage"])
+    slept = staged[staged["after_task"].isin(staged.loc[staged["stage"] == "after_sleep",
+                                                        "after_task"])]
+    for (metric, layer), g in slept.groupby(["metric", "layer"]):
+        for stage, when in (("after_task", "before"), ("after_sleep", "after")):
+            v = g.loc[g["stage"] == stage, "value"].mean()
+            records.append({"metric": f"{metric}_l{int(layer)}_{when}", "value": v,
+                            "headline": True})
+    return [{k: v for k, v in r.items()
+             if k == "value" or not (isinstance(v, float) and np.isnan(v))} for r in records]

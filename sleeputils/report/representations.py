@@ -1,0 +1,127 @@
+"""The representations chapter: each statistic before and after sleep, paired over trials,
+against the direction the paper reports (Bonferroni over the table's tests)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from pandas.io.formats.style import Styler
+from scipy import stats
+
+from ..results.paper import fmt_pm
+from .tables import for_people, headline
+
+#: statistic -> (what people read, the paper's direction: +1 rises, -1 falls, 0 holds or rises,
+#: None no claim).
+STATS = {
+    "between_corr": ("between-class correlation", -1),
+    "within_corr": ("within-class correlation", 0),
+    "frac_active": ("fraction of units active", -1),
+    "treves_rolls": ("Treves-Rolls a (lower = sparser)", -1),
+    "selectivity": ("class selectivity", +1),
+    "old_pref": ("share of units preferring old classes", +1),
+    "drive_old": ("input to old-task outputs", +1),
+    "drive_new": ("input to newest-task outputs", -1),
+    "probe_acc": ("linear probe accuracy (%)", None),
+}
+WORDS = {+1: "rises", -1: "falls", 0: "holds or rises", None: "no claim"}
+
+
+def paired(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (statistic, layer, trial): the mean over sleeps before and after."""
+    rows = headline(df)
+    parts = rows["metric"].str.rsplit("_", n=2, expand=True)
+    rows = rows.assign(stat=parts[0], layer=parts[1].str[1:].astype(int), when=parts[2])
+    return rows.pivot_table(index=["stat", "layer", "trial"], columns="when",
+                            values="value").reset_index()
+
+
+def paired_tests(df: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Per (statistic, layer): before, after, the paired change, d_z, p, Bonferroni p and the
+    verdict against the paper's direction."""
+    p = paired(df)
+    out = []
+    for (stat, layer), g in p.groupby(["stat", "layer"], sort=False):
+        diff = g["after"] - g["before"]
+        pv = (stats.ttest_rel(g["after"], g["before"]).pvalue
+              if len(g) > 1 and diff.std() > 0 else np.nan)
+        out.append({"stat": stat, "layer": layer, "n": len(g), "before": g["before"].mean(),
+                    "before_sd": g["before"].std(), "after": g["after"].mean(),
+                    "after_sd": g["after"].std(), "change": diff.mean(),
+                    "change_sd": diff.std(),
+                    "dz": diff.mean() / diff.std() if diff.std() > 0 else np.nan, "p": pv})
+    t = pd.DataFrame(out)
+    t["p_bonf"] = np.minimum(1.0, t["p"] * t["p"].notna().sum())
+    t["verdict"] = [_verdict(STATS.get(s, ("", None))[1], c, pb, alpha)
+                    for s, c, pb in zip(t["stat"], t["change"], t["p_bonf"], strict=True)]
+    order = {s: i for i, s in enumerate(STATS)}
+    return t.sort_values(["stat", "layer"], key=lambda c: c.map(order) if c.name == "stat"
+                         else c).reset_index(drop=True)
+
+
+def _verdict(direction: int | None, change: float, p_bonf: float, alpha: float) -> str:
+    if direction is None:
+        return "—"
+    significant = p_bonf < alpha
+    if direction == 0:
+        return "holds" if not (significant and change < 0) else "does not hold"
+    if significant:
+        return "holds" if np.sign(change) == direction else "does not hold (opposite)"
+    return "not shown (no significant change)"
+
+
+def representations_table(df: pd.DataFrame) -> Styler:
+    """The tests for people."""
+    t = paired_tests(df)
+    table = pd.DataFrame({
+        "statistic": [STATS.get(s, (s,))[0] for s in t["stat"]],
+        "layer": ["output" if s.startswith("drive") else f"hidden {k}"
+                  for s, k in zip(t["stat"], t["layer"], strict=True)],
+        "paper": [WORDS[STATS.get(s, ("", None))[1]] for s in t["stat"]],
+        "before sleep": [fmt_pm(m, s, digits=3) for m, s in zip(t["before"], t["before_sd"],
+                                                                strict=True)],
+        "after sleep": [fmt_pm(m, s, digits=3) for m, s in zip(t["after"], t["after_sd"],
+                                                              strict=True)],
+        "change (paired)": [fmt_pm(m, s, digits=3) for m, s in zip(t["change"], t["change_sd"],
+                                                                  strict=True)],
+        "d_z": t["dz"], "p (Bonferroni)": t["p_bonf"], "verdict": t["verdict"],
+    })
+    return for_people(table, compact=True).format("{:.2g}", subset=["p (Bonferroni)"],
+                                                  na_rep="—")
+
+
+def representations_verdict(df: pd.DataFrame) -> str:
+    """Markdown: one line per finding of the paper, computed from the tests."""
+    t = paired_tests(df)
+    n = int(t["n"].max()) if len(t) else 0
+    lines = []
+    for stat, (name, direction) in STATS.items():
+        rows = t[t["stat"] == stat]
+        if direction is None or rows.empty:
+            continue
+        verdicts = ", ".join(f"{'output' if stat.startswith('drive') else f'layer {k}'}: "
+                             f"{v} ({c:+.3g}, d_z = {d:.2f})" for k, v, c, d in
+                             zip(rows["layer"], rows["verdict"], rows["change"], rows["dz"],
+                                 strict=True))
+        lines.append(f"- The {name} {WORDS[direction]} after sleep, says the paper. Here: "
+                     f"{verdicts}.")
+    return (f"Each change is the mean over a trial's sleeps of after minus before, tested over "
+            f"{n} trials (paired t-test, Bonferroni over the {t['p'].notna().sum()} tests of "
+            "the table).\n\n" + "\n".join(lines))
+
+
+def stages_figure(df: pd.DataFrame) -> plt.Figure:
+    """Each hidden-layer statistic after every task and after every sleep (mean over trials)."""
+    rows = df[df["stage"].notna() & df["metric"].isin(["between_corr", "within_corr",
+                                                        "treves_rolls", "selectivity"])].copy()
+    rows["x"] = rows["after_task"] + np.where(rows["stage"] == "after_sleep", 0.5, 0.0)
+    rows["statistic"] = rows["metric"].map(lambda s: STATS[s][0])
+    rows["layer"] = "hidden " + rows["layer"].astype(int).astype(str)
+    grid = sns.relplot(rows, x="x", y="value", hue="layer", col="statistic", col_wrap=2,
+                       kind="line", marker="o", errorbar="sd", height=2.8, aspect=1.5,
+                       facet_kws={"sharey": False})
+    grid.set_axis_labels("task (x.5 = after its sleep)", "")
+    grid.set_titles("{col_name}")
+    return grid.figure

@@ -1,0 +1,75 @@
+"""Representation statistics on patterns with known answers, the chapter's net against the
+incremental SRC net, and the verdict against the paper's directions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sleeputils.analysis import representations as rep
+from sleeputils.protocols.incremental import IncrementalConfig, run_incremental
+from sleeputils.protocols.representations import RepresentationsConfig, run_representations
+from sleeputils.report.representations import paired_tests
+from sleeputils.results.store import ResultStore
+
+
+def test_correlations_of_repeated_and_disjoint_patterns() -> None:
+    a, b = np.array([1.0, 0, 2, 0]), np.array([0, 3.0, 0, 1])
+    H, y = np.stack([a, a, 2 * a, b, b]), np.array([0, 0, 0, 1, 1])
+    within, between = rep.class_correlations(H, y)
+    assert np.isclose(within, 1.0)
+    assert np.isclose(between, np.corrcoef(a, b)[0, 1])
+
+
+def test_sparseness_of_one_hot_and_uniform_activity() -> None:
+    assert np.allclose(rep.sparseness(np.eye(4)), (0.25, 0.25))
+    assert np.allclose(rep.sparseness(np.ones((3, 5))), (1.0, 1.0))
+
+
+def test_selectivity_and_preference() -> None:
+    y = np.array([0, 0, 1, 1, 2, 2])
+    only_class_1 = np.array([0, 0, 2, 2, 0, 0.0])
+    alike = np.ones(6)
+    silent = np.zeros(6)
+    H = np.stack([only_class_1, alike, silent], axis=1)
+    assert rep.preferred_classes(H, y, 3).tolist() == [1, 0, -1]
+    assert np.isclose(rep.selectivity(H[:, :1], y, 3), 1.0)
+    assert np.isclose(rep.selectivity(H[:, 1:2], y, 3), 0.0)
+    assert rep.share_preferring(rep.preferred_classes(H, y, 3), [1]) == 0.5
+
+
+def test_drive_and_probe() -> None:
+    Z = np.arange(12.0).reshape(3, 4)
+    assert rep.drive(Z, [1, 3]) == np.mean(Z[:, [1, 3]])
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 40)
+    H = np.eye(3)[y] * 5 + rng.normal(0, 0.1, size=(120, 3))
+    assert rep.probe_accuracy(H[::2], y[::2], H[1::2], y[1::2]) == 100.0
+
+
+SMALL = {"trials": 1, "hidden": (32, 32), "per_task_train": 100, "epochs": 1,
+         "sleep_scale": 0.02, "test_subset": 500}
+
+
+def test_the_measured_net_is_the_incremental_src_net() -> None:
+    """Two code paths, one network: the final accuracies must agree exactly."""
+    store = ResultStore.disabled()
+    inc = run_incremental(IncrementalConfig(methods=("src",), **SMALL), store=store,
+                          progress=False)
+    reps = run_representations(RepresentationsConfig(per_class=10, probe_train=300, **SMALL),
+                               store=store, progress=False)
+    final = lambda df: df.loc[df["metric"] == "final_acc", "value"].item()  # noqa: E731
+    assert final(inc) == final(reps)
+
+
+def test_verdict_follows_direction_and_significance() -> None:
+    rows = []
+    for t in range(6):
+        for when, between, within in (("before", 0.5, 0.6), ("after", 0.3 - 0.01 * t, 0.6)):
+            rows += [{"metric": f"between_corr_l1_{when}", "value": between, "trial": t,
+                      "headline": True},
+                     {"metric": f"within_corr_l1_{when}", "value": within + 0.001 * t,
+                      "trial": t, "headline": True}]
+    t = paired_tests(pd.DataFrame(rows)).set_index("stat")
+    assert t.at["between_corr", "verdict"] == "holds"
+    assert t.at["within_corr", "verdict"] == "holds"  # no change: "holds or rises"
