@@ -59,7 +59,7 @@ def main() -> None:
                np.random.default_rng(1), window=11, image_shape=(28, 28)))  # compile
 
     t0 = time.perf_counter()
-    _, counts = sleep_fast(weights, *args_common, spikes)
+    _, counts, _ = sleep_fast(weights, *args_common, spikes)
     fast_ms = (time.perf_counter() - t0) * 1e3 / steps
     per_step = counts / steps
     print(f"spikes per step: input {per_step[0]:.1f}, layers "

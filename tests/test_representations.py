@@ -73,3 +73,16 @@ def test_verdict_follows_direction_and_significance() -> None:
     t = paired_tests(pd.DataFrame(rows)).set_index("stat")
     assert t.at["between_corr", "verdict"] == "holds"
     assert t.at["within_corr", "verdict"] == "holds"  # no change: "holds or rises"
+
+
+def test_reactivation_known_answers() -> None:
+    from sleeputils.analysis.reactivation import reactivation
+
+    rng = np.random.default_rng(0)
+    ratio, p = reactivation(np.array([10, 10, 0, 0, 0, 0, 0, 0]), np.array([0, 1]), rng)
+    assert ratio == 4.0 and p < 1 / 20  # only 1 in C(8, 2) = 28 subsets ties
+    ratio, p = reactivation(np.full(6, 3), np.array([2, 4]), rng)
+    assert ratio == 1.0 and p == 1.0  # every subset ties
+    # exact answer: a random single unit out of 4 is the spiking one with probability 1/4
+    _, p = reactivation(np.array([1, 0, 0, 0]), np.array([0]), rng, n_perm=20000)
+    assert abs(p - 0.25) < 0.015

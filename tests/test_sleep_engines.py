@@ -29,7 +29,7 @@ def test_neuron_fires_every_step_trajectory():
     decay 0.5: v = 0.6, 0.9, 1.05 -> fire, reset, 0.6, 0.9, 1.05 -> fire ..."""
     for engine in (sleep_readable, sleep_fast):
         W = [np.array([[0.6]])]  # frozen (g(0.6) = 0), so the dynamics stay periodic
-        _, counts = engine(W, [1.0], [1.0], 0.1, 0.1, 0.5, _train([[0]] * 9, 1))
+        _, counts, _ = engine(W, [1.0], [1.0], 0.1, 0.1, 0.5, _train([[0]] * 9, 1))
         assert counts[1] == 3  # fires at steps 3, 6, 9
 
 
@@ -45,7 +45,7 @@ def test_potentiation_and_depression_trajectory():
         g = 2.0 * expit(-1000.0 * expected)
         expected = expected + np.array([inc, inc, -dec]) * g
     for engine in (sleep_readable, sleep_fast):
-        out, counts = engine(W, [1.0], [0.5], inc, dec, 0.999, _train([[0, 1]] * steps, 3))
+        out, counts, _ = engine(W, [1.0], [0.5], inc, dec, 0.999, _train([[0, 1]] * steps, 3))
         assert counts[1] == steps
         np.testing.assert_allclose(out[0][0], expected, rtol=1e-12, atol=1e-15)
     assert W[0][0, 1] == -0.004  # the input weights are not modified in place
@@ -53,7 +53,7 @@ def test_potentiation_and_depression_trajectory():
 
 def test_silent_rows_unchanged():
     W = [np.array([[2.0, -0.004], [-2.0, -0.004]])]
-    out, _ = sleep_fast(W, [1.0], [0.5], 0.01, 0.003, 0.999, _train([[0]] * 10, 2))
+    out, _, _ = sleep_fast(W, [1.0], [0.5], 0.01, 0.003, 0.999, _train([[0]] * 10, 2))
     np.testing.assert_array_equal(out[0][1], W[0][1])  # neuron 1 never fired
     assert not np.allclose(out[0][0, 1], W[0][0, 1])
 
@@ -71,9 +71,12 @@ def test_fast_equals_readable_on_a_784_1200_1200_10_net():
                               image_shape=(28, 28))
     for alpha in ([40.0, 8.0, 3.0], [12.0, 3.0, 1.0]):  # busy, then sparse
         thresholds = [14.5, 44.5, 38.0]
-        ref, c_ref = sleep_readable(W, alpha, thresholds, 0.032, 0.0033, 0.999, spikes)
-        fast, c_fast = sleep_fast(W, alpha, thresholds, 0.032, 0.0033, 0.999, spikes)
+        ref, c_ref, u_ref = sleep_readable(W, alpha, thresholds, 0.032, 0.0033, 0.999, spikes)
+        fast, c_fast, u_fast = sleep_fast(W, alpha, thresholds, 0.032, 0.0033, 0.999, spikes)
         np.testing.assert_array_equal(c_ref, c_fast)
+        for k, (a, b) in enumerate(zip(u_ref, u_fast, strict=True)):  # every neuron's count
+            np.testing.assert_array_equal(a, b)
+            assert a.sum() == c_ref[k + 1] and a.shape == (W[k].shape[0],)
         for a, b in zip(ref, fast, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
         assert np.abs(ref[0] - W[0]).max() > 1e-3  # sleep really changed the weights

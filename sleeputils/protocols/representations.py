@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from ..analysis import representations as rep
+from ..analysis.reactivation import reactivation
 from ..data import Dataset, load_dataset
 from ..nets.mlp import MLP
 from ..params import Params, declare, same_as
@@ -86,6 +87,7 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
     x_probe, y_probe = _sample(ds.x_train, ds.y_train, config["probe_train"] // ds.n_classes, rng)
     last = len(setup.tasks) - 1
     rows: list[dict] = []
+    preferred: dict[tuple[int, int], np.ndarray] = {}  # (task, layer) -> waking preferences
 
     def measure(stage: str, i: int, net: MLP) -> None:
         acts = [a.numpy() for a in net.activations(torch.from_numpy(x))]
@@ -95,6 +97,8 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
             within, between = rep.class_correlations(H, y)
             active, tr = rep.sparseness(H)
             pref = rep.preferred_classes(H, y, ds.n_classes)
+            if stage == "after_task":
+                preferred[(i, k)] = pref
             values = {"within_corr": within, "between_corr": between, "frac_active": active,
                       "treves_rolls": tr, "selectivity": rep.selectivity(H, y, ds.n_classes)}
             if old:
@@ -113,19 +117,44 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
                          "value": rep.drive(z_out, old)})
 
     net = MLP(setup.mlp, torch.Generator().manual_seed(seed))
-    run_tasks(net, setup.tasks, [src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"])],
-              config["epochs"], torch.Generator().manual_seed(seed + 1), evaluate=measure)
+    logs = run_tasks(net, setup.tasks,
+                     [src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"])],
+                     config["epochs"], torch.Generator().manual_seed(seed + 1), evaluate=measure)
+    rows += _reactivations(setup.tasks, logs, preferred, np.random.default_rng([seed, 13]))
     _, full = setup.evaluator(net)
     rows.append({"metric": "final_acc", "value": full})
     out = pd.DataFrame(rows)
     return [{"dataset": config["dataset"], "method": "src", **r} for r in _headlines(out)]
 
 
+def _reactivations(tasks: list, logs: list[dict], preferred: dict, rng: np.random.Generator
+                   ) -> list[dict]:
+    """During the sleep after task i, each seen task's neurons (those preferring its classes in
+    the waking net just before the sleep) against random subsets, per hidden layer."""
+    rows = []
+    for i, log in enumerate(logs):
+        if "sleep" not in log:
+            continue
+        for (task, k), pref in ((key, p) for key, p in preferred.items() if key[0] == i):
+            spikes = log["sleep"].unit_spikes[k]
+            for j in range(task + 1):
+                units = np.flatnonzero(np.isin(pref, tasks[j].classes))
+                ratio, p = reactivation(spikes, units, rng)
+                tag = {"stage": "sleep", "after_task": i + 1, "layer": k + 1, "task": j + 1}
+                rows += [{**tag, "metric": "react_ratio", "value": ratio},
+                         {**tag, "metric": "react_p", "value": p}]
+    return rows
+
+
 def _headlines(rows: pd.DataFrame) -> list[dict]:
     """The per-stage rows, plus per (statistic, layer) the mean over sleeps of the value before
     and after the sleep: the paired numbers the chapter tests (``old_pref_l1_before``)."""
     records = rows.to_dict("records")
-    staged = rows.dropna(subset=["stage"])
+    react = rows[rows["metric"] == "react_ratio"]
+    for layer, g in react.groupby("layer"):
+        records.append({"metric": f"react_ratio_l{int(layer)}", "value": g["value"].mean(),
+                        "headline": True})
+    staged = rows[rows["stage"].isin(["after_task", "after_sleep"])]
     slept = staged[staged["after_task"].isin(staged.loc[staged["stage"] == "after_sleep",
                                                         "after_task"])]
     for (metric, layer), g in slept.groupby(["metric", "layer"]):

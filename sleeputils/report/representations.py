@@ -32,6 +32,7 @@ WORDS = {+1: "rises", -1: "falls", 0: "holds or rises", None: "no claim"}
 def paired(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (statistic, layer, trial): the mean over sleeps before and after."""
     rows = headline(df)
+    rows = rows[rows["metric"].str.endswith(("_before", "_after"))]
     parts = rows["metric"].str.rsplit("_", n=2, expand=True)
     rows = rows.assign(stat=parts[0], layer=parts[1].str[1:].astype(int), when=parts[2])
     return rows.pivot_table(index=["stat", "layer", "trial"], columns="when",
@@ -125,3 +126,45 @@ def stages_figure(df: pd.DataFrame) -> plt.Figure:
     grid.set_axis_labels("task (x.5 = after its sleep)", "")
     grid.set_titles("{col_name}")
     return grid.figure
+
+
+def reactivation_table(df: pd.DataFrame, alpha: float = 0.05) -> Styler:
+    """Per hidden layer: how much more a task's neurons fire in sleep than the layer's average,
+    how many of the permutation tests are significant after Bonferroni, and a t-test over trials
+    of the mean log ratio."""
+    return for_people(_reactivation(df, alpha).drop(columns=["holds"]), compact=True).format(
+        "{:.2g}", subset=["p (t-test, Bonferroni)"], na_rep="—")
+
+
+def _reactivation(df: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    ratio = df[df["metric"] == "react_ratio"].dropna(subset=["value"])
+    pvals = df[df["metric"] == "react_p"]
+    n_tests = len(pvals)
+    out = []
+    for layer, g in ratio.groupby("layer"):
+        per_trial = np.log2(g.groupby("trial")["value"].mean())
+        p = (stats.ttest_1samp(per_trial, 0.0, alternative="greater").pvalue
+             if len(per_trial) > 1 and per_trial.std() > 0 else np.nan)
+        p = min(1.0, p * ratio["layer"].nunique()) if not np.isnan(p) else np.nan
+        sig = (pvals.loc[pvals["layer"] == layer, "value"] * n_tests < alpha).sum()
+        out.append({"layer": f"hidden {int(layer)}",
+                    "spikes per task neuron / layer mean": fmt_pm(
+                        g.groupby("trial")["value"].mean().mean(),
+                        g.groupby("trial")["value"].mean().std()),
+                    "significant permutation tests": f"{sig} of "
+                    f"{int((pvals['layer'] == layer).sum())}",
+                    "p (t-test, Bonferroni)": p, "holds": bool(p < alpha)})
+    return pd.DataFrame(out)
+
+
+def reactivation_verdict(df: pd.DataFrame, alpha: float = 0.05) -> str:
+    """Markdown: does the finding hold in every hidden layer?"""
+    r = _reactivation(df, alpha)
+    if r.empty:
+        return "No sleep produced spikes to count."
+    held = r.loc[r["holds"], "layer"].tolist()
+    word = ("holds in both hidden layers" if len(held) == len(r) else
+            f"holds in {', '.join(held)} only" if held else "does not hold in either layer")
+    return (f"The paper's finding, that during sleep a task's neurons fire more than random "
+            f"subsets of the same size, **{word}** here (one-sided t-test over trials of the "
+            f"mean log ratio, Bonferroni over the layers, α = {alpha}).")

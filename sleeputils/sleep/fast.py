@@ -58,6 +58,7 @@ def _sleep_kernel(
     post = np.empty(widest, dtype=np.int64)
     is_pre = np.zeros(widest, dtype=np.bool_)
     counts = np.zeros(n_layers + 1, dtype=np.int64)
+    units = np.zeros(v_offsets[n_layers], dtype=np.int64)  # spikes per neuron, all layers
     for t in range(indptr.size - 1):
         n_pre = indptr[t + 1] - indptr[t]
         for p in range(n_pre):
@@ -89,6 +90,7 @@ def _sleep_kernel(
                     is_pre[pre[p]] = True
                 for q in range(n_post):
                     i = post[q]
+                    units[vb + i] += 1
                     for j in range(n_in):
                         idx = base + j * n_out + i
                         w = flat[idx]
@@ -103,7 +105,7 @@ def _sleep_kernel(
             for q in range(n_post):
                 pre[q] = post[q]
             n_pre = n_post
-    return counts
+    return counts, units
 
 
 def sleep_fast(
@@ -114,13 +116,13 @@ def sleep_fast(
     dec: float,
     decay: float,
     spikes: SpikeTrain,
-) -> tuple[list[np.ndarray], np.ndarray]:
+) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
     """Same contract as :func:`.readable.sleep_readable`, event-driven and compiled."""
     shapes = [np.shape(w) for w in weights]
     sizes = np.array([shapes[0][1]] + [s[0] for s in shapes], dtype=np.int64)
     flat = np.concatenate([np.asarray(w, dtype=np.float64).T.ravel() for w in weights])
     offsets = np.cumsum([0] + [int(np.prod(s)) for s in shapes[:-1]]).astype(np.int64)
-    counts = _sleep_kernel(
+    counts, units = _sleep_kernel(
         flat,
         offsets,
         sizes,
@@ -135,4 +137,4 @@ def sleep_fast(
     out = []
     for (n_out, n_in), start in zip(shapes, offsets, strict=True):
         out.append(flat[start : start + n_out * n_in].reshape(n_in, n_out).T.copy())
-    return out, counts
+    return out, counts, np.split(units, np.cumsum(sizes[1:-1]))

@@ -32,11 +32,13 @@ def sleep_readable(
     dec: float,
     decay: float,
     spikes: SpikeTrain,
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """Run SRC on copies of ``weights`` (n_out, n_in); return them and spike counts per layer."""
+) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+    """Run SRC on copies of ``weights`` (n_out, n_in); return them, the spike count of each
+    layer (input first) and the spike count of every neuron of layers 1..L."""
     W = [np.array(w, dtype=np.float64) for w in weights]
     v = [np.zeros(w.shape[0]) for w in W]
     counts = np.zeros(len(W) + 1, dtype=np.int64)
+    units = [np.zeros(w.shape[0], dtype=np.int64) for w in W]
     for t in range(spikes.steps):
         pre = spikes.dense(t)
         counts[0] += int(pre.sum())
@@ -48,4 +50,5 @@ def sleep_readable(
             v[k][post] = 0.0
             pre = post.astype(np.float64)
             counts[k + 1] += int(post.sum())
-    return W, counts
+            units[k] += post
+    return W, counts, units

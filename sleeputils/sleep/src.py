@@ -34,6 +34,7 @@ class SleepReport:
     alpha: tuple[float, ...]
     spike_counts: tuple[int, ...]  # input spikes, then spikes of each layer, summed over steps
     seconds: float
+    unit_spikes: tuple[np.ndarray, ...] = ()  # spikes of every neuron, per layer 1..L
 
 
 def sleep(
@@ -66,7 +67,7 @@ def sleep(
     spikes = make_spike_train(
         data.mean(axis=0), steps, params.spike_gain, rng, window=window, image_shape=image_shape
     )
-    new_weights, counts = ENGINES[engine](
+    new_weights, counts, units = ENGINES[engine](
         weights, alpha, thresholds, params.inc, params.dec, params.decay, spikes
     )
     net.set_numpy_weights(new_weights)
@@ -74,6 +75,7 @@ def sleep(
         steps=steps,
         alpha=tuple(alpha),
         spike_counts=tuple(int(c) for c in counts),
+        unit_spikes=tuple(units),
         seconds=time.perf_counter() - start,
     )
 
