@@ -4,8 +4,10 @@
 A trial trains exactly the SRC net of the incremental chapter (same seeds, same hooks) and,
 after each task and after each sleep, measures on a fixed sample of test images, per hidden
 layer: the class correlations, the sparseness, the share of units preferring the classes of old
-tasks; at the output, the summed input to old-task and to newest-task outputs; and before and
-after the last sleep, a linear probe of each hidden layer.
+tasks; in every layer, the summed input to the units of old tasks and of the newest task (hidden
+units by the class they preferred in the waking net before the sleep, output unit c for class c);
+before and after the last sleep, a linear probe of each hidden layer; and during every sleep,
+the reactivation of each seen task's neurons.
 """
 
 from __future__ import annotations
@@ -91,30 +93,29 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
 
     def measure(stage: str, i: int, net: MLP) -> None:
         acts = [a.numpy() for a in net.activations(torch.from_numpy(x))]
+        inputs = [x, *acts[:-1]]
         tag = {"stage": stage, "after_task": i + 1}
         old = [c for t in setup.tasks[:i] for c in t.classes]
-        for k, H in enumerate(acts[:-1]):
-            within, between = rep.class_correlations(H, y)
-            active, tr = rep.sparseness(H)
-            pref = rep.preferred_classes(H, y, ds.n_classes)
-            if stage == "after_task":
-                preferred[(i, k)] = pref
-            values = {"within_corr": within, "between_corr": between, "frac_active": active,
-                      "treves_rolls": tr, "selectivity": rep.selectivity(H, y, ds.n_classes)}
-            if old:
-                values["old_pref"] = rep.share_preferring(pref, old)
-            rows.extend({**tag, "metric": m, "layer": k + 1, "value": v} for m, v in values.items())
-            if i == last:
-                feats = net.activations(torch.from_numpy(x_probe))[k].numpy()
-                acc = rep.probe_accuracy(feats, y_probe, H, y, seed)
-                rows.append({**tag, "metric": "probe_acc", "layer": k + 1, "value": acc})
-        z_out = acts[-2] @ net.weights[-1].numpy().T
         new = list(setup.tasks[i].classes)
-        rows.append({**tag, "metric": "drive_new", "layer": len(acts),
-                     "value": rep.drive(z_out, new)})
-        if old:
-            rows.append({**tag, "metric": "drive_old", "layer": len(acts),
-                         "value": rep.drive(z_out, old)})
+        for k, H in enumerate(acts):
+            z = inputs[k] @ net.weights[k].numpy().T  # summed input, before the nonlinearity
+            if k == len(acts) - 1:  # output unit c answers class c
+                units = np.arange(ds.n_classes)
+            else:
+                pref = rep.preferred_classes(H, y, ds.n_classes)
+                preferred.setdefault((i, k), pref)  # the waking net's, kept for the sleep
+                units = preferred[(i, k)]
+                values = _hidden_stats(H, y, ds.n_classes, pref, old)
+                if i == last:
+                    feats = net.activations(torch.from_numpy(x_probe))[k].numpy()
+                    values["probe_acc"] = rep.probe_accuracy(feats, y_probe, H, y, seed)
+                rows.extend({**tag, "metric": m, "layer": k + 1, "value": v}
+                            for m, v in values.items())
+            for name, classes in (("drive_new", new), ("drive_old", old)):
+                chosen = np.flatnonzero(np.isin(units, classes))
+                if chosen.size:
+                    rows.append({**tag, "metric": name, "layer": k + 1,
+                                 "value": rep.drive(z, chosen.tolist())})
 
     net = MLP(setup.mlp, torch.Generator().manual_seed(seed))
     logs = run_tasks(net, setup.tasks,
@@ -125,6 +126,18 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
     rows.append({"metric": "final_acc", "value": full})
     out = pd.DataFrame(rows)
     return [{"dataset": config["dataset"], "method": "src", **r} for r in _headlines(out)]
+
+
+def _hidden_stats(H: np.ndarray, y: np.ndarray, n_classes: int, pref: np.ndarray,
+                  old: list[int]) -> dict[str, float]:
+    """The statistics of one hidden layer's activity (book/methods/analyses.md)."""
+    within, between = rep.class_correlations(H, y)
+    active, tr = rep.sparseness(H)
+    values = {"within_corr": within, "between_corr": between, "frac_active": active,
+              "treves_rolls": tr, "selectivity": rep.selectivity(H, y, n_classes)}
+    if old:
+        values["old_pref"] = rep.share_preferring(pref, old)
+    return values
 
 
 def _reactivations(tasks: list, logs: list[dict], preferred: dict, rng: np.random.Generator

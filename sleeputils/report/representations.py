@@ -22,8 +22,8 @@ STATS = {
     "treves_rolls": ("Treves-Rolls a (lower = sparser)", -1),
     "selectivity": ("class selectivity", +1),
     "old_pref": ("share of units preferring old classes", +1),
-    "drive_old": ("input to old-task outputs", +1),
-    "drive_new": ("input to newest-task outputs", -1),
+    "drive_old": ("input to old-task units", +1),
+    "drive_new": ("input to newest-task units", -1),
     "probe_acc": ("linear probe accuracy (%)", None),
 }
 WORDS = {+1: "rises", -1: "falls", 0: "holds or rises", None: "no claim"}
@@ -62,6 +62,10 @@ def paired_tests(df: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
                          else c).reset_index(drop=True)
 
 
+def _layer_name(layer: int, output: int) -> str:
+    return "output" if layer == output else f"hidden {int(layer)}"
+
+
 def _verdict(direction: int | None, change: float, p_bonf: float, alpha: float) -> str:
     if direction is None:
         return "—"
@@ -78,8 +82,7 @@ def representations_table(df: pd.DataFrame) -> Styler:
     t = paired_tests(df)
     table = pd.DataFrame({
         "statistic": [STATS.get(s, (s,))[0] for s in t["stat"]],
-        "layer": ["output" if s.startswith("drive") else f"hidden {k}"
-                  for s, k in zip(t["stat"], t["layer"], strict=True)],
+        "layer": [_layer_name(k, t["layer"].max()) for k in t["layer"]],
         "paper": [WORDS[STATS.get(s, ("", None))[1]] for s in t["stat"]],
         "before sleep": [fmt_pm(m, s, digits=3) for m, s in zip(t["before"], t["before_sd"],
                                                                 strict=True)],
@@ -102,7 +105,8 @@ def representations_verdict(df: pd.DataFrame) -> str:
         rows = t[t["stat"] == stat]
         if direction is None or rows.empty:
             continue
-        verdicts = ", ".join(f"{'output' if stat.startswith('drive') else f'layer {k}'}: "
+        top = t["layer"].max()
+        verdicts = ", ".join(f"{_layer_name(k, top)}: "
                              f"{v} ({c:+.3g}, d_z = {d:.2f})" for k, v, c, d in
                              zip(rows["layer"], rows["verdict"], rows["change"], rows["dz"],
                                  strict=True))
