@@ -1,0 +1,168 @@
+"""The small convolutional VAE of the sleep-scheduler simulations, in PyTorch and seeded.
+
+See book/methods/generative.md, vae-network. Encoder: input dropout 0.1 (training only), two
+stride-2 3x3 convolutions (32, 64, ReLU), dense 16 (ReLU), dense ``latent`` (linear), then two
+heads for the mean and log-variance of q(z | x). Decoder: dense 7*7*64 (ReLU), two stride-2 3x3
+transposed convolutions (64, 32, ReLU), a 3x3 transposed convolution to one channel with a
+sigmoid. "Same" padding as Keras pads it: for stride 2 the extra row and column go at the end.
+
+Every random draw (dropout masks, the sampling noise, REM samples) comes from a
+``torch.Generator`` the caller passes, so a run is reproducible on one machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+LOSSES = ("mae", "bce")
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """The VAE's size and training: ``latent`` 5 or 20 in the original, the reconstruction term
+    ``"mae"`` (summed absolute error, the current code) or ``"bce"`` (summed binary
+    cross-entropy, the 2023 code), Adam at ``lr``."""
+
+    latent: int = 5
+    loss: str = "mae"
+    lr: float = 1e-3
+    input_dropout: float = 0.1
+    kl_weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if self.latent < 1:
+            raise ValueError(f"latent must be >= 1, got {self.latent}")
+
+
+class _SamePad(nn.Module):
+    """Keras "same" padding of a stride-2 3x3 convolution on an even input: one row and one
+    column of zeros at the bottom and right."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, (0, 1, 0, 1))
+
+
+class VAE(nn.Module):
+    """Encoder, decoder and the loss of eq-vae-loss; ``fit`` trains with Adam."""
+
+    def __init__(self, config: VAEConfig, generator: torch.Generator) -> None:
+        super().__init__()
+        self.config = config
+        d = config.latent
+        self.encoder = nn.Sequential(
+            _SamePad(), nn.Conv2d(1, 32, 3, stride=2), nn.ReLU(),
+            _SamePad(), nn.Conv2d(32, 64, 3, stride=2), nn.ReLU(),
+            nn.Flatten(), nn.Linear(7 * 7 * 64, 16), nn.ReLU(), nn.Linear(16, d),
+        )
+        self.mean, self.log_var = nn.Linear(d, d), nn.Linear(d, d)
+        self.decoder = nn.Sequential(
+            nn.Linear(d, 7 * 7 * 64), nn.ReLU(), nn.Unflatten(1, (64, 7, 7)),
+            nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(32, 1, 3, padding=1), nn.Sigmoid(),
+        )
+        self._init(generator)
+        self.optimizer = torch.optim.Adam(self.parameters(), lr=config.lr)
+
+    def _init(self, generator: torch.Generator) -> None:
+        """Glorot-uniform weights and zero biases (the Keras defaults), from ``generator``."""
+        with torch.no_grad():
+            for m in self.modules():
+                if isinstance(m, nn.Linear | nn.Conv2d | nn.ConvTranspose2d):
+                    fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(m.weight)
+                    if isinstance(m, nn.ConvTranspose2d):
+                        fan_in, fan_out = fan_out, fan_in
+                    bound = float(np.sqrt(6.0 / (fan_in + fan_out)))
+                    m.weight.copy_((torch.rand(m.weight.shape, generator=generator) * 2 - 1)
+                                   * bound)
+                    m.bias.zero_()
+
+    def n_parameters(self) -> tuple[int, int]:
+        """Trainable parameters of the encoder (with its two heads) and of the decoder."""
+        enc = sum(p.numel() for m in (self.encoder, self.mean, self.log_var)
+                  for p in m.parameters())
+        return enc, sum(p.numel() for p in self.decoder.parameters())
+
+    # --- the model ---------------------------------------------------------------------------
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and log-variance of q(z | x) for images ``x`` of shape (n, 1, 28, 28)."""
+        h = self.encoder(x)
+        return self.mean(h), self.log_var(h)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Images (n, 1, 28, 28) in (0, 1) for latent codes ``z``."""
+        return self.decoder(z)
+
+    def loss(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Batch loss of eq-vae-loss: corrupted input in, the clean image as the target."""
+        p = self.config.input_dropout
+        keep = (torch.rand(x.shape, generator=generator) >= p).to(x.dtype)
+        mu, log_var = self.encode(x * keep / (1.0 - p))
+        eps = torch.randn(mu.shape, generator=generator)
+        x_hat = self.decode(mu + torch.exp(0.5 * log_var) * eps)
+        return reconstruction(x, x_hat, self.config.loss).mean() + self.config.kl_weight * (
+            kl_divergence(mu, log_var).mean())
+
+    # --- training and use --------------------------------------------------------------------
+    def fit(self, x: np.ndarray | torch.Tensor, epochs: int, batch_size: int,
+            generator: torch.Generator) -> list[float]:
+        """Adam for ``epochs`` passes over ``x`` in shuffled mini-batches; mean loss per epoch."""
+        x = _images(x)
+        losses = []
+        self.train()
+        for _ in range(epochs):
+            order = torch.randperm(len(x), generator=generator)
+            total = 0.0
+            for i in range(0, len(x), batch_size):
+                batch = x[order[i : i + batch_size]]
+                loss = self.loss(batch, generator)
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+                total += loss.item() * len(batch)
+            losses.append(total / len(x))
+        self.eval()
+        return losses
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` images decoded from z ~ N(0, I): grey levels, not binarised (REM replay)."""
+        return self.decode(torch.randn((n, self.config.latent), generator=generator))
+
+    @torch.no_grad()
+    def reconstruction_errors(self, x: np.ndarray | torch.Tensor, batch: int = 2000
+                              ) -> np.ndarray:
+        """Per image, sum over pixels of |x - decode(mean of q(z | x))| (eq-vae-error): the
+        clean image, no sampling."""
+        x = _images(x)
+        out = []
+        for i in range(0, len(x), batch):
+            xb = x[i : i + batch]
+            out.append((xb - self.decode(self.encode(xb)[0])).abs().sum(dim=(1, 2, 3)))
+        return torch.cat(out).numpy().astype(np.float64)
+
+
+def reconstruction(x: torch.Tensor, x_hat: torch.Tensor, kind: str) -> torch.Tensor:
+    """Per-image reconstruction term, summed over pixels: absolute error or binary
+    cross-entropy."""
+    if kind == "mae":
+        return (x - x_hat).abs().sum(dim=(1, 2, 3))
+    return F.binary_cross_entropy(x_hat, x, reduction="none").sum(dim=(1, 2, 3))
+
+
+def kl_divergence(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """Per-image KL(q(z | x) || N(0, I)) = -1/2 sum(1 + log var - mu^2 - var)."""
+    return -0.5 * (1 + log_var - mu.pow(2) - log_var.exp()).sum(dim=1)
+
+
+def _images(x: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """(n, 784) or (n, 28, 28) or (n, 1, 28, 28) -> float32 (n, 1, 28, 28)."""
+    t = torch.as_tensor(np.asarray(x, dtype=np.float32) if not torch.is_tensor(x) else x)
+    return t.reshape(-1, 1, 28, 28).float()
