@@ -34,6 +34,7 @@ from ..protocols.rehearsal import RehearsalConfig
 from ..protocols.representations import RepresentationsConfig
 from ..protocols.single import SingleTaskConfig
 from ..protocols.task2 import Task2Config
+from ..protocols.vae_schedule import ScheduleConfig
 from ..results import provenance
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
@@ -69,13 +70,15 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("task2", Task2Config, "dataset"),
         Notebook("recipes", RecipesConfig, "dataset"),
         Notebook("representations", RepresentationsConfig, "dataset"),
+        Notebook("vae", ScheduleConfig, "split"),
         Notebook("status"),
     )
 }
 
 #: How an instance value is spelled in a chapter title.
 DISPLAY_NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST", "cifar10": "CIFAR-10",
-                 "cub200": "CUB-200"}
+                 "cub200": "CUB-200", "inverted": "MNIST, then inverted MNIST",
+                 "digits": "digits 0-4, then 5-9"}
 
 
 @dataclass(frozen=True)
