@@ -1,4 +1,4 @@
-"""Every chapter of the book runs end to end on the smoke profile through papermill.
+"""Every notebook of the book runs end to end on the smoke profile through papermill.
 
 The chapters run in a copy of the project (so the real book/chapters/ is untouched) with their
 own result store; the assertions are invariants of the recorded numbers, and that a second run
@@ -40,7 +40,17 @@ def _records(book: Book, chapter: str, label: str = "smoke") -> pd.DataFrame:
     return pd.read_csv(book.project / "store" / "records" / label / f"{chapter}.csv")
 
 
-@pytest.mark.parametrize("chapter", [c.id for c in Book(ROOT).chapters])
+def _one_per_notebook() -> list[str]:
+    """The first chapter of every notebook: other renderings differ only in their data set,
+    which the protocols' own tests cover. (Without the CUB-200 features, ``cub200`` checks the
+    page a chapter renders when its data is absent.)"""
+    firsts: dict[str, str] = {}
+    for chapter in Book(ROOT).chapters:
+        firsts.setdefault(chapter.notebook.name, chapter.id)
+    return list(firsts.values())
+
+
+@pytest.mark.parametrize("chapter", _one_per_notebook())
 def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
     done = run_chapter(book.resolve(chapter, "smoke"), book, progress=False,
                        render_missing=True)
