@@ -61,6 +61,8 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "remove-cell" in injected[0].metadata["tags"]  # plumbing stays hidden
     absent = any("Data not available" in str(o.get("data", {})) for o in outputs)
+    if chapter != "status" and not absent:  # every chapter draws at least one figure
+        assert any("image/png" in o.get("data", {}) for o in outputs), "no figure rendered"
     if chapter == "status" or absent:  # CIFAR-10 / CUB-200 without their feature files
         assert not absent or not (book.project / "store" / "records" / "smoke"
                                   / f"{chapter}.csv").exists()

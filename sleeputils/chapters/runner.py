@@ -11,6 +11,7 @@ The protocols inside reuse cached result units, so an unchanged chapter costs se
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,9 @@ GENERATED = Path("book/_generated")
 #: Tags of the cells papermill injects; they are plumbing, so the page leaves them out.
 INJECTED_TAG = "injected-parameters"
 STRICT = ("-W", "-n", "--keep-going")
+#: The kernel's matplotlib backend: figures become cell outputs even when the caller runs with
+#: a non-interactive backend (CI exports MPLBACKEND=Agg, which would silently drop them).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 #: What a chapter whose data is absent renders after its own introduction.
 ABSENT_NOTEBOOK = Path("notebooks/absent.md")
 
@@ -79,6 +83,8 @@ def execute_notebook(
     output.parent.mkdir(parents=True, exist_ok=True)
     if progress:  # the protocols' own tqdm bars (trials done, time left) stream to the terminal
         print(f"executing {source.name} -> {output}", file=sys.stderr, flush=True)
+    backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = INLINE_BACKEND  # the kernel inherits it
     try:
         papermill.execute_notebook(
             notebook, str(output), parameters=dict(parameters), kernel_name=KERNEL,
@@ -86,6 +92,10 @@ def execute_notebook(
             stderr_file=sys.stderr if progress else None, request_save_on_cell_execute=True,
         )
     finally:
+        if backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = backend
         if output.is_file():
             executed = nbformat.read(output, as_version=4)
             for cell in executed.cells:

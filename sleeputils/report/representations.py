@@ -55,8 +55,9 @@ def paired_tests(df: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
                     "dz": diff.mean() / diff.std() if diff.std() > 0 else np.nan, "p": pv})
     t = pd.DataFrame(out)
     t["p_bonf"] = np.minimum(1.0, t["p"] * t["p"].notna().sum())
-    t["verdict"] = [_verdict(STATS.get(s, ("", None))[1], c, pb, alpha)
-                    for s, c, pb in zip(t["stat"], t["change"], t["p_bonf"], strict=True)]
+    t["verdict"] = [_verdict(STATS.get(s, ("", None))[1], c, pb, alpha, n)
+                    for s, c, pb, n in zip(t["stat"], t["change"], t["p_bonf"], t["n"],
+                                           strict=True)]
     order = {s: i for i, s in enumerate(STATS)}
     return t.sort_values(["stat", "layer"], key=lambda c: c.map(order) if c.name == "stat"
                          else c).reset_index(drop=True)
@@ -66,12 +67,17 @@ def _layer_name(layer: int, output: int) -> str:
     return "output" if layer == output else f"hidden {int(layer)}"
 
 
-def _verdict(direction: int | None, change: float, p_bonf: float, alpha: float) -> str:
+def _verdict(direction: int | None, change: float, p_bonf: float, alpha: float,
+             n: int = 3) -> str:
     if direction is None:
         return "—"
+    if n < 3:
+        return "too few trials to test"
     significant = p_bonf < alpha
     if direction == 0:
-        return "holds" if not (significant and change < 0) else "does not hold"
+        if change >= 0:
+            return "holds"
+        return "does not hold (falls)" if significant else "holds (no significant fall)"
     if significant:
         return "holds" if np.sign(change) == direction else "does not hold (opposite)"
     return "not shown (no significant change)"
@@ -84,16 +90,13 @@ def representations_table(df: pd.DataFrame) -> Styler:
         "statistic": [STATS.get(s, (s,))[0] for s in t["stat"]],
         "layer": [_layer_name(k, t["layer"].max()) for k in t["layer"]],
         "paper": [WORDS[STATS.get(s, ("", None))[1]] for s in t["stat"]],
-        "before sleep": [fmt_pm(m, s, digits=3) for m, s in zip(t["before"], t["before_sd"],
-                                                                strict=True)],
-        "after sleep": [fmt_pm(m, s, digits=3) for m, s in zip(t["after"], t["after_sd"],
-                                                              strict=True)],
+        "before": t["before"], "after": t["after"],
         "change (paired)": [fmt_pm(m, s, digits=3) for m, s in zip(t["change"], t["change_sd"],
                                                                   strict=True)],
         "d_z": t["dz"], "p (Bonferroni)": t["p_bonf"], "verdict": t["verdict"],
     })
-    return for_people(table, compact=True).format("{:.2g}", subset=["p (Bonferroni)"],
-                                                  na_rep="—")
+    return for_people(table, digits=3, compact=True).format(
+        "{:.2g}", subset=["p (Bonferroni)", "d_z"], na_rep="—")
 
 
 def representations_verdict(df: pd.DataFrame) -> str:
