@@ -3,7 +3,9 @@ each beside the paper's Table 1 numbers."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import pandas as pd
+import seaborn as sns
 from pandas.io.formats.style import Styler
 
 from ..results.paper import SHORT, fmt_pm, load_paper_values, paper_spread
@@ -60,3 +62,22 @@ def recipes_verdict(df: pd.DataFrame, dataset: str) -> str:
             lines.append(f"- Under the {recipe} recipe SRC against sequential: "
                          f"{_paired(w['src'], w['sequential'])}.")
     return "\n".join(lines)
+
+
+def recipes_figure(df: pd.DataFrame, dataset: str) -> plt.Figure:
+    """Final accuracy per method under each recipe (points: trials), the paper's value as a
+    black bar."""
+    f = finals(df).assign(method=lambda d: d["method"].map(lambda m: METHOD_NAMES.get(m, m)))
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    sns.stripplot(f, x="method", y="value", hue="recipe", dodge=True, size=7, ax=ax)
+    paper = paper_finals(dataset)
+    for i, method in enumerate(f["method"].unique()):
+        key = next((k for k, v in METHOD_NAMES.items() if v == method), method)
+        if key in paper.index:
+            ax.hlines(paper.at[key, "value"], i - 0.4, i + 0.4, color="black", lw=2,
+                      label="paper" if i == 0 else None)
+    ax.set_xlabel("")
+    ax.set_ylabel("final accuracy (%)")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
