@@ -18,7 +18,7 @@ def _finals(df) -> dict:
     return dict(zip(rows["metric"], rows["value"], strict=True))
 
 
-def test_reruns_are_identical_and_rem_source_is_moot_without_rem(tmp_path) -> None:
+def test_reruns_are_identical_and_rem_source_is_moot_without_rem() -> None:
     config = ScheduleConfig(rem_shares=(0.0, 0.5), **TINY)
     first = _finals(run_schedules(config, store=ResultStore.disabled(), progress=False))
     again = _finals(run_schedules(config, store=ResultStore.disabled(), progress=False))

@@ -67,15 +67,17 @@ def recipes_verdict(df: pd.DataFrame, dataset: str) -> str:
 def recipes_figure(df: pd.DataFrame, dataset: str) -> plt.Figure:
     """Final accuracy per method under each recipe (points: trials), the paper's value as a
     black bar."""
-    f = finals(df).assign(method=lambda d: d["method"].map(lambda m: METHOD_NAMES.get(m, m)))
+    f = finals(df)
+    methods = list(f["method"].unique())
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    sns.stripplot(f, x="method", y="value", hue="recipe", dodge=True, size=7, ax=ax)
+    sns.stripplot(f, x="method", y="value", hue="recipe", order=methods, dodge=True, size=7,
+                  ax=ax)
     paper = paper_finals(dataset)
-    for i, method in enumerate(f["method"].unique()):
-        key = next((k for k, v in METHOD_NAMES.items() if v == method), method)
-        if key in paper.index:
-            ax.hlines(paper.at[key, "value"], i - 0.4, i + 0.4, color="black", lw=2,
+    for i, method in enumerate(methods):
+        if method in paper.index:
+            ax.hlines(paper.at[method, "value"], i - 0.4, i + 0.4, color="black", lw=2,
                       label="paper" if i == 0 else None)
+    ax.set_xticks(range(len(methods)), [METHOD_NAMES.get(m, m) for m in methods])
     ax.set_xlabel("")
     ax.set_ylabel("final accuracy (%)")
     ax.legend(frameon=False)
