@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PROFILE ?= quick
+# worker processes for the chapters' units (default: every core; 1 = in-process)
+WORKERS ?=
+PARALLEL := $(if $(WORKERS),--workers $(WORKERS))
 
 .PHONY: setup data book paper test unit smoke check lint bench clean
 
@@ -26,10 +29,10 @@ data: setup
 	$(BIN)/sleepbook data
 
 book: data
-	$(BIN)/sleepbook build --profile $(PROFILE)
+	$(BIN)/sleepbook build --profile $(PROFILE) $(PARALLEL)
 
 paper: data
-	$(BIN)/sleepbook build --profile paper
+	$(BIN)/sleepbook build --profile paper $(PARALLEL)
 
 # ruff, and the package's layers contract (pyproject.toml, [tool.importlinter])
 lint: setup
@@ -42,11 +45,12 @@ unit: setup
 # unit tests (including every notebook on the smoke profile), the quick book, and its numbers
 # (the build has just run every chapter, so the check compares without running them again)
 test: data lint unit
-	$(BIN)/sleepbook build --profile quick
+	$(BIN)/sleepbook build --profile quick $(PARALLEL)
 	$(BIN)/sleepbook check --profile quick --no-run
 
 bench: setup
 	$(BIN)/python benchmarks/sleep_speed.py
+	$(BIN)/python benchmarks/parallel_speed.py
 
 clean:
 	rm -rf _build book/chapters book/_generated

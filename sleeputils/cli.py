@@ -3,11 +3,15 @@
 Commands (``sleepbook COMMAND --help`` for details)::
 
     sleepbook list                                  chapters, parameters, profile values
-    sleepbook run CHAPTER [-p KEY VALUE]... [--profile P]
-    sleepbook build [--profile P]                   every chapter, generated pages, HTML
+    sleepbook run CHAPTER [-p KEY VALUE]... [--profile P] [--workers N | --scheduler ADDR]
+    sleepbook build [--profile P] [--workers N | --scheduler ADDR]   every chapter, pages, HTML
     sleepbook check [--profile P] [--no-run]        recorded vs reference (vs paper)
     sleepbook freeze --profile P                    reference from the recorded numbers
     sleepbook data                                  prepare the data sets
+
+``--workers N`` (default: every core) runs a chapter's units on N single-threaded worker
+processes of this machine, ``--workers 1`` in the calling process, and ``--scheduler
+tcp://HOST:8786`` on an existing Dask cluster; the records are the same either way.
 
 Parameter errors are reported in one line with exit code 2 before anything runs; a failed
 check or chapter exits with 1.
@@ -16,8 +20,10 @@ check or chapter exits with 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from .chapters.registry import DEFAULT_PROFILE, Book, find_project
 from .params import ParamError, show
@@ -47,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
         if name == "check":
             sub.add_argument("--no-run", action="store_true",
                              help="compare what is recorded, run nothing")
+        where = sub.add_mutually_exclusive_group()
+        where.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                           help="worker processes on this machine, one thread each; 1 = in "
+                           "this process (default: the number of cores)")
+        where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                           help="send units to this Dask scheduler (tcp://host:8786)")
 
     freeze = commands.add_parser("freeze", help="write results/reference/<profile>*.csv")
     freeze.add_argument("--profile", required=True, help="profile to freeze")
@@ -82,12 +94,28 @@ def cmd_list(book: Book) -> int:
     return EXIT_OK
 
 
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[None]:
+    """Where the chapters' units run while the block executes (see the module docstring)."""
+    from .results.executor import local_cluster, use_scheduler
+
+    if args.scheduler is not None:
+        with use_scheduler(args.scheduler):
+            yield
+        return
+    if args.workers < 1:
+        raise ParamError(f"--workers must be a whole number of at least 1, got {args.workers}")
+    with local_cluster(args.workers):
+        yield
+
+
 def cmd_run(args: argparse.Namespace, book: Book) -> int:
     """Resolve (every check happens here, once), then execute one chapter."""
     from .chapters import runner
 
     run = book.resolve(args.chapter, args.profile, book.parse(args.chapter, args.params))
-    done = runner.run_chapter(run, book, progress=not args.no_progress)
+    with _executor(args):
+        done = runner.run_chapter(run, book, progress=not args.no_progress)
     print(f"{done.chapter_id}: wrote {done.output} ({done.seconds:.1f} s, recorded as "
           f"{run.label})")
     if run.differences:
@@ -108,7 +136,8 @@ def cmd_build(args: argparse.Namespace, book: Book) -> int:
     from .chapters import runner
 
     book.profiles.check(args.profile)
-    index, runs = runner.build_book(book, args.profile, progress=not args.no_progress)
+    with _executor(args):
+        index, runs = runner.build_book(book, args.profile, progress=not args.no_progress)
     all_ok = _report_runs(runs)
     print(f"book: {index}")
     return EXIT_OK if all_ok else EXIT_FAIL
@@ -122,7 +151,8 @@ def cmd_check(args: argparse.Namespace, book: Book) -> int:
     book.profiles.check(args.profile)
     all_ok, failed = True, set()
     if not args.no_run:
-        runs = runner.run_all(book, args.profile, progress=not args.no_progress)
+        with _executor(args):
+            runs = runner.run_all(book, args.profile, progress=not args.no_progress)
         all_ok = _report_runs(runs)
         failed = {run.chapter_id for run in runs if not run.ok}  # their old numbers don't count
     result = check_profile(args.profile, project=book.project, skip=failed)

@@ -1,21 +1,19 @@
-"""Trial plumbing every protocol shares: the seed rule, per-data-set facts, trial setup, the SRC
-hook factory and the loop over stored trials (book/methods/protocols.md, protocol-trials)."""
+"""Trial plumbing every protocol shares: the seed rule, per-data-set facts, trial setup and the
+SRC hook factory (book/methods/protocols.md, protocol-trials). Protocols hand their units to
+:func:`run_units` (in-process or on a Dask cluster; :mod:`sleeputils.results.executor`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from tqdm import tqdm
 
 from ..data import Dataset, class_incremental_tasks
 from ..metrics import TaskEvaluator
 from ..nets.mlp import MLPConfig
 from ..params import declare
-from ..results.store import ResultStore
 from ..sleep.presets import preset
 from ..sleep.src import SRC
 from ..training import TaskContext
@@ -142,28 +140,3 @@ def src_hook(
         image_shape=ds.image_shape,
         length_scale=sleep_scale,
     )
-
-
-def run_units(
-    chapter: str,
-    units: Sequence[tuple[Hashable, int]],
-    unit_config: Callable[[Hashable], dict],
-    compute: Callable[[Hashable, dict, int], list[dict]],
-    *,
-    store: ResultStore | None,
-    progress: bool,
-    desc: str,
-) -> pd.DataFrame:
-    """Every (setting, trial) unit, computed or read back from the store; their records.
-
-    ``unit_config(setting)`` is what identifies the unit in the store (with the trial number and
-    the code); ``compute(setting, config, trial)`` returns its records. Each unit is stored as
-    soon as it is done, so an interrupted run resumes where it stopped.
-    """
-    store = store or ResultStore()
-    frames = []
-    for setting, trial in tqdm(units, desc=desc, disable=not progress):
-        config = unit_config(setting)
-        frames.append(store.unit(chapter, config, trial,
-                                 lambda s=setting, c=config, t=trial: compute(s, c, t)))
-    return pd.concat(frames, ignore_index=True)

@@ -28,11 +28,12 @@ from ..methods import Rehearsal
 from ..metrics import TaskEvaluator
 from ..nets.mlp import MLP
 from ..params import Params, declare, same_as
+from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..sleep.presets import preset
 from ..sleep.src import SRC
 from ..training import Hook, TaskContext, run_sequence, train_epochs
-from .common import DATASET_PROTOCOLS, run_units, seed_field, trial_seed, trial_setup
+from .common import DATASET_PROTOCOLS, seed_field, trial_seed, trial_setup
 from .incremental import TUNED, IncrementalConfig, baseline_hook
 from .tuning import SEARCH_TRIAL, winners
 

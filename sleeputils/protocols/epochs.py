@@ -14,9 +14,10 @@ import pandas as pd
 
 from ..data import load_dataset
 from ..params import Params, declare, same_as
+from ..results.executor import run_units
 from ..results.store import ResultStore
 from . import icarl
-from .common import DATASET_PROTOCOLS, run_units, seed_field
+from .common import DATASET_PROTOCOLS, seed_field
 
 SCORES = ("softmax", "nme")
 

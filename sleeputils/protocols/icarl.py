@@ -27,11 +27,11 @@ from ..methods import ICaRL
 from ..metrics import accuracy
 from ..nets.mlp import MLP
 from ..params import ParamError, Params, declare, same_as
+from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..training import TaskContext, run_sequence
 from .common import (
     DATASET_PROTOCOLS,
-    run_units,
     seed_field,
     src_hook,
     task_settings,

@@ -26,11 +26,11 @@ from ..methods import EWC, OWM, SI
 from ..methods.ewc import VARIANTS
 from ..nets.mlp import MLP
 from ..params import Params, declare
+from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..training import Hook, run_sequence, train_epochs
 from .common import (
     DATASET_PROTOCOLS,
-    run_units,
     seed_field,
     src_hook,
     task_settings,

@@ -21,11 +21,12 @@ from ..data import make_patches
 from ..metrics import accuracy
 from ..nets.mlp import MLP, MLPConfig
 from ..params import Params, declare
+from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..sleep.presets import preset
 from ..sleep.src import SRC
 from ..training import run_tasks
-from .common import run_units, seed_field, trial_seed
+from .common import seed_field, trial_seed
 
 CHAPTER = "patches"
 WIDTH = 10

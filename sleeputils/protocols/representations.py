@@ -23,11 +23,11 @@ from ..analysis.reactivation import reactivation
 from ..data import Dataset, load_dataset
 from ..nets.mlp import MLP
 from ..params import Params, declare, same_as
+from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..training import run_tasks
 from .common import (
     DATASET_PROTOCOLS,
-    run_units,
     seed_field,
     src_hook,
     task_settings,

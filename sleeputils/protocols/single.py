@@ -21,11 +21,12 @@ from ..data import Dataset, load_dataset
 from ..metrics import accuracy
 from ..nets.mlp import MLP, MLPConfig
 from ..params import ParamError, Params, declare, same_as
+from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..sleep.presets import preset
 from ..sleep.src import sleep
 from ..training import train_epochs
-from .common import run_units, seed_field, trial_seed
+from .common import seed_field, trial_seed
 from .incremental import IncrementalConfig
 
 CHAPTER = "single"

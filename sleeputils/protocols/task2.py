@@ -18,9 +18,10 @@ from ..data import Dataset, load_dataset
 from ..metrics import TaskEvaluator
 from ..nets.mlp import MLP
 from ..params import Params, declare, same_as
+from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..training import run_tasks
-from .common import DATASET_PROTOCOLS, run_units, seed_field, src_hook, trial_seed, trial_setup
+from .common import DATASET_PROTOCOLS, seed_field, src_hook, trial_seed, trial_setup
 from .incremental import IncrementalConfig
 
 CHAPTER = "task2"

@@ -21,8 +21,9 @@ import torch
 from ..data import load_dataset
 from ..nets.vae import LOSSES, VAE, VAEConfig
 from ..params import ParamError, Params, declare
+from ..results.executor import run_units
 from ..results.store import ResultStore
-from .common import run_units, seed_field, trial_seed
+from .common import seed_field, trial_seed
 
 CHAPTER = "vae"
 SPLITS = ("inverted", "digits", "fashion")

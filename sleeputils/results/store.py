@@ -28,6 +28,9 @@ from sleeputils.results import provenance
 #: Environment variable that overrides the default store root.
 ENV_ROOT = "SLEEPBOOK_RESULTS"
 
+#: The ``worker`` of a unit computed in the caller's own process (not on a Dask worker).
+IN_PROCESS = "in-process"
+
 #: Keys every record returned by a protocol's compute function must have.
 REQUIRED_KEYS: tuple[str, ...] = ("dataset", "method", "metric", "value")
 
@@ -137,22 +140,42 @@ class ResultStore:
         ``overlap``, ``headline``). Provenance columns are added: ``chapter``, ``trial``,
         ``config_json``, ``config_hash``, ``base_seed``, ``git_commit``, ``code_fingerprint``,
         ``unit_key``, ``python``, ``torch``, ``numpy``, ``sleeputils``, ``wall_time_s``,
-        ``created``.
+        ``worker``, ``created``.
         """
-        path = self.unit_path(chapter, config, trial) if self.enabled else None
-        if path is not None and path.is_file():
-            try:
-                return _read_unit(path)
-            except (OSError, ValueError) as err:  # damaged file: recompute and replace it
-                warnings.warn(f"recomputing unreadable result unit {path}: {err}", stacklevel=2)
-
+        stored = self.cached(chapter, config, trial)
+        if stored is not None:
+            return stored
         start = time.perf_counter()
         records = compute()
-        wall = time.perf_counter() - start
-        rows = self._with_provenance(chapter, config, trial, records, wall)
-        if path is not None:
+        return self.save(chapter, config, trial, records, time.perf_counter() - start)
+
+    def cached(self, chapter: str, config: Mapping[str, Any], trial: int) -> pd.DataFrame | None:
+        """The stored records of one unit, or None if it is not stored (or unreadable: it is
+        then recomputed and replaced)."""
+        path = self.unit_path(chapter, config, trial) if self.enabled else None
+        if path is None or not path.is_file():
+            return None
+        try:
+            return _read_unit(path)
+        except (OSError, ValueError) as err:
+            warnings.warn(f"recomputing unreadable result unit {path}: {err}", stacklevel=2)
+            return None
+
+    def save(
+        self,
+        chapter: str,
+        config: Mapping[str, Any],
+        trial: int,
+        records: list[dict[str, Any]],
+        wall_time_s: float,
+        worker: str = IN_PROCESS,
+    ) -> pd.DataFrame:
+        """Add provenance to one unit's computed records (``worker`` says who computed them)
+        and write them atomically; the records as a DataFrame."""
+        rows = self._with_provenance(chapter, config, trial, records, wall_time_s, worker)
+        if self.enabled:
             text = "".join(json.dumps(row, allow_nan=True) + "\n" for row in rows)
-            provenance.atomic_write_text(path, text)
+            provenance.atomic_write_text(self.unit_path(chapter, config, trial), text)
         return pd.DataFrame.from_records(rows)
 
     def _with_provenance(
@@ -162,6 +185,7 @@ class ResultStore:
         trial: int,
         records: list[dict[str, Any]],
         wall_time_s: float,
+        worker: str = IN_PROCESS,
     ) -> list[dict[str, Any]]:
         """Check the records and add the provenance columns to each of them."""
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
@@ -181,6 +205,7 @@ class ResultStore:
             "unit_key": self.unit_key(chapter, config, trial),
             **provenance.package_versions(),
             "wall_time_s": round(wall_time_s, 3),
+            "worker": worker,
             "created": provenance.utc_now(),
         }
         rows = []

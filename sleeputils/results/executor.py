@@ -1,0 +1,248 @@
+"""Where a chapter's units run: in the caller's process, or on a Dask cluster.
+
+Every chapter is a set of independent units (one trial of one configuration, see
+:mod:`.store`). :func:`run_units` reads the stored ones back, hands the rest to the current
+executor, and stores each unit *in the caller's process* the moment it comes back, so an
+interrupted run keeps every finished unit and a rerun computes only what is missing.
+
+The executor is chosen by the environment, so that notebook kernels started by ``sleepbook``
+inherit it: ``$SLEEPBOOK_SCHEDULER`` (the address of a Dask scheduler, e.g.
+``tcp://10.0.0.5:8786``) sends units there; without it they run one after another in-process.
+:func:`local_cluster` starts a cluster of single-threaded worker processes on this machine and
+points the variable at it (``sleepbook build --workers N`` does this for a whole build).
+
+Each unit seeds itself from its configuration and trial number, so the records do not depend on
+where, in which order or beside what other units it ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import traceback
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from .store import IN_PROCESS, ResultStore
+
+#: Environment variable naming the Dask scheduler units are sent to; unset = in-process.
+ENV_SCHEDULER = "SLEEPBOOK_SCHEDULER"
+#: Thread pools a worker pins to one thread (Dask's nanny sets the BLAS ones itself): with N
+#: workers on N cores, a second thread per worker only makes workers fight over cores.
+PINNED_THREADS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                  "NUMBA_NUM_THREADS")
+#: How often the scheduler reruns a unit whose worker died before giving up on it.
+RETRIES_AFTER_A_KILLED_WORKER = 1
+
+#: Seconds to wait for a scheduler before giving up.
+CONNECT_TIMEOUT = 20
+
+Compute = Callable[[Hashable, dict, int], list[dict]]
+
+
+class UnitsFailed(RuntimeError):
+    """Some units raised; every other unit finished and is stored. One line per failed unit."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What computing one unit gave: its records, or the error it raised (as text)."""
+
+    records: list[dict] | None
+    seconds: float
+    worker: str
+    error: str = ""
+
+
+def compute_unit(compute: Compute, setting: Hashable, config: dict, trial: int) -> Outcome:
+    """Run one unit wherever this is called; an exception becomes an :class:`Outcome`'s error,
+    so one failing unit never stops the others."""
+    worker = _pin_threads_on_worker()
+    start = time.perf_counter()
+    try:
+        records = compute(setting, config, trial)
+    except Exception as err:  # noqa: BLE001 - reported with the unit's configuration
+        last = traceback.format_exception_only(err)[-1].strip()
+        return Outcome(None, time.perf_counter() - start, worker, last)
+    return Outcome(records, time.perf_counter() - start, worker)
+
+
+def _pin_threads_on_worker() -> str:
+    """On a Dask worker: one torch thread (the pool size is read before the nanny's variables
+    could matter if torch was imported early), and the worker's address; else ``in-process``."""
+    try:
+        from distributed import get_worker
+
+        address = get_worker().address
+    except (ImportError, ValueError):
+        return IN_PROCESS
+    import torch
+
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+    return address
+
+
+def run_units(
+    chapter: str,
+    units: Sequence[tuple[Hashable, int]],
+    unit_config: Callable[[Hashable], dict],
+    compute: Compute,
+    *,
+    store: ResultStore | None,
+    progress: bool,
+    desc: str,
+) -> pd.DataFrame:
+    """Every (setting, trial) unit, read back from the store or computed; their records, in the
+    order of ``units``.
+
+    ``unit_config(setting)`` is what identifies the unit in the store (with the trial number and
+    the code); ``compute(setting, config, trial)`` returns its records. One progress bar counts
+    finished units. A unit that raises does not stop the others: they finish and are stored,
+    then :class:`UnitsFailed` names each failed unit's configuration and trial.
+    """
+    store = store or ResultStore()
+    keyed = [(setting, unit_config(setting), trial) for setting, trial in units]
+    frames: dict[int, pd.DataFrame] = {}
+    for i, (_, config, trial) in enumerate(keyed):
+        stored = store.cached(chapter, config, trial)
+        if stored is not None:
+            frames[i] = stored
+    todo = [i for i in range(len(keyed)) if i not in frames]
+    failures = []
+    with tqdm(total=len(keyed), initial=len(frames), desc=desc, disable=not progress) as bar:
+        for i, outcome in current_executor().map(compute, [keyed[i] for i in todo], todo):
+            _, config, trial = keyed[i]
+            if outcome.error:
+                failures.append(f"{chapter} trial {trial} {config}: {outcome.error}")
+            else:
+                frames[i] = store.save(chapter, config, trial, outcome.records,
+                                       outcome.seconds, outcome.worker)
+            bar.update()
+    if failures:
+        raise UnitsFailed(f"{len(failures)} of {len(keyed)} unit(s) failed (the others are "
+                          "stored):\n" + "\n".join(failures))
+    return pd.concat([frames[i] for i in range(len(keyed))], ignore_index=True)
+
+
+class InProcess:
+    """Units one after another in this process (``--workers 1``: tests, debugging)."""
+
+    def map(self, compute: Compute, jobs: Sequence[tuple], tags: Sequence[int]
+            ) -> Iterator[tuple[int, Outcome]]:
+        """``(tag, outcome)`` of each job, in order."""
+        for tag, (setting, config, trial) in zip(tags, jobs, strict=True):
+            yield tag, compute_unit(compute, setting, config, trial)
+
+
+class OnDask:
+    """Units as tasks of a Dask cluster; outcomes come back as they finish."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+
+    def map(self, compute: Compute, jobs: Sequence[tuple], tags: Sequence[int]
+            ) -> Iterator[tuple[int, Outcome]]:
+        """``(tag, outcome)`` of each job as it completes. ``compute`` (with the data it holds)
+        is sent to every worker once, not once per unit. Interrupting cancels what is left."""
+        if not jobs:
+            return
+        from distributed import as_completed
+
+        client = _client(self.address)
+        shared = client.scatter(compute, broadcast=True, hash=False)
+        futures = {client.submit(compute_unit, shared, *job, pure=False): tag
+                   for tag, job in zip(tags, jobs, strict=True)}
+        try:
+            for future in as_completed(futures, loop=client.loop):
+                yield futures[future], _outcome(future)
+        finally:
+            client.cancel([*futures, shared])
+
+
+def _outcome(future: Any) -> Outcome:
+    """The future's outcome; a task the cluster gave up on (a worker died twice) as an error."""
+    try:
+        return future.result()
+    except Exception as err:  # noqa: BLE001 - e.g. KilledWorker
+        return Outcome(None, 0.0, "?", f"{type(err).__name__}: {err}")
+
+
+_CLIENTS: dict[str, Any] = {}
+
+
+def _client(address: str) -> Any:
+    """One Dask client per scheduler address and process."""
+    if address not in _CLIENTS:
+        from distributed import Client
+
+        _CLIENTS[address] = Client(address, set_as_default=False, timeout=CONNECT_TIMEOUT)
+    return _CLIENTS[address]
+
+
+def current_executor() -> InProcess | OnDask:
+    """The executor ``$SLEEPBOOK_SCHEDULER`` names (see the module docstring)."""
+    address = os.environ.get(ENV_SCHEDULER, "").strip()
+    return OnDask(address) if address else InProcess()
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int) -> Iterator[str | None]:
+    """Within the block, units run on ``workers`` single-threaded processes of this machine
+    (notebook kernels started inside it too); ``workers == 1`` keeps the in-process path.
+    Yields the scheduler's address (None for in-process)."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if workers == 1:
+        with _scheduler_env(None):
+            yield None
+        return
+    import dask
+    from distributed import LocalCluster
+
+    pinned = {**dask.config.get("distributed.nanny.pre-spawn-environ"),
+              **dict.fromkeys(PINNED_THREADS, 1)}
+    settings = {"distributed.nanny.pre-spawn-environ": pinned,
+                "distributed.scheduler.allowed-failures": RETRIES_AFTER_A_KILLED_WORKER}
+    with dask.config.set(settings), LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    ) as cluster, _scheduler_env(cluster.scheduler_address):
+        yield cluster.scheduler_address
+
+
+@contextlib.contextmanager
+def use_scheduler(address: str) -> Iterator[str]:
+    """Within the block, units go to the existing Dask scheduler at ``address``; a scheduler
+    that cannot be reached fails here, in one line, before any compute."""
+    try:
+        _client(address)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise RuntimeError(f"cannot reach the Dask scheduler at {address!r} ({err}); start one "
+                           "with `dask scheduler` and workers with `dask worker ADDRESS "
+                           "--nthreads 1`") from None
+    with _scheduler_env(address):
+        yield address
+
+
+@contextlib.contextmanager
+def _scheduler_env(address: str | None) -> Iterator[None]:
+    before = os.environ.get(ENV_SCHEDULER)
+    if address is None:
+        os.environ.pop(ENV_SCHEDULER, None)
+    else:
+        os.environ[ENV_SCHEDULER] = address
+    try:
+        yield
+    finally:
+        client = _CLIENTS.pop(address, None) if address else None
+        if client is not None:
+            client.close()
+        if before is None:
+            os.environ.pop(ENV_SCHEDULER, None)
+        else:
+            os.environ[ENV_SCHEDULER] = before

@@ -1,0 +1,136 @@
+"""Where units run: the records do not depend on it, failures and interruptions lose nothing."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import cloudpickle
+import pandas as pd
+import pytest
+
+from sleeputils.protocols.incremental import IncrementalConfig, run_incremental
+from sleeputils.results.executor import (
+    ENV_SCHEDULER,
+    UnitsFailed,
+    local_cluster,
+    run_units,
+    use_scheduler,
+)
+from sleeputils.results.store import IN_PROCESS, ResultStore
+
+# the workers cannot import this test module, so its functions travel by value
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+#: Columns that legitimately differ between two runs of the same unit.
+WHEN_AND_WHERE = ("wall_time_s", "created", "worker")
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """A local cluster of 2 single-threaded workers; tests opt in with ``use_scheduler``."""
+    with local_cluster(2) as address:
+        os.environ.pop(ENV_SCHEDULER)
+        yield address
+
+
+def _numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """The records minus when and where they were computed (and timings, which are measured)."""
+    df = df.loc[~df["metric"].str.endswith("seconds")].drop(columns=list(WHEN_AND_WHERE))
+    return df.sort_values(["method", "trial", "metric", "stage"]).reset_index(drop=True)
+
+
+def test_smoke_chapter_records_are_identical_with_one_and_two_workers(scheduler, tmp_path):
+    config = IncrementalConfig(trials=2, hidden=(64, 64), per_task_train=200, epochs=1,
+                               sleep_scale=0.02, test_subset=1000, ewc_grid=(100.0, 1000.0),
+                               si_grid=(1.0,), owm_grid=(0.01,), validation=100)
+    alone = run_incremental(config, store=ResultStore(tmp_path / "one"), progress=False)
+    with use_scheduler(scheduler):
+        spread = run_incremental(config, store=ResultStore(tmp_path / "two"), progress=False)
+    assert set(alone["worker"]) == {IN_PROCESS}
+    assert len(set(spread["worker"])) == 2 and IN_PROCESS not in set(spread["worker"])
+    pd.testing.assert_frame_equal(_numbers(alone), _numbers(spread))
+    # and what the two stores hold reads back the same
+    reread = ResultStore(tmp_path / "two").load("incremental")
+    assert len(reread) == len(spread)
+
+
+def _unit(setting: int, config: dict, trial: int) -> list[dict]:
+    if setting == 2:
+        raise ValueError("setting 2 is broken")
+    return [{"dataset": "toy", "method": "m", "metric": "x", "value": setting * 10 + trial}]
+
+
+@pytest.mark.parametrize("where", ["in-process", "dask"])
+def test_a_failing_unit_is_named_and_the_others_are_stored(where, scheduler, tmp_path):
+    store = ResultStore(tmp_path)
+    units = [(s, t) for s in (1, 2, 3) for t in (0, 1)]
+    address = scheduler if where == "dask" else None
+    with use_scheduler(address) if address else _nothing(), pytest.raises(UnitsFailed) as err:
+        run_units("toy", units, lambda s: {"s": s, "seed": 0}, _unit, store=store,
+                  progress=False, desc="toy")
+    message = str(err.value)
+    assert "2 of 6 unit(s) failed" in message
+    assert "toy trial 0 {'s': 2, 'seed': 0}: ValueError: setting 2 is broken" in message
+    stored = store.load("toy")
+    assert sorted(stored["value"]) == [10, 11, 30, 31]
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _dies_once(setting: int, config: dict, trial: int) -> list[dict]:
+    marker = Path(config["marker"])
+    if not marker.exists():
+        marker.write_text("died here once")
+        os._exit(3)  # the worker process dies mid-unit
+    return [{"dataset": "toy", "method": "m", "metric": "x", "value": 1.0}]
+
+
+def test_a_unit_whose_worker_died_is_retried_once(scheduler, tmp_path):
+    config = {"marker": str(tmp_path / "marker"), "seed": 0}
+    with use_scheduler(scheduler):
+        df = run_units("toy", [(0, 0)], lambda _: config, _dies_once,
+                       store=ResultStore(tmp_path / "store"), progress=False, desc="toy")
+    assert (tmp_path / "marker").exists()  # it did die once
+    assert df["value"].tolist() == [1.0]
+
+
+def _interrupted(setting: int, config: dict, trial: int) -> list[dict]:
+    if setting == 2:
+        raise KeyboardInterrupt
+    return [{"dataset": "toy", "method": "m", "metric": "x", "value": setting}]
+
+
+def test_ctrl_c_keeps_every_finished_unit(tmp_path):
+    store = ResultStore(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        run_units("toy", [(0, 0), (1, 0), (2, 0), (3, 0)], lambda s: {"s": s, "seed": 0},
+                  _interrupted, store=store, progress=False, desc="toy")
+    assert sorted(store.load("toy")["value"]) == [0, 1]
+
+
+def test_stored_units_are_not_sent_again(scheduler, tmp_path):
+    store = ResultStore(tmp_path)
+    first = run_units("toy", [(1, 0), (3, 0)], lambda s: {"s": s, "seed": 0}, _unit,
+                      store=store, progress=False, desc="toy")
+    with use_scheduler(scheduler):
+        again = run_units("toy", [(1, 0), (3, 0), (3, 1)], lambda s: {"s": s, "seed": 0},
+                          _unit, store=store, progress=False, desc="toy")
+    assert again["created"].iloc[:2].tolist() == first["created"].tolist()
+    assert again["worker"].tolist()[:2] == [IN_PROCESS, IN_PROCESS]
+    assert again["worker"].iloc[2] != IN_PROCESS
+
+
+def test_workers_below_one_fail_in_one_line(capsys):
+    from sleeputils.cli import main
+
+    assert main(["run", "patches", "--profile", "smoke", "--workers", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "sleepbook run: --workers must be a whole number of at least 1, got 0"
