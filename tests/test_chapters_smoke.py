@@ -70,8 +70,8 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
     rec = _records(book, chapter)
     trials = pd.read_csv(book.project / "store" / "records" / "smoke" / "trials" / f"{chapter}.csv")
     assert len(trials) >= len(rec)  # every recorded mean has its trials beside it
-    if chapter.startswith("vae"):  # smoke: 2 cycle counts x 2 REM shares x 2 datasets
-        assert len(rec) == 8 and set(rec["method"]) == {"vae"}
+    if chapter == "vae-inverted":  # smoke: (2 x 2 grid, 1 more shared, 1 ramp) x 2 datasets
+        assert len(rec) == 12 and set(rec["method"]) == {"vae"}
         assert rec["mean"].gt(0).all()  # reconstruction errors, no accuracies
         return
     accuracies = rec[rec["metric"].str.startswith(("acc_", "final_acc", "softmax_", "nme_",

@@ -3,14 +3,23 @@ bad schedules fail in one line, and the data splits are the original's."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sleeputils.params import ParamError
-from sleeputils.protocols.vae_schedule import ScheduleConfig, run_schedules, split_data
+from sleeputils.protocols.vae_common import (
+    DigitClassifier,
+    pack_images,
+    recall_accuracy,
+    split_data,
+    unpack_images,
+)
+from sleeputils.protocols.vae_schedule import ScheduleConfig, rem_share, run_schedules
 from sleeputils.results.store import ResultStore
 
 TINY = {"initial_epochs": 1, "initial_images": 300, "total_epochs": 4, "cycles": (2,),
-        "num": 5, "trials": 1, "test_subset": 100}
+        "num": 5, "trials": 1, "test_subset": 100, "sweep_cycles": 2, "sweep_shares": None,
+        "ramp": None}
 
 
 def _finals(df) -> dict:
@@ -35,6 +44,45 @@ def test_bad_schedules_fail_in_one_line() -> None:
         ScheduleConfig(rem_shares=(0.5, 1.5))
     with pytest.raises(ParamError, match="'split' = 'rotated' is not valid"):
         ScheduleConfig(split="rotated")
+    with pytest.raises(ParamError, match=r"ramp = \(0.2,\) must be two shares"):
+        run_schedules(ScheduleConfig(**{**TINY, "ramp": (0.2,)}), progress=False)
+
+
+def test_ramp_goes_linearly_from_first_to_last_cycle() -> None:
+    shares = [rem_share(0.2, 0.8, k, 7) for k in range(7)]
+    assert shares[0] == 0.2 and shares[-1] == pytest.approx(0.8)
+    assert np.allclose(np.diff(shares), 0.1)
+    assert rem_share(0.2, 0.8, 0, 1) == 0.2  # one cycle: no division by zero
+
+
+def test_ramp_and_sweep_schedules_run_and_name_their_numbers() -> None:
+    config = ScheduleConfig(**{**TINY, "rem_shares": (0.0,), "rem_from": ("frozen",),
+                               "sweep_shares": (0.0, 1.0), "ramp": (0.0, 1.0)})
+    assert config.schedules() == [(2, 0.0, 0.0, "frozen"), (2, 1.0, 1.0, "frozen"),
+                                  (2, 0.0, 1.0, "frozen")]
+    df = run_schedules(config, store=ResultStore.disabled(), progress=False)
+    finals = _finals(df)
+    assert set(finals) == {f"{d}_final_c2_{r}_frozen" for d in ("d1", "d2")
+                           for r in ("r0", "r1", "r0-1")}
+    rem = df[(df["metric"] == "rem_epochs") & (df["rem_share"] == 0.0) & (df["rem_end"] == 1.0)]
+    assert rem.sort_values("cycle")["value"].tolist() == [0, 2]  # ramp: none, then all
+
+
+def test_recall_accuracy_of_a_perfect_recall_is_the_classifiers_accuracy() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((300, 784)), rng.integers(0, 10, 300)
+    model = LogisticRegression(max_iter=50).fit(x, y)
+    ours = DigitClassifier(model.coef_, model.intercept_)
+    assert (ours.predict(x) == model.predict(x)).all()
+    assert recall_accuracy(ours, x, y, inverted=False) == pytest.approx(100 * model.score(x, y))
+    assert recall_accuracy(ours, 1 - x, y, inverted=True) == pytest.approx(100 * model.score(x, y))
+
+
+def test_images_survive_packing_to_a_grey_level() -> None:
+    x = np.random.default_rng(1).random((3, 784))
+    assert np.abs(unpack_images(pack_images(x)).reshape(3, -1) - x).max() <= 0.5 / 255 + 1e-7
 
 
 def test_digit_split_has_the_standard_class_totals() -> None:

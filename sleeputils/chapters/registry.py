@@ -34,6 +34,8 @@ from ..protocols.rehearsal import RehearsalConfig
 from ..protocols.representations import RepresentationsConfig
 from ..protocols.single import SingleTaskConfig
 from ..protocols.task2 import Task2Config
+from ..protocols.vae_baselines import BaselinesConfig
+from ..protocols.vae_interleave import InterleaveConfig
 from ..protocols.vae_schedule import ScheduleConfig
 from ..results import provenance
 
@@ -71,6 +73,8 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("recipes", RecipesConfig, "dataset"),
         Notebook("representations", RepresentationsConfig, "dataset"),
         Notebook("vae", ScheduleConfig, "split"),
+        Notebook("replay", BaselinesConfig, "split"),
+        Notebook("interleave", InterleaveConfig),
         Notebook("status"),
     )
 }

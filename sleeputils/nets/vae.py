@@ -112,13 +112,14 @@ class VAE(nn.Module):
 
     # --- training and use --------------------------------------------------------------------
     def fit(self, x: np.ndarray | torch.Tensor, epochs: int, batch_size: int,
-            generator: torch.Generator) -> list[float]:
-        """Adam for ``epochs`` passes over ``x`` in shuffled mini-batches; mean loss per epoch."""
+            generator: torch.Generator, shuffle: bool = True) -> list[float]:
+        """Adam for ``epochs`` passes over ``x`` in mini-batches, shuffled unless ``shuffle`` is
+        False (then in the given order); mean loss per epoch."""
         x = _images(x)
         losses = []
         self.train()
         for _ in range(epochs):
-            order = torch.randperm(len(x), generator=generator)
+            order = torch.randperm(len(x), generator=generator) if shuffle else torch.arange(len(x))
             total = 0.0
             for i in range(0, len(x), batch_size):
                 batch = x[order[i : i + batch_size]]
@@ -137,16 +138,24 @@ class VAE(nn.Module):
         return self.decode(torch.randn((n, self.config.latent), generator=generator))
 
     @torch.no_grad()
+    def reconstruct(self, x: np.ndarray | torch.Tensor, batch: int = 2000) -> np.ndarray:
+        """decode(mean of q(z | x)) of each clean image, as (n, 784) floats: the recall."""
+        x = _images(x)
+        out = [self.decode(self.encode(x[i : i + batch])[0]) for i in range(0, len(x), batch)]
+        return torch.cat(out).reshape(len(x), -1).numpy()
+
+    @torch.no_grad()
     def reconstruction_errors(self, x: np.ndarray | torch.Tensor, batch: int = 2000
                               ) -> np.ndarray:
         """Per image, sum over pixels of |x - decode(mean of q(z | x))| (eq-vae-error): the
         clean image, no sampling."""
-        x = _images(x)
-        out = []
-        for i in range(0, len(x), batch):
-            xb = x[i : i + batch]
-            out.append((xb - self.decode(self.encode(xb)[0])).abs().sum(dim=(1, 2, 3)))
-        return torch.cat(out).numpy().astype(np.float64)
+        return absolute_errors(x, self.reconstruct(x, batch))
+
+
+def absolute_errors(x: np.ndarray | torch.Tensor, recalled: np.ndarray) -> np.ndarray:
+    """Per image, the sum over pixels of |x - recalled| (float64 of a float32 sum)."""
+    diff = _images(x) - _images(recalled)
+    return diff.abs().sum(dim=(1, 2, 3)).numpy().astype(np.float64)
 
 
 def reconstruction(x: torch.Tensor, x_hat: torch.Tensor, kind: str) -> torch.Tensor:

@@ -3,47 +3,42 @@
 A VAE trained on dataset 1 (the remote memory, its own stored unit) meets dataset 2. Each sleep
 cycle has an NREM phase, training on ``num`` fresh real images of dataset 2 (recent memories),
 then a REM phase, training on ``num`` images the VAE generates, from the current VAE or from a
-frozen copy of the initial one. The REM share of a cycle's epochs is constant here (the grid of
-the original's figures); memory is the mean reconstruction error on each test set, cycle by
-cycle (eq-vae-error).
+frozen copy of the initial one. The REM share of a cycle's epochs is constant (the grid of the
+original's figures, and a sweep of shares) or ramps linearly from a first to a last value
+(eq-vae-ramp). Memory is the mean reconstruction error on each test set, cycle by cycle
+(eq-vae-error), and the share of recalled test images a fixed digit classifier still reads as
+their digit (vae-recall).
 """
 
 from __future__ import annotations
 
 import base64
-import io
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
-from ..data import load_dataset
-from ..nets.vae import LOSSES, VAE, VAEConfig
+from ..nets.vae import LOSSES, absolute_errors
 from ..params import ParamError, Params, declare
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from .common import seed_field, trial_seed
+from .vae_common import (
+    SPLITS,
+    DigitClassifier,
+    digit_classifier,
+    initial_vae,
+    make_vae,
+    pack_images,
+    recall_accuracy,
+    split_data,
+)
 
 CHAPTER = "vae"
-SPLITS = ("inverted", "digits", "fashion")
 REM_FROM = ("frozen", "current")
-
-
-def split_data(split: str) -> dict[str, np.ndarray]:
-    """Training and test images (n, 784) of dataset 1 and dataset 2 (book/methods/generative.md,
-    vae-data): MNIST and inverted MNIST, digits 0-4 and 5-9, or MNIST and Fashion-MNIST."""
-    mnist = load_dataset("mnist")
-    if split == "inverted":
-        return {"d1_train": mnist.x_train, "d1_test": mnist.x_test,
-                "d2_train": 1.0 - mnist.x_train, "d2_test": 1.0 - mnist.x_test}
-    if split == "digits":
-        low_tr, low_te = mnist.y_train < 5, mnist.y_test < 5
-        return {"d1_train": mnist.x_train[low_tr], "d1_test": mnist.x_test[low_te],
-                "d2_train": mnist.x_train[~low_tr], "d2_test": mnist.x_test[~low_te]}
-    fashion = load_dataset("fashion")
-    return {"d1_train": mnist.x_train, "d1_test": mnist.x_test,
-            "d2_train": fashion.x_train, "d2_test": fashion.x_test}
+#: Test images per dataset whose recalls and errors are kept for figures.
+SHOWN_RECALLS, KEPT_ERRORS, SHOWN_SAMPLES = 8, 1000, 10
 
 
 @dataclass(frozen=True)
@@ -66,15 +61,35 @@ class ScheduleConfig(Params):
     rem_from: tuple[str, ...] = declare(REM_FROM, "REM samples from the frozen initial VAE or "
                                         "the current one", choices=REM_FROM)
     num: int = declare(50, "images per phase (NREM: real, REM: generated)", low=1, high=60000)
+    sweep_shares: tuple[float, ...] | None = declare(
+        (0.0, 0.25, 0.5, 0.75, 1.0), "constant REM shares of the sweep (REM from the frozen "
+        "VAE)", low=0.0, high=1.0, none="no sweep")
+    ramp: tuple[float, ...] | None = declare(
+        (0.2, 0.8), "REM share of the first and the last cycle of the ramped schedules (the "
+        "original's defaults)", low=0.0, high=1.0, none="no ramp")
+    sweep_cycles: int = declare(10, "cycles of the sweep's and the ramps' schedules", low=1,
+                                high=10000)
     trials: int = declare(3, "seeds per schedule", low=1, high=100)
     seed: int = seed_field()
     lr: float = declare(1e-3, "Adam learning rate", low=1e-7, high=1.0)
     test_subset: int | None = declare(None, "test images per dataset scored", low=10,
                                       high=10000, none="all")
 
+    def schedules(self) -> list[tuple[int, float, float, str]]:
+        """Every (cycles, first REM share, last REM share, REM source) the config asks for: the
+        grid, the sweep and the ramps, each once."""
+        grid = [(c, r, r, f) for c in self.cycles for r in self.rem_shares for f in self.rem_from]
+        sweep = [(self.sweep_cycles, r, r, "frozen") for r in self.sweep_shares or ()]
+        ramps = [(self.sweep_cycles, *self.ramp, f) for f in self.rem_from] if self.ramp else []
+        return list(dict.fromkeys(grid + sweep + ramps))
+
     def check(self) -> None:
-        """Fail in one line on a schedule that cannot run: fewer epochs than cycles."""
-        short = [c for c in self.cycles if self.total_epochs // c < 1]
+        """Fail in one line on a schedule that cannot run: fewer epochs than cycles, or a ramp
+        that is not a (first, last) pair."""
+        if self.ramp is not None and len(self.ramp) != 2:
+            raise ParamError(f"ramp = {self.ramp} must be two shares (first cycle, last cycle) "
+                             "or none")
+        short = [c for c in {*self.cycles, self.sweep_cycles} if self.total_epochs // c < 1]
         if short:
             raise ParamError(f"cycles {short} exceed total_epochs = {self.total_epochs}: "
                              "every cycle needs at least one epoch")
@@ -82,98 +97,96 @@ class ScheduleConfig(Params):
 
 def run_schedules(config: ScheduleConfig = ScheduleConfig(), *,
                   store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
-    """The initial VAE (one stored unit), then every (cycles, REM share, REM source, seed)."""
+    """The initial VAE and the digit classifier (one stored unit each), then every schedule of
+    :meth:`ScheduleConfig.schedules` with every seed."""
     config.check()
     data = split_data(config.split)
     if config.num > len(data["d2_train"]):
         raise ParamError(f"num = {config.num} > the {len(data['d2_train'])} dataset-2 images")
-    initial = initial_vae(config, data, store=store, progress=progress)
+    initial = initial_vae(
+        {"split": config.split, "latent": config.latent, "loss": config.loss,
+         "epochs": config.initial_epochs, "images": config.initial_images, "lr": config.lr,
+         "seed": config.seed}, data, store=store, progress=progress)
+    classifier = digit_classifier(store=store, progress=progress)
     base = {k: getattr(config, k) for k in ("split", "latent", "loss", "initial_epochs",
                                             "initial_images", "total_epochs", "num", "seed", "lr",
                                             "test_subset")}
-    units = [((c, r, f), t) for c in config.cycles for r in config.rem_shares
-             for f in config.rem_from for t in range(config.trials)]
+    units = [(s, t) for s in config.schedules() for t in range(config.trials)]
     return run_units(CHAPTER, units,
-                     lambda s: {**base, "cycles": s[0], "rem_share": s[1], "rem_from": s[2]},
-                     lambda _, c, t: run_schedule(data, initial, c, t),
+                     lambda s: {**base, "cycles": s[0], "rem_share": s[1], "rem_end": s[2],
+                                "rem_from": s[3]},
+                     lambda _, c, t: run_schedule(data, initial, classifier, c, t),
                      store=store, progress=progress, desc=f"schedules {config.split}")
 
 
-def initial_vae(config: ScheduleConfig, data: dict, *, store: ResultStore | None,
-                progress: bool) -> dict:
-    """The VAE trained on dataset 1 (batch 32, early stopping on the training loss with patience
-    3), stored as a unit; returns its weights (a state dict)."""
-    settings = {"split": config.split, "latent": config.latent, "loss": config.loss,
-                "epochs": config.initial_epochs, "images": config.initial_images,
-                "lr": config.lr, "seed": config.seed}
-
-    def train() -> list[dict]:
-        vae = _vae(config.latent, config.loss, config.lr, config.seed)
-        gen = torch.Generator().manual_seed(config.seed + 1)
-        losses, best, waited = [], np.inf, 0
-        for _ in range(config.initial_epochs):
-            losses += vae.fit(data["d1_train"][: config.initial_images], 1, 32, gen)
-            best, waited = (losses[-1], 0) if losses[-1] < best else (best, waited + 1)
-            if waited >= 3:
-                break
-        rows = [{"dataset": config.split, "method": "initial_vae", "metric": "train_loss",
-                 "epoch": e + 1, "value": v} for e, v in enumerate(losses)]
-        return rows + [{"dataset": config.split, "method": "initial_vae", "metric": "weights",
-                        "value": len(losses), "blob": _pack(vae.state_dict())}]
-
-    df = run_units("vae-initial", [(None, 0)], lambda _: settings, lambda *_: train(),
-                   store=store, progress=progress, desc="initial VAE")
-    return _unpack(df.loc[df["metric"] == "weights", "blob"].item())
+def rem_share(first: float, last: float, cycle: int, cycles: int) -> float:
+    """REM share of cycle ``cycle`` (0-based) of ``cycles``: linear from ``first`` to ``last``
+    (eq-vae-ramp); a single cycle takes ``first``."""
+    return first if cycles == 1 else first + (last - first) * cycle / (cycles - 1)
 
 
-def run_schedule(data: dict, initial: dict, config: dict, trial: int) -> list[dict]:
-    """One schedule from the initial VAE; the mean test errors after every cycle (0 = before)."""
+def run_schedule(data: dict, initial: dict, classifier: DigitClassifier, config: dict,
+                 trial: int) -> list[dict]:
+    """One schedule from the initial VAE: after every cycle (0 = before) the mean test errors
+    and recall accuracies; at the first and last cycles, recalls, errors and REM samples kept
+    for figures."""
     seed = trial_seed(config["seed"], trial)
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng([seed, 17])
-    vae = _vae(config["latent"], config["loss"], config["lr"], seed, initial)
-    frozen = _vae(config["latent"], config["loss"], config["lr"], seed, initial)
+    vae = make_vae(config["latent"], config["loss"], config["lr"], seed, initial)
+    frozen = make_vae(config["latent"], config["loss"], config["lr"], seed, initial)
     source = frozen if config["rem_from"] == "frozen" else vae
-    n = config["test_subset"]
-    tests = {"d1": data["d1_test"][:n], "d2": data["d2_test"][:n]}
-    per_cycle = config["total_epochs"] // config["cycles"]
-    rem = int(config["rem_share"] * per_cycle)
+    n, cycles = config["test_subset"], config["cycles"]
+    shown = {0, 1, cycles}
+    per_cycle = config["total_epochs"] // cycles
     rows = []
 
     def measure(cycle: int) -> None:
-        for name, x in tests.items():
-            rows.append({"metric": f"{name}_error", "cycle": cycle,
-                         "value": float(vae.reconstruction_errors(x).mean())})
+        for d in ("d1", "d2"):
+            x = data[f"{d}_test"][:n]
+            recalled = vae.reconstruct(x)
+            errors = absolute_errors(x, recalled)
+            rows.append({"metric": f"{d}_error", "cycle": cycle, "value": float(errors.mean())})
+            if d == "d1" or data["d2_digits"]:
+                acc = recall_accuracy(classifier, recalled, data[f"{d}_test_y"][:n],
+                                      inverted=d == "d2" and data["d2_inverted"])
+                rows.append({"metric": f"{d}_recall", "cycle": cycle, "value": acc})
+            if cycle in shown:
+                k = SHOWN_RECALLS
+                rows.append({"metric": "recalls", "data": d, "cycle": cycle, "value": k,
+                             "blob": pack_images(np.concatenate([x[:k], recalled[:k]]))})
+                rows.append({"metric": "errors", "data": d, "cycle": cycle,
+                             "value": min(len(errors), KEPT_ERRORS),
+                             "blob": _pack_floats(errors[:KEPT_ERRORS])})
 
     measure(0)
-    for cycle in range(1, config["cycles"] + 1):
+    for cycle in range(1, cycles + 1):
+        share = rem_share(config["rem_share"], config["rem_end"], cycle - 1, cycles)
+        rem = int(share * per_cycle)
         recent = data["d2_train"][rng.choice(len(data["d2_train"]), config["num"], replace=False)]
         vae.fit(recent, per_cycle - rem, 1, gen)
         if rem:
-            vae.fit(source.sample(config["num"], gen), rem, 1, gen)
+            dreams = source.sample(config["num"], gen)
+            vae.fit(dreams, rem, 1, gen)
+            if cycle in shown:
+                rows.append({"metric": "rem_samples", "cycle": cycle, "value": SHOWN_SAMPLES,
+                             "blob": pack_images(dreams[:SHOWN_SAMPLES].numpy())})
+        rows.append({"metric": "rem_epochs", "cycle": cycle, "value": rem})
         measure(cycle)
-    tag = f"c{config['cycles']}_r{config['rem_share']:g}_{config['rem_from']}"
-    for r in rows[-2:]:
+    ramp = "" if config["rem_end"] == config["rem_share"] else f"-{config['rem_end']:g}"
+    tag = f"c{cycles}_r{config['rem_share']:g}{ramp}_{config['rem_from']}"
+    for r in [r for r in rows if r.get("cycle") == cycles and r["metric"].endswith("_error")]:
         rows.append({"metric": f"{r['metric'].split('_')[0]}_final_{tag}", "value": r["value"],
                      "headline": True})
-    return [{"dataset": config["split"], "method": "vae", "cycles": config["cycles"],
-             "rem_share": config["rem_share"], "rem_from": config["rem_from"], **r}
-            for r in rows]
+    return [{"dataset": config["split"], "method": "vae", "cycles": cycles,
+             "rem_share": config["rem_share"], "rem_end": config["rem_end"],
+             "rem_from": config["rem_from"], **r} for r in rows]
 
 
-def _vae(latent: int, loss: str, lr: float, seed: int, weights: dict | None = None) -> VAE:
-    vae = VAE(VAEConfig(latent=latent, loss=loss, lr=lr), torch.Generator().manual_seed(seed))
-    if weights is not None:
-        vae.load_state_dict(weights)
-    vae.eval()
-    return vae
+def _pack_floats(x: np.ndarray) -> str:
+    return base64.b64encode(np.asarray(x, np.float32).tobytes()).decode("ascii")
 
 
-def _pack(state: dict) -> str:
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _unpack(blob: str) -> dict:
-    return torch.load(io.BytesIO(base64.b64decode(blob)), weights_only=True)
+def unpack_floats(blob: str) -> np.ndarray:
+    """Inverse of the packing of kept per-image errors."""
+    return np.frombuffer(base64.b64decode(blob), dtype=np.float32)

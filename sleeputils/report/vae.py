@@ -1,5 +1,6 @@
-"""The sleep-schedule chapter: error per cycle on both datasets, the schedules themselves, and
-verdicts on the patterns the original's figures show."""
+"""The generative-replay chapters: error per cycle on both datasets, the schedules themselves,
+recalls, dreams and error distributions, and verdicts on the patterns the original's figures
+show."""
 
 from __future__ import annotations
 
@@ -10,40 +11,66 @@ import seaborn as sns
 from pandas.io.formats.style import Styler
 from scipy import stats
 
+from ..protocols.vae_common import unpack_images
+from ..protocols.vae_schedule import unpack_floats
 from ..results.paper import fmt_pm
 from .tables import for_people
 
 NAMES = {"d1": "dataset 1 (remote)", "d2": "dataset 2 (recent)"}
 
 
-def errors(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per (schedule, seed, cycle, dataset) with the mean test error."""
-    rows = df[df["metric"].isin(["d1_error", "d2_error"])].copy()
+def label(cycles: int, first: float, last: float, source: str) -> str:
+    """``10 cycles, REM 0.5, frozen`` or, for a ramp, ``10 cycles, REM 0.2→0.8, frozen``."""
+    share = f"{first:g}" if first == last else f"{first:g}→{last:g}"
+    return f"{int(cycles)} cycles, REM {share}, {source}"
+
+
+def _schedules(rows: pd.DataFrame) -> pd.DataFrame:
+    rows = rows.copy()
+    rows["rem_end"] = rows["rem_end"].fillna(rows["rem_share"])
+    rows["constant"] = rows["rem_end"] == rows["rem_share"]
+    rows["schedule"] = [label(*s) for s in zip(rows["cycles"], rows["rem_share"],
+                                               rows["rem_end"], rows["rem_from"], strict=True)]
+    return rows
+
+
+def errors(df: pd.DataFrame, kind: str = "error") -> pd.DataFrame:
+    """One row per (schedule, seed, cycle, dataset) with the mean test error (``kind`` =
+    "error") or the recall accuracy (``kind`` = "recall")."""
+    rows = _schedules(df[df["metric"].isin([f"d1_{kind}", f"d2_{kind}"])])
     rows["data"] = rows["metric"].str[:2]
-    rows["schedule"] = [f"{int(c)} cycles, REM {r:g}, {f}" for c, r, f in
-                        zip(rows["cycles"], rows["rem_share"], rows["rem_from"], strict=True)]
     return rows
 
 
 def final_table(df: pd.DataFrame) -> Styler:
-    """Per schedule: the error on each dataset before the schedule and at its end."""
+    """Per schedule: the error on each dataset before the schedule and at its end, mean ± std
+    and the 95 % confidence interval of the mean over seeds."""
     e = errors(df)
     out = []
-    for (cycles, share, source), g in e.groupby(["cycles", "rem_share", "rem_from"]):
-        row = {"cycles": int(cycles), "REM share": share, "REM from": source,
-               "seeds": g["trial"].nunique()}
+    for schedule, g in e.groupby("schedule", sort=False):
+        row = {"schedule": schedule, "seeds": g["trial"].nunique()}
         for data, name in NAMES.items():
             d = g[g["data"] == data]
             end = d[d["cycle"] == d["cycle"].max()].groupby("trial")["value"].mean()
             row[f"{name}: before"] = d.loc[d["cycle"] == 0, "value"].mean()
-            row[f"{name}: after"] = fmt_pm(end.mean(), end.std())
+            row[f"{name}: after"] = fmt_pm(end.mean(), end.std(), digits=1)
+            row[f"{name}: 95 % CI"] = _interval(end)
         out.append(row)
     return for_people(pd.DataFrame(out), digits=1, compact=True)
 
 
+def _interval(values: pd.Series) -> str:
+    """The t interval of the mean, "[a, b]"; "—" with fewer than two seeds."""
+    if len(values) < 2:
+        return "—"
+    low, high = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+    return f"[{low:.1f}, {high:.1f}]"
+
+
 def schedule_verdicts(df: pd.DataFrame) -> str:
-    """Markdown: the original's three patterns, each tested on these runs."""
+    """Markdown: the original's three patterns, each tested on these runs (constant shares)."""
     e = errors(df)
+    e = e[e["constant"]]
     mean = e.groupby(["cycles", "rem_share", "rem_from", "data", "cycle"])["value"].mean()
     lines = []
     for (cycles, share, source), g in mean.groupby(level=[0, 1, 2]):
@@ -56,7 +83,7 @@ def schedule_verdicts(df: pd.DataFrame) -> str:
                      f"({d1.loc[0]:.1f} → {d1.loc[1]:.1f}, final {d1.iloc[-1]:.1f}): "
                      + ("**forgotten within the first cycle**." if reached >= 0.8 else
                         "**not** forgotten within the first cycle."))
-    final = e[e["cycle"] == e.groupby(["cycles"])["cycle"].transform("max")]
+    final = e[e["cycle"] == e["cycles"]]
     f1 = final[final["data"] == "d1"].groupby(["cycles", "rem_share", "rem_from"])["value"].mean()
     start = e.loc[(e["cycle"] == 0) & (e["data"] == "d1"), "value"].mean()
     for (cycles, source), g in f1.groupby(level=[0, 2]):
@@ -78,32 +105,180 @@ def schedule_verdicts(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def error_curves(df: pd.DataFrame) -> plt.Figure:
-    """Mean test error after every cycle, one panel per dataset, one line per schedule."""
-    e = errors(df)
+def part(df: pd.DataFrame, config, which: str) -> pd.DataFrame:
+    """The rows of one part of a schedules run: ``"grid"`` (the original's figures: constant
+    shares at every cycles value) or ``"sweep"`` (constant shares and ramps at the sweep's
+    cycles)."""
+    rows = _schedules(df)
+    if which == "grid":
+        keep = (rows["constant"] & rows["rem_share"].isin(config.rem_shares)
+                & rows["cycles"].isin(config.cycles) & rows["rem_from"].isin(config.rem_from))
+    else:
+        keep = (rows["cycles"] == config.sweep_cycles) & (
+            (rows["constant"] & rows["rem_share"].isin(config.sweep_shares or ())
+             & (rows["rem_from"] == "frozen")) | ~rows["constant"])
+    return df[keep.to_numpy()]
+
+
+def error_curves(df: pd.DataFrame, kind: str = "error") -> plt.Figure:
+    """Mean test error (or recall accuracy) after every cycle, one panel per dataset, one line
+    per schedule (mean ± std over seeds)."""
+    e = errors(df, kind)
     e["data"] = e["data"].map(NAMES)
     e["progress"] = e["cycle"] / e["cycles"]
     grid = sns.relplot(e, x="progress", y="value", hue="schedule", col="data", kind="line",
                        marker="o", errorbar="sd", height=3.4, aspect=1.25,
                        facet_kws={"sharey": False})
-    grid.set_axis_labels("fraction of the schedule done (0 = before it)",
-                         "mean reconstruction error (summed |x − x̂|)")
+    what = ("mean reconstruction error (summed |x − x̂|)" if kind == "error" else
+            "recalls read as their digit (%)")
+    grid.set_axis_labels("fraction of the schedule done (0 = before it)", what)
     grid.set_titles("{col_name}")
     return grid.figure
 
 
-def schedule_bars(total_epochs: int, cycles: tuple[int, ...], share: float) -> plt.Figure:
-    """The schedules as bars on an epoch axis: NREM (red, upper row), REM (blue, lower row)."""
-    fig, axes = plt.subplots(len(cycles), 1, figsize=(10, 0.9 * len(cycles) + 0.6), sharex=True,
+def share_sweep(df: pd.DataFrame) -> plt.Figure:
+    """Final error on each dataset against the constant REM share (``df``: the sweep part);
+    each ramp as a labelled point at its mean share."""
+    e = errors(df)
+    final = e[e["cycle"] == e["cycles"]].copy()
+    final["mean share"] = (final["rem_share"] + final["rem_end"]) / 2
+    final["data"] = final["data"].map(NAMES)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, (name, d) in zip(axes, final.groupby("data"), strict=True):
+        flat = d[d["constant"]]
+        sns.lineplot(flat, x="rem_share", y="value", marker="o", errorbar="sd", ax=ax,
+                     label="constant share")
+        ramp = d[~d["constant"]]
+        if len(ramp):
+            sns.scatterplot(ramp, x="mean share", y="value", marker="D", s=70, color="tab:red",
+                            ax=ax, label=ramp["schedule"].iloc[0].split(", ")[1])
+        ax.set(title=name, xlabel="REM share of each cycle (ramp: its mean)",
+               ylabel="final reconstruction error")
+    fig.tight_layout()
+    return fig
+
+
+def sweep_verdict(df: pd.DataFrame) -> str:
+    """Markdown: does more REM keep dataset 1 and cost dataset 2 (Spearman over the sweep's
+    runs, ``df`` its part)? And where do the ramps land?"""
+    e = errors(df)
+    final = e[(e["cycle"] == e["cycles"]) & e["constant"]]
+    if final["rem_share"].nunique() < 3:
+        return "The sweep needs at least three REM shares."
+    lines = []
+    for data, name in NAMES.items():
+        d = final[final["data"] == data]
+        rho, p = stats.spearmanr(d["rem_share"], d["value"])
+        word = "lower" if rho < 0 else "higher"
+        lines.append(f"- More REM gives a **{word}** final error on {name} (Spearman ρ = "
+                     f"{rho:+.2f}, p = {p:.2g}, {len(d)} runs).")
+    ends = e[(e["cycle"] == e["cycles"]) & ~e["constant"]]
+    half = final[final["rem_share"] == 0.5].groupby("data")["value"].mean()
+    for (schedule, data), d in ends.groupby(["schedule", "data"]):
+        if data in half:
+            lines.append(f"- {schedule} ends at {d['value'].mean():.1f} on {NAMES[data]}, "
+                         f"against {half[data]:.1f} for a constant 0.5.")
+    return "\n".join(lines)
+
+
+def recall_images(df: pd.DataFrame, schedules: list[str]) -> plt.Figure:
+    """For each schedule, originals (top row) and recalls (below) of both datasets at cycle 0,
+    after the first cycle and at the end; the first seed."""
+    rows = _schedules(df[df["metric"] == "recalls"])
+    rows = rows[rows["schedule"].isin(schedules) & (rows["trial"] == rows["trial"].min())]
+    panels = [(s, d) for s in schedules for d in NAMES]
+    cycles = sorted(rows["cycle"].unique())
+    fig, axes = plt.subplots(len(panels), len(cycles) + 1, squeeze=False,
+                             figsize=(2.2 * (len(cycles) + 1), 1.25 * len(panels)))
+    for r, (schedule, data) in enumerate(panels):
+        sel = rows[(rows["schedule"] == schedule) & (rows["data"] == data)]
+        for c, cycle in enumerate([None, *cycles]):
+            ax = axes[r, c]
+            ax.axis("off")
+            pick = sel[sel["cycle"] == (cycles[0] if cycle is None else cycle)]
+            if not len(pick):
+                continue
+            images = unpack_images(pick["blob"].iloc[0])
+            half = len(images) // 2
+            shown = images[:half] if cycle is None else images[half:]
+            ax.imshow(np.hstack(list(shown[:4])), cmap="gray", vmin=0, vmax=1)
+            title = "original" if cycle is None else f"recall, cycle {int(cycle)}"
+            if r == 0:
+                ax.set_title(title, fontsize=8)
+        axes[r, 0].text(-0.05, 0.5, f"{schedule}\n{NAMES[data]}", transform=axes[r, 0].transAxes,
+                        ha="right", va="center", fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def dream_images(df: pd.DataFrame) -> plt.Figure:
+    """REM samples (the images each REM phase trains on) after the first and the last cycle,
+    frozen against current source, at the sweep's cycles; the first seed."""
+    rows = _schedules(df[df["metric"] == "rem_samples"])
+    rows = rows[(rows["trial"] == rows["trial"].min()) & rows["constant"]]
+    rows = rows.sort_values(["rem_from", "rem_share", "cycles", "cycle"])
+    picks = rows.groupby(["rem_from", "cycle"] if rows["rem_from"].nunique() > 1 else ["cycle"])
+    picks = [g[(g["rem_share"] == 0.5) | (g["rem_share"] == g["rem_share"].max())].iloc[0]
+             for _, g in picks]
+    fig, axes = plt.subplots(len(picks), 1, figsize=(8, 1.05 * len(picks)), squeeze=False)
+    for ax, row in zip(axes[:, 0], picks, strict=True):
+        ax.imshow(np.hstack(list(unpack_images(row["blob"]))), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"{row['schedule']}: REM samples of cycle {int(row['cycle'])}", fontsize=8)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def error_histograms(df: pd.DataFrame, schedule: str) -> plt.Figure:
+    """Per-image errors of the first 1000 test images of each dataset before the schedule, after
+    its first cycle and at its end (all seeds): how the whole distribution moves."""
+    rows = _schedules(df[df["metric"] == "errors"])
+    rows = rows[rows["schedule"] == schedule]
+    parts = [pd.DataFrame({"error": unpack_floats(r["blob"]), "data": NAMES[r["data"]],
+                           "cycle": f"cycle {int(r['cycle'])}"}) for _, r in rows.iterrows()]
+    e = pd.concat(parts, ignore_index=True)
+    grid = sns.displot(e, x="error", hue="cycle", col="data", kind="hist", bins=25,
+                       stat="density", common_norm=False, element="step", height=3.2,
+                       aspect=1.3, facet_kws={"sharex": False, "sharey": False})
+    grid.set_axis_labels("reconstruction error of one test image", "density")
+    grid.set_titles("{col_name}")
+    grid.figure.suptitle(schedule, y=1.03, fontsize=10)
+    return grid.figure
+
+
+def contrasted(df: pd.DataFrame) -> list[str]:
+    """The two schedules the figures of single runs contrast: no REM and half REM, at the most
+    cycles (REM from the frozen VAE where it ran)."""
+    rows = _schedules(df)
+    rows = rows[rows["constant"] & rows["rem_share"].isin([0.0, 0.5])]
+    frozen = rows[rows["rem_from"] == "frozen"]
+    rows = frozen if len(frozen) else rows
+    rows = rows[rows["cycles"] == rows["cycles"].max()]
+    return [rows.loc[rows["rem_share"] == s, "schedule"].iloc[0] for s in (0.0, 0.5)
+            if (rows["rem_share"] == s).any()]
+
+
+def schedule_bars(config) -> plt.Figure:
+    """The schedules as bars on an epoch axis, NREM (red, upper row), REM (blue, lower row): a
+    constant half of REM at every cycles value of ``config``, then its ramp (if any)."""
+    from ..protocols.vae_schedule import rem_share
+
+    rows = [(c, 0.5, 0.5) for c in config.cycles]
+    rows += [(config.sweep_cycles, *config.ramp)] if config.ramp else []
+    total = config.total_epochs
+    fig, axes = plt.subplots(len(rows), 1, figsize=(10, 0.9 * len(rows) + 0.6), sharex=True,
                              squeeze=False)
-    for ax, c in zip(axes[:, 0], cycles, strict=True):
-        per = total_epochs // c
-        rem = int(share * per)
+    for ax, (c, first, last) in zip(axes[:, 0], rows, strict=True):
+        per = total // c
+        rems = [int(rem_share(first, last, k, c) * per) for k in range(c)]
         starts = np.arange(c) * per
-        ax.broken_barh([(s, per - rem) for s in starts], (10, 8), color="tab:red")
-        ax.broken_barh([(s + per - rem, rem) for s in starts if rem], (0, 8), color="tab:blue")
+        ax.broken_barh([(s, per - r) for s, r in zip(starts, rems, strict=True)], (10, 8),
+                       color="tab:red")
+        ax.broken_barh([(s + per - r, r) for s, r in zip(starts, rems, strict=True) if r],
+                       (0, 8), color="tab:blue")
         ax.set_yticks([4, 14], ["REM", "NREM"])
-        ax.set_ylabel(f"{c} cycles", rotation=0, ha="right", va="center")
+        share = f"{first:g}" if first == last else f"{first:g}→{last:g}"
+        ax.set_ylabel(f"{c} cycles\nREM {share}", rotation=0, ha="right", va="center")
     axes[-1, 0].set_xlabel("epoch")
     fig.tight_layout()
     return fig

@@ -1,0 +1,137 @@
+"""Replay without sleep cycles: one training run on new data, on the model's own samples, or on
+both shuffled together, and how many self-generated samples it takes (book/methods/generative.md,
+vae-baselines).
+
+Each unit starts from the initial VAE (trained on dataset 1, its own stored unit), draws
+``num_new`` dataset-2 training images and/or ``num_sampled`` images decoded by that VAE from
+z ~ N(0, I), and trains on them for ``epochs`` epochs in shuffled batches of ``batch``. Memory is
+the mean test error on each dataset before and after (eq-vae-error), and the recall accuracy of
+the fixed digit classifier (vae-recall).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..nets.vae import LOSSES, absolute_errors
+from ..params import ParamError, Params, declare
+from ..results.executor import run_units
+from ..results.store import ResultStore
+from .common import seed_field, trial_seed
+from .vae_common import (
+    SPLITS,
+    DigitClassifier,
+    digit_classifier,
+    initial_vae,
+    make_vae,
+    recall_accuracy,
+    split_data,
+)
+
+CHAPTER = "vae-baselines"
+#: What one baseline run trains on: dataset-2 images, the model's samples, or both.
+MIXES = ("new", "old", "both")
+
+
+@dataclass(frozen=True)
+class BaselinesConfig(Params):
+    """Parameters of the no-sleep baselines; defaults are the original's (latent 20)."""
+
+    split: str = declare("inverted", "dataset 1 -> dataset 2", choices=SPLITS)
+    latent: int = declare(20, "latent dimensions", low=1, high=256)
+    loss: str = declare("mae", "reconstruction term", choices=LOSSES)
+    initial_epochs: int = declare(25, "most epochs of the initial VAE (early stopping, "
+                                  "patience 3)", low=1, high=500)
+    initial_images: int | None = declare(None, "dataset-1 training images of the initial VAE",
+                                         low=100, high=60000, none="all")
+    mixes: tuple[str, ...] = declare(MIXES, "what a run trains on: new images, the model's own "
+                                     "samples, or both shuffled", choices=MIXES)
+    num_new: int = declare(1000, "dataset-2 images of the 'new' run", low=1, high=60000)
+    num_sampled: int = declare(1000, "samples of the 'old' run", low=1, high=60000)
+    both_each: int = declare(500, "images of each kind in the 'both' run", low=1, high=30000)
+    sample_counts: tuple[int, ...] | None = declare(
+        (0, 10, 20, 25, 30, 35, 40, 50, 60), "samples added to sweep_new new images in the "
+        "sample-count sweep", low=0, high=60000, none="no sweep")
+    sweep_new: int = declare(500, "dataset-2 images of every sweep run", low=1, high=60000)
+    epochs: int = declare(20, "epochs of each run", low=1, high=1000)
+    batch: int = declare(32, "batch size", low=1, high=4096)
+    trials: int = declare(3, "seeds per run", low=1, high=100)
+    seed: int = seed_field()
+    lr: float = declare(1e-3, "Adam learning rate", low=1e-7, high=1.0)
+    test_subset: int | None = declare(None, "test images per dataset scored", low=10,
+                                      high=10000, none="all")
+
+    def runs(self) -> list[tuple[int, int]]:
+        """Every distinct (new images, samples) run: the mixes, then the sweep."""
+        mixes = {"new": (self.num_new, 0), "old": (0, self.num_sampled),
+                 "both": (self.both_each, self.both_each)}
+        sweep = [(self.sweep_new, k) for k in self.sample_counts or ()]
+        return list(dict.fromkeys([mixes[m] for m in self.mixes] + sweep))
+
+
+def run_baselines(config: BaselinesConfig = BaselinesConfig(), *,
+                  store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
+    """The initial VAE and the digit classifier (stored units), then every run of
+    :meth:`BaselinesConfig.runs` with every seed."""
+    data = split_data(config.split)
+    largest = max(new for new, _ in config.runs())
+    if largest > len(data["d2_train"]):
+        raise ParamError(f"{largest} new images asked for, but dataset 2 of split "
+                         f"{config.split!r} has {len(data['d2_train'])}")
+    initial = initial_vae(
+        {"split": config.split, "latent": config.latent, "loss": config.loss,
+         "epochs": config.initial_epochs, "images": config.initial_images, "lr": config.lr,
+         "seed": config.seed}, data, store=store, progress=progress)
+    classifier = digit_classifier(store=store, progress=progress)
+    base = {k: getattr(config, k) for k in ("split", "latent", "loss", "initial_epochs",
+                                            "initial_images", "epochs", "batch", "seed", "lr",
+                                            "test_subset")}
+    units = [(r, t) for r in config.runs() for t in range(config.trials)]
+    return run_units(CHAPTER, units, lambda r: {**base, "new": r[0], "sampled": r[1]},
+                     lambda _, c, t: run_baseline(data, initial, classifier, c, t),
+                     store=store, progress=progress, desc=f"baselines {config.split}")
+
+
+def run_baseline(data: dict, initial: dict, classifier: DigitClassifier, config: dict,
+                 trial: int) -> list[dict]:
+    """One run from the initial VAE: test error and recall accuracy before and after."""
+    seed = trial_seed(config["seed"], trial)
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng([seed, 19])
+    vae = make_vae(config["latent"], config["loss"], config["lr"], seed, initial)
+    n_new, n_sampled = config["new"], config["sampled"]
+    new = data["d2_train"][rng.choice(len(data["d2_train"]), n_new, replace=False)]
+    sampled = vae.sample(n_sampled, gen).reshape(-1, new.shape[1]).numpy()
+    rows = _measure(vae, data, classifier, config["test_subset"], "before")
+    vae.fit(np.concatenate([new, sampled]), config["epochs"], config["batch"], gen)
+    rows += _measure(vae, data, classifier, config["test_subset"], "after")
+    name = mix_name(n_new, n_sampled)
+    rows += [{"metric": f"{r['metric'].split('_')[0]}_after_{name}", "value": r["value"],
+              "headline": True}
+             for r in rows if r["stage"] == "after" and r["metric"].endswith("_error")]
+    return [{"dataset": config["split"], "method": "vae", "new": n_new, "sampled": n_sampled,
+             **r} for r in rows]
+
+
+def mix_name(new: int, sampled: int) -> str:
+    """``new1000``, ``old1000`` or ``new500_old500``: how a run is named in its numbers."""
+    return "_".join(f"{kind}{n}" for kind, n in (("new", new), ("old", sampled)) if n)
+
+
+def _measure(vae, data: dict, classifier: DigitClassifier, n: int | None, stage: str
+             ) -> list[dict]:
+    rows = []
+    for d in ("d1", "d2"):
+        x = data[f"{d}_test"][:n]
+        recalled = vae.reconstruct(x)
+        rows.append({"metric": f"{d}_error", "stage": stage,
+                     "value": float(absolute_errors(x, recalled).mean())})
+        if d == "d1" or data["d2_digits"]:
+            acc = recall_accuracy(classifier, recalled, data[f"{d}_test_y"][:n],
+                                  inverted=d == "d2" and data["d2_inverted"])
+            rows.append({"metric": f"{d}_recall", "stage": stage, "value": acc})
+    return rows

@@ -1,0 +1,145 @@
+"""What the generative-replay chapters share (book/methods/generative.md): the dataset splits,
+the initial VAE and the fixed digit classifier (each a stored unit), and packing of weights and
+images into records."""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..data import load_dataset
+from ..nets.vae import VAE, VAEConfig
+from ..results.executor import run_units
+from ..results.store import ResultStore
+
+SPLITS = ("inverted", "digits", "fashion")
+#: Training images of the fixed digit classifier (the first ones of MNIST's training set).
+CLASSIFIER_IMAGES = 10_000
+
+
+def split_data(split: str) -> dict[str, np.ndarray]:
+    """Training and test images (n, 784) of dataset 1 and dataset 2, and the test labels
+    (book/methods/generative.md, vae-data): MNIST and inverted MNIST, digits 0-4 and 5-9, or
+    MNIST and Fashion-MNIST (whose labels are not digits: ``d2_digits`` is False)."""
+    mnist = load_dataset("mnist")
+    if split == "inverted":
+        return {"d1_train": mnist.x_train, "d1_test": mnist.x_test, "d1_test_y": mnist.y_test,
+                "d2_train": 1.0 - mnist.x_train, "d2_test": 1.0 - mnist.x_test,
+                "d2_test_y": mnist.y_test, "d2_inverted": True, "d2_digits": True}
+    if split == "digits":
+        low_tr, low_te = mnist.y_train < 5, mnist.y_test < 5
+        return {"d1_train": mnist.x_train[low_tr], "d1_test": mnist.x_test[low_te],
+                "d1_test_y": mnist.y_test[low_te], "d2_train": mnist.x_train[~low_tr],
+                "d2_test": mnist.x_test[~low_te], "d2_test_y": mnist.y_test[~low_te],
+                "d2_inverted": False, "d2_digits": True}
+    fashion = load_dataset("fashion")
+    return {"d1_train": mnist.x_train, "d1_test": mnist.x_test, "d1_test_y": mnist.y_test,
+            "d2_train": fashion.x_train, "d2_test": fashion.x_test, "d2_test_y": fashion.y_test,
+            "d2_inverted": False, "d2_digits": False}
+
+
+def make_vae(latent: int, loss: str, lr: float, seed: int, weights: dict | None = None) -> VAE:
+    """A VAE seeded with ``seed``, holding ``weights`` if given, in evaluation mode."""
+    vae = VAE(VAEConfig(latent=latent, loss=loss, lr=lr), torch.Generator().manual_seed(seed))
+    if weights is not None:
+        vae.load_state_dict(weights)
+    vae.eval()
+    return vae
+
+
+def initial_vae(settings: dict, data: dict, *, store: ResultStore | None,
+                progress: bool) -> dict:
+    """The VAE trained on dataset 1 (batch 32, early stopping on the training loss with patience
+    3), stored as a unit of chapter ``vae-initial``; its weights (a state dict).
+
+    ``settings``: split, latent, loss, epochs (the most), images (None = all), lr, seed.
+    """
+
+    def train() -> list[dict]:
+        vae = make_vae(settings["latent"], settings["loss"], settings["lr"], settings["seed"])
+        gen = torch.Generator().manual_seed(settings["seed"] + 1)
+        losses, best, waited = [], np.inf, 0
+        for _ in range(settings["epochs"]):
+            losses += vae.fit(data["d1_train"][: settings["images"]], 1, 32, gen)
+            best, waited = (losses[-1], 0) if losses[-1] < best else (best, waited + 1)
+            if waited >= 3:
+                break
+        rows = [{"dataset": settings["split"], "method": "initial_vae", "metric": "train_loss",
+                 "epoch": e + 1, "value": v} for e, v in enumerate(losses)]
+        return rows + [{"dataset": settings["split"], "method": "initial_vae",
+                        "metric": "weights", "value": len(losses),
+                        "blob": pack_state(vae.state_dict())}]
+
+    df = run_units("vae-initial", [(None, 0)], lambda _: settings, lambda *_: train(),
+                   store=store, progress=progress, desc="initial VAE")
+    return unpack_state(df.loc[df["metric"] == "weights", "blob"].item())
+
+
+@dataclass(frozen=True)
+class DigitClassifier:
+    """A fixed multinomial logistic regression on MNIST pixels: what digit an image shows."""
+
+    coef: np.ndarray  # (10, 784)
+    intercept: np.ndarray  # (10,)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The most probable digit of each image (n, 784)."""
+        return np.argmax(np.asarray(x, np.float64) @ self.coef.T + self.intercept, axis=1)
+
+
+def digit_classifier(*, store: ResultStore | None, progress: bool) -> DigitClassifier:
+    """scikit-learn's logistic regression trained once on the first 10000 MNIST training images
+    (book/methods/generative.md, vae-recall), stored as a unit of chapter ``vae-classifier``."""
+    settings = {"images": CLASSIFIER_IMAGES, "model": "LogisticRegression(max_iter=200)"}
+
+    def train() -> list[dict]:
+        from sklearn.linear_model import LogisticRegression
+
+        mnist = load_dataset("mnist")
+        model = LogisticRegression(max_iter=200)
+        model.fit(mnist.x_train[:CLASSIFIER_IMAGES], mnist.y_train[:CLASSIFIER_IMAGES])
+        blob = pack_state({"coef": torch.as_tensor(model.coef_),
+                           "intercept": torch.as_tensor(model.intercept_)})
+        return [{"dataset": "mnist", "method": "classifier", "metric": "test_accuracy",
+                 "value": 100 * model.score(mnist.x_test, mnist.y_test), "blob": blob}]
+
+    df = run_units("vae-classifier", [(None, 0)], lambda _: settings, lambda *_: train(),
+                   store=store, progress=progress, desc="digit classifier")
+    state = unpack_state(df["blob"].item())
+    return DigitClassifier(state["coef"].numpy(), state["intercept"].numpy())
+
+
+def recall_accuracy(classifier: DigitClassifier, recalled: np.ndarray, labels: np.ndarray,
+                    inverted: bool) -> float:
+    """Percent of recalled images the fixed classifier reads as their true digit (an inverted
+    image is inverted back first)."""
+    x = 1.0 - recalled if inverted else recalled
+    return float(100 * np.mean(classifier.predict(x) == labels))
+
+
+def pack_state(state: dict) -> str:
+    """Tensors as one base64 string (a record field)."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def unpack_state(blob: str) -> dict:
+    """Inverse of :func:`pack_state`."""
+    return torch.load(io.BytesIO(base64.b64decode(blob)), weights_only=True)
+
+
+def pack_images(x: np.ndarray) -> str:
+    """Images in [0, 1] as base64 of 8-bit grey levels (n, 784) -> str, for figures."""
+    grey = np.round(np.clip(np.asarray(x), 0, 1) * 255).astype(np.uint8)
+    return base64.b64encode(grey.reshape(len(grey), -1).tobytes()).decode("ascii")
+
+
+def unpack_images(blob: str) -> np.ndarray:
+    """Inverse of :func:`pack_images`: (n, 28, 28) floats in [0, 1]."""
+    grey = np.frombuffer(base64.b64decode(blob), dtype=np.uint8)
+    return grey.reshape(-1, 28, 28).astype(np.float32) / 255

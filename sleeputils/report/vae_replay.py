@@ -1,0 +1,164 @@
+"""The no-sleep baselines and the interleaving study of the generative-replay part: tables,
+figures and verdicts computed from their records."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from pandas.io.formats.style import Styler
+from scipy import stats
+
+from ..results.paper import fmt_pm
+from .tables import for_people
+from .vae import NAMES
+
+
+def _runs(df: pd.DataFrame, kind: str = "error") -> pd.DataFrame:
+    rows = df[df["metric"].isin([f"d1_{kind}", f"d2_{kind}"])].copy()
+    rows["data"] = rows["metric"].str[:2].map(NAMES)
+    rows["trained on"] = [_trained_on(n, s) for n, s in zip(rows["new"], rows["sampled"],
+                                                             strict=True)]
+    return rows
+
+
+def _trained_on(new: int, sampled: int) -> str:
+    parts = [f"{int(new)} new" if new else "", f"{int(sampled)} own samples" if sampled else ""]
+    return " + ".join(p for p in parts if p)
+
+
+def mixes(df: pd.DataFrame, config) -> pd.DataFrame:
+    """The rows of the three mixes (new only, samples only, both) of ``config``."""
+    runs = {(config.num_new, 0), (0, config.num_sampled), (config.both_each, config.both_each)}
+    keep = [(n, s) in runs for n, s in zip(df["new"], df["sampled"], strict=True)]
+    return df[keep]
+
+
+def sweep(df: pd.DataFrame, config) -> pd.DataFrame:
+    """The rows of the sample-count sweep of ``config``."""
+    keep = (df["new"] == config.sweep_new) & df["sampled"].isin(config.sample_counts or ())
+    return df[keep.to_numpy()]
+
+
+def mix_table(df: pd.DataFrame) -> Styler:
+    """Per mix: error on each dataset before and after (mean ± std over seeds), and the share
+    of dataset-1 recalls still read as their digit."""
+    e, acc = _runs(df), _runs(df, "recall")
+    out = []
+    for (new, sampled), g in e.groupby(["new", "sampled"], sort=False):
+        row = {"trained on": _trained_on(new, sampled), "seeds": g["trial"].nunique()}
+        for name in NAMES.values():
+            d = g[g["data"] == name]
+            after = d.loc[d["stage"] == "after", "value"]
+            row[f"{name}: before"] = d.loc[d["stage"] == "before", "value"].mean()
+            row[f"{name}: after"] = fmt_pm(after.mean(), after.std(), digits=1)
+        a = acc[(acc["new"] == new) & (acc["sampled"] == sampled) & (acc["stage"] == "after")
+                & (acc["data"] == NAMES["d1"])]["value"]
+        row["dataset-1 recalls read right (%)"] = fmt_pm(a.mean(), a.std(), digits=1)
+        out.append(row)
+    return for_people(pd.DataFrame(out), digits=1, compact=True)
+
+
+def mix_figure(df: pd.DataFrame) -> plt.Figure:
+    """Error after training on each mix, per dataset; the dashed line is the error before."""
+    e = _runs(df)
+    grid = sns.catplot(e[e["stage"] == "after"], x="trained on", y="value", col="data",
+                       kind="bar", errorbar="sd", height=3.4, aspect=1.2, color="tab:blue",
+                       sharey=False)
+    for ax, name in zip(grid.axes.flat, NAMES.values(), strict=True):
+        before = e[(e["stage"] == "before") & (e["data"] == name)]["value"].mean()
+        ax.axhline(before, ls="--", color="k", lw=1, label="before")
+        ax.legend(loc="upper left", fontsize=8)
+    grid.set_axis_labels("", "mean reconstruction error after")
+    grid.set_titles("{col_name}")
+    return grid.figure
+
+
+def mix_verdicts(df: pd.DataFrame) -> str:
+    """Markdown: what each mix does to each dataset, against the error before."""
+    e = _runs(df)
+    mean = e.groupby(["trained on", "data", "stage"])["value"].mean()
+    lines = []
+    for mix in e["trained on"].unique():
+        parts = []
+        for name in NAMES.values():
+            before, after = mean[(mix, name, "before")], mean[(mix, name, "after")]
+            word = "rises" if after > before else "falls"
+            parts.append(f"the error on {name} {word} from {before:.1f} to {after:.1f}")
+        lines.append(f"- Trained on {mix}: " + "; ".join(parts) + ".")
+    return "\n".join(lines)
+
+
+def count_curve(df: pd.DataFrame) -> plt.Figure:
+    """Error after training on the new images plus k own samples, against k; mean ± standard
+    error over seeds (as the original plots it)."""
+    e = _runs(df)
+    e = e[e["stage"] == "after"]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, (name, d) in zip(axes, e.groupby("data"), strict=True):
+        sns.lineplot(d, x="sampled", y="value", marker="o", errorbar="se", ax=ax)
+        ax.set(title=name, xlabel="own samples added to the new images",
+               ylabel="mean reconstruction error after")
+    fig.tight_layout()
+    return fig
+
+
+def count_verdict(df: pd.DataFrame) -> str:
+    """Markdown: do more own samples lower the remote error, and at what cost to the recent?"""
+    e = _runs(df)
+    e = e[e["stage"] == "after"]
+    if e["sampled"].nunique() < 3:
+        return "The sweep needs at least three sample counts."
+    lines = []
+    for name, d in e.groupby("data"):
+        rho, p = stats.spearmanr(d["sampled"], d["value"])
+        word = "lower" if rho < 0 else "higher"
+        lo, hi = d["sampled"].min(), d["sampled"].max()
+        m = d.groupby("sampled")["value"].mean()
+        lines.append(f"- More own samples give a **{word}** error on {name} (Spearman ρ = "
+                     f"{rho:+.2f}, p = {p:.2g}, {len(d)} runs; {m[lo]:.1f} with {int(lo)}, "
+                     f"{m[hi]:.1f} with {int(hi)}).")
+    return "\n".join(lines)
+
+
+def block_table(df: pd.DataFrame) -> Styler:
+    """Per block size: per-pixel MSE and summed absolute error on each dataset, mean ± std."""
+    out = []
+    for block, g in df.groupby("block"):
+        row = {"block size": int(block), "seeds": g["trial"].nunique()}
+        for d, name in NAMES.items():
+            for metric, what in (("mse", "MSE × 1000"), ("error", "summed error")):
+                v = g.loc[g["metric"] == f"{d}_{metric}", "value"] * (1000 if metric == "mse"
+                                                                      else 1)
+                row[f"{name}: {what}"] = fmt_pm(v.mean(), v.std(), digits=1)
+        out.append(row)
+    return for_people(pd.DataFrame(out), digits=1, compact=True)
+
+
+def block_curve(df: pd.DataFrame) -> plt.Figure:
+    """Per-pixel MSE on each dataset against the block size (log axis), mean ± std."""
+    e = df[df["metric"].isin(["d1_mse", "d2_mse"])].copy()
+    e["data"] = e["metric"].str[:2].map(NAMES)
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    sns.lineplot(e, x="block", y="value", hue="data", marker="o", errorbar="sd", ax=ax)
+    ax.set(xscale="log", xlabel="images per block before switching datasets",
+           ylabel="per-pixel mean squared error")
+    ax.set_xticks(sorted(e["block"].unique()), [str(int(b)) for b in sorted(e["block"].unique())])
+    fig.tight_layout()
+    return fig
+
+
+def block_verdict(df: pd.DataFrame) -> str:
+    """Markdown: does coarser interleaving cost either dataset (Spearman over runs)?"""
+    lines = []
+    for d, name in NAMES.items():
+        v = df[df["metric"] == f"{d}_mse"]
+        if v["block"].nunique() < 3:
+            return "The study needs at least three block sizes."
+        rho, p = stats.spearmanr(v["block"], v["value"])
+        word = "higher" if rho > 0 else "lower"
+        m = v.groupby("block")["value"].mean()
+        lines.append(f"- Longer blocks give a **{word}** error on {name} (Spearman ρ = "
+                     f"{rho:+.2f}, p = {p:.2g}, {len(v)} runs; MSE {m.iloc[0]:.4f} at "
+                     f"{int(m.index[0])}, {m.iloc[-1]:.4f} at {int(m.index[-1])}).")
+    return "\n".join(lines)
