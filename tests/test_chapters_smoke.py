@@ -74,6 +74,15 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
         assert len(rec) == 12 and set(rec["method"]) == {"vae"}
         assert rec["mean"].gt(0).all()  # reconstruction errors, no accuracies
         return
+    if chapter.startswith("replay"):  # smoke: new 20, old 20, 10 + 10; then 10 new + 0, 5, 10
+        runs = {"new20", "old20", "new10_old10", "new10", "new10_old5"}
+        assert set(rec["metric"]) == {f"{d}_after_{r}" for d in ("d1", "d2") for r in runs}
+        assert rec["mean"].gt(0).all()
+        return
+    if chapter == "interleave":  # smoke: blocks 1, 5 and 10
+        assert set(rec["metric"]) == {f"{d}_mse_n{n}" for d in ("d1", "d2") for n in (1, 5, 10)}
+        assert rec["mean"].between(0, 1).all()  # per-pixel squared errors of [0, 1] images
+        return
     accuracies = rec[rec["metric"].str.startswith(("acc_", "final_acc", "softmax_", "nme_",
                                                      "task", "test_", "train_", "probe_acc"))]
     assert len(accuracies) and accuracies["mean"].between(0, 100).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -134,3 +135,38 @@ def test_workers_below_one_fail_in_one_line(capsys):
     assert main(["run", "patches", "--profile", "smoke", "--workers", "0"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "sleepbook run: --workers must be a whole number of at least 1, got 0"
+
+
+def test_cli_sends_a_chapter_to_a_running_scheduler(scheduler, tmp_path, monkeypatch):
+    from sleeputils.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "notebooks", tmp_path / "notebooks")
+    shutil.copy(root / "_toc.yml", tmp_path / "_toc.yml")
+    monkeypatch.setenv("SLEEPBOOK_RESULTS", str(tmp_path / "store"))
+    code = main(["--root", str(tmp_path), "run", "patches", "--profile", "smoke",
+                 "--scheduler", scheduler, "--no-progress"])
+    assert code == 0
+    workers = set(ResultStore(tmp_path / "store").load("patches")["worker"])
+    assert workers and IN_PROCESS not in workers
+    assert ENV_SCHEDULER not in os.environ  # the command leaves the environment as it was
+
+
+def _threads(setting: int, config: dict, trial: int) -> list[dict]:
+    import torch
+
+    return [{"dataset": "toy", "method": "m", "metric": "threads",
+             "value": torch.get_num_threads()}]
+
+
+def test_every_unit_computes_with_one_torch_thread_wherever_it_runs(scheduler, tmp_path):
+    import torch
+
+    before = torch.get_num_threads()
+    alone = run_units("toy", [(0, 0)], lambda s: {"s": s, "seed": 0}, _threads,
+                      store=ResultStore.disabled(), progress=False, desc="toy")
+    assert torch.get_num_threads() == before  # the caller's own pool is given back
+    with use_scheduler(scheduler):
+        spread = run_units("toy", [(0, 0), (1, 0)], lambda s: {"s": s, "seed": 0}, _threads,
+                           store=ResultStore.disabled(), progress=False, desc="toy")
+    assert alone["value"].tolist() == [1] and spread["value"].tolist() == [1, 1]

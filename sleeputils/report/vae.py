@@ -17,6 +17,15 @@ from ..results.paper import fmt_pm
 from .tables import for_people
 
 NAMES = {"d1": "dataset 1 (remote)", "d2": "dataset 2 (recent)"}
+#: Fewest runs for which a rank correlation gets a p-value in the verdicts.
+MIN_RUNS_FOR_P = 5
+
+
+def correlation(x: pd.Series, y: pd.Series) -> str:
+    """``Spearman ρ = +0.80, p = 0.01, 9 runs``; below ``MIN_RUNS_FOR_P`` runs, no p-value."""
+    rho, p = stats.spearmanr(x, y)
+    test = f", p = {p:.2g}" if len(x) >= MIN_RUNS_FOR_P else " (too few runs for a test)"
+    return f"Spearman ρ = {rho:+.2f}{test}, {len(x)} runs"
 
 
 def label(cycles: int, first: float, last: float, source: str) -> str:
@@ -43,20 +52,17 @@ def errors(df: pd.DataFrame, kind: str = "error") -> pd.DataFrame:
 
 
 def final_table(df: pd.DataFrame) -> Styler:
-    """Per schedule: the error on each dataset before the schedule and at its end, mean ± std
-    and the 95 % confidence interval of the mean over seeds."""
+    """Per schedule and dataset: the error before the schedule and at its end, mean ± std and
+    the 95 % confidence interval of the mean over seeds."""
     e = errors(df)
     out = []
-    for schedule, g in e.groupby("schedule", sort=False):
-        row = {"schedule": schedule, "seeds": g["trial"].nunique()}
-        for data, name in NAMES.items():
-            d = g[g["data"] == data]
-            end = d[d["cycle"] == d["cycle"].max()].groupby("trial")["value"].mean()
-            row[f"{name}: before"] = d.loc[d["cycle"] == 0, "value"].mean()
-            row[f"{name}: after"] = fmt_pm(end.mean(), end.std(), digits=1)
-            row[f"{name}: 95 % CI"] = _interval(end)
-        out.append(row)
-    return for_people(pd.DataFrame(out), digits=1, compact=True)
+    for (schedule, data), d in e.groupby(["schedule", "data"], sort=False):
+        end = d[d["cycle"] == d["cycle"].max()].groupby("trial")["value"].mean()
+        out.append({"schedule": schedule, "dataset": NAMES[data], "seeds": len(end),
+                    "before": d.loc[d["cycle"] == 0, "value"].mean(),
+                    "after": fmt_pm(end.mean(), end.std(), digits=1),
+                    "95 % CI of the mean": _interval(end)})
+    return for_people(pd.DataFrame(out), digits=1)
 
 
 def _interval(values: pd.Series) -> str:
@@ -97,22 +103,22 @@ def schedule_verdicts(df: pd.DataFrame) -> str:
     for data, name in NAMES.items():
         d = half[half["data"] == data]
         if d["cycles"].nunique() >= 3:
-            rho, p = stats.spearmanr(d["cycles"], d["value"])
+            rho = stats.spearmanr(d["cycles"], d["value"])[0]
             word = "lower" if rho < 0 else "higher"
             lines.append(f"- With a 50/50 schedule, more and shorter cycles give a **{word}** "
-                         f"final error on {name} (Spearman ρ = {rho:+.2f}, p = {p:.2g}, "
-                         f"over {len(d)} runs).")
+                         f"final error on {name} ({correlation(d['cycles'], d['value'])}).")
     return "\n".join(lines)
 
 
 def part(df: pd.DataFrame, config, which: str) -> pd.DataFrame:
-    """The rows of one part of a schedules run: ``"grid"`` (the original's figures: constant
-    shares at every cycles value) or ``"sweep"`` (constant shares and ramps at the sweep's
-    cycles)."""
+    """The rows of one part of a schedules run: ``"grid"`` (the original's figures: its constant
+    shares at every cycles value, the sweep's included) or ``"sweep"`` (constant shares and
+    ramps at the sweep's cycles)."""
     rows = _schedules(df)
     if which == "grid":
+        cycles = [*config.cycles, config.sweep_cycles]  # the sweep's share too, if it is one
         keep = (rows["constant"] & rows["rem_share"].isin(config.rem_shares)
-                & rows["cycles"].isin(config.cycles) & rows["rem_from"].isin(config.rem_from))
+                & rows["cycles"].isin(cycles) & rows["rem_from"].isin(config.rem_from))
     else:
         keep = (rows["cycles"] == config.sweep_cycles) & (
             (rows["constant"] & rows["rem_share"].isin(config.sweep_shares or ())
@@ -168,10 +174,10 @@ def sweep_verdict(df: pd.DataFrame) -> str:
     lines = []
     for data, name in NAMES.items():
         d = final[final["data"] == data]
-        rho, p = stats.spearmanr(d["rem_share"], d["value"])
+        rho = stats.spearmanr(d["rem_share"], d["value"])[0]
         word = "lower" if rho < 0 else "higher"
-        lines.append(f"- More REM gives a **{word}** final error on {name} (Spearman ρ = "
-                     f"{rho:+.2f}, p = {p:.2g}, {len(d)} runs).")
+        lines.append(f"- More REM gives a **{word}** final error on {name} "
+                     f"({correlation(d['rem_share'], d['value'])}).")
     ends = e[(e["cycle"] == e["cycles"]) & ~e["constant"]]
     half = final[final["rem_share"] == 0.5].groupby("data")["value"].mean()
     for (schedule, data), d in ends.groupby(["schedule", "data"]):

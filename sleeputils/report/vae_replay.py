@@ -3,6 +3,8 @@ figures and verdicts computed from their records."""
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
@@ -11,7 +13,7 @@ from scipy import stats
 
 from ..results.paper import fmt_pm
 from .tables import for_people
-from .vae import NAMES
+from .vae import NAMES, correlation
 
 
 def _runs(df: pd.DataFrame, kind: str = "error") -> pd.DataFrame:
@@ -41,22 +43,19 @@ def sweep(df: pd.DataFrame, config) -> pd.DataFrame:
 
 
 def mix_table(df: pd.DataFrame) -> Styler:
-    """Per mix: error on each dataset before and after (mean ± std over seeds), and the share
-    of dataset-1 recalls still read as their digit."""
+    """Per mix and dataset: the error before and after (mean ± std over seeds), and the share of
+    recalls still read as their digit after."""
     e, acc = _runs(df), _runs(df, "recall")
     out = []
-    for (new, sampled), g in e.groupby(["new", "sampled"], sort=False):
-        row = {"trained on": _trained_on(new, sampled), "seeds": g["trial"].nunique()}
-        for name in NAMES.values():
-            d = g[g["data"] == name]
-            after = d.loc[d["stage"] == "after", "value"]
-            row[f"{name}: before"] = d.loc[d["stage"] == "before", "value"].mean()
-            row[f"{name}: after"] = fmt_pm(after.mean(), after.std(), digits=1)
-        a = acc[(acc["new"] == new) & (acc["sampled"] == sampled) & (acc["stage"] == "after")
-                & (acc["data"] == NAMES["d1"])]["value"]
-        row["dataset-1 recalls read right (%)"] = fmt_pm(a.mean(), a.std(), digits=1)
-        out.append(row)
-    return for_people(pd.DataFrame(out), digits=1, compact=True)
+    for (mix, name), d in e.groupby(["trained on", "data"], sort=False):
+        after = d.loc[d["stage"] == "after", "value"]
+        a = acc[(acc["trained on"] == mix) & (acc["data"] == name)
+                & (acc["stage"] == "after")]["value"]
+        out.append({"trained on": mix, "dataset": name, "seeds": d["trial"].nunique(),
+                    "before": d.loc[d["stage"] == "before", "value"].mean(),
+                    "after": fmt_pm(after.mean(), after.std(), digits=1),
+                    "recalls read right after (%)": fmt_pm(a.mean(), a.std(), digits=1)})
+    return for_people(pd.DataFrame(out), digits=1)
 
 
 def mix_figure(df: pd.DataFrame) -> plt.Figure:
@@ -69,6 +68,9 @@ def mix_figure(df: pd.DataFrame) -> plt.Figure:
         before = e[(e["stage"] == "before") & (e["data"] == name)]["value"].mean()
         ax.axhline(before, ls="--", color="k", lw=1, label="before")
         ax.legend(loc="upper left", fontsize=8)
+    for ax in grid.axes.flat:
+        ax.set_xticks(ax.get_xticks(), [textwrap.fill(t.get_text(), 14)
+                                        for t in ax.get_xticklabels()])
     grid.set_axis_labels("", "mean reconstruction error after")
     grid.set_titles("{col_name}")
     return grid.figure
@@ -111,28 +113,29 @@ def count_verdict(df: pd.DataFrame) -> str:
         return "The sweep needs at least three sample counts."
     lines = []
     for name, d in e.groupby("data"):
-        rho, p = stats.spearmanr(d["sampled"], d["value"])
+        rho = stats.spearmanr(d["sampled"], d["value"])[0]
         word = "lower" if rho < 0 else "higher"
         lo, hi = d["sampled"].min(), d["sampled"].max()
         m = d.groupby("sampled")["value"].mean()
-        lines.append(f"- More own samples give a **{word}** error on {name} (Spearman ρ = "
-                     f"{rho:+.2f}, p = {p:.2g}, {len(d)} runs; {m[lo]:.1f} with {int(lo)}, "
+        lines.append(f"- More own samples give a **{word}** error on {name} "
+                     f"({correlation(d['sampled'], d['value'])}; {m[lo]:.1f} with {int(lo)}, "
                      f"{m[hi]:.1f} with {int(hi)}).")
     return "\n".join(lines)
 
 
 def block_table(df: pd.DataFrame) -> Styler:
-    """Per block size: per-pixel MSE and summed absolute error on each dataset, mean ± std."""
+    """Per block size and dataset: per-pixel MSE (× 1000) and summed absolute error, mean ±
+    std over seeds."""
     out = []
-    for block, g in df.groupby("block"):
-        row = {"block size": int(block), "seeds": g["trial"].nunique()}
-        for d, name in NAMES.items():
-            for metric, what in (("mse", "MSE × 1000"), ("error", "summed error")):
-                v = g.loc[g["metric"] == f"{d}_{metric}", "value"] * (1000 if metric == "mse"
-                                                                      else 1)
-                row[f"{name}: {what}"] = fmt_pm(v.mean(), v.std(), digits=1)
-        out.append(row)
-    return for_people(pd.DataFrame(out), digits=1, compact=True)
+    for (block, d), g in df.assign(d=df["metric"].str[:2]).groupby(["block", "d"]):
+        if d not in NAMES:
+            continue
+        mse = 1000 * g.loc[g["metric"] == f"{d}_mse", "value"]
+        err = g.loc[g["metric"] == f"{d}_error", "value"]
+        out.append({"block size": int(block), "dataset": NAMES[d], "seeds": len(mse),
+                    "MSE × 1000": fmt_pm(mse.mean(), mse.std(), digits=1),
+                    "summed error": fmt_pm(err.mean(), err.std(), digits=1)})
+    return for_people(pd.DataFrame(out), digits=1)
 
 
 def block_curve(df: pd.DataFrame) -> plt.Figure:
@@ -155,10 +158,10 @@ def block_verdict(df: pd.DataFrame) -> str:
         v = df[df["metric"] == f"{d}_mse"]
         if v["block"].nunique() < 3:
             return "The study needs at least three block sizes."
-        rho, p = stats.spearmanr(v["block"], v["value"])
+        rho = stats.spearmanr(v["block"], v["value"])[0]
         word = "higher" if rho > 0 else "lower"
         m = v.groupby("block")["value"].mean()
-        lines.append(f"- Longer blocks give a **{word}** error on {name} (Spearman ρ = "
-                     f"{rho:+.2f}, p = {p:.2g}, {len(v)} runs; MSE {m.iloc[0]:.4f} at "
+        lines.append(f"- Longer blocks give a **{word}** error on {name} "
+                     f"({correlation(v['block'], v['value'])}; MSE {m.iloc[0]:.4f} at "
                      f"{int(m.index[0])}, {m.iloc[-1]:.4f} at {int(m.index[-1])}).")
     return "\n".join(lines)

@@ -11,8 +11,12 @@ inherit it: ``$SLEEPBOOK_SCHEDULER`` (the address of a Dask scheduler, e.g.
 :func:`local_cluster` starts a cluster of single-threaded worker processes on this machine and
 points the variable at it (``sleepbook build --workers N`` does this for a whole build).
 
-Each unit seeds itself from its configuration and trial number, so the records do not depend on
-where, in which order or beside what other units it ran.
+Each unit seeds itself from its configuration and trial number and computes with one torch
+thread wherever it runs (the number of threads changes how sums are split, hence the last bits
+of convolutions and large reductions, and sleep amplifies such differences), so the records do
+not depend on where, in which order or beside what other units it ran. One thread per unit is
+also what makes N workers on N cores efficient: a second thread per worker only fights over the
+cores.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from .provenance import UNIT_THREADS
 from .store import IN_PROCESS, ResultStore
 
 #: Environment variable naming the Dask scheduler units are sent to; unset = in-process.
@@ -64,32 +69,31 @@ class Outcome:
 
 
 def compute_unit(compute: Compute, setting: Hashable, config: dict, trial: int) -> Outcome:
-    """Run one unit wherever this is called; an exception becomes an :class:`Outcome`'s error,
-    so one failing unit never stops the others."""
-    worker = _pin_threads_on_worker()
+    """Run one unit wherever this is called, with ``UNIT_THREADS`` torch threads; an exception
+    becomes an :class:`Outcome`'s error, so one failing unit never stops the others."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(UNIT_THREADS)  # how reductions are split changes the last bits
     start = time.perf_counter()
     try:
         records = compute(setting, config, trial)
     except Exception as err:  # noqa: BLE001 - reported with the unit's configuration
         last = traceback.format_exception_only(err)[-1].strip()
-        return Outcome(None, time.perf_counter() - start, worker, last)
-    return Outcome(records, time.perf_counter() - start, worker)
+        return Outcome(None, time.perf_counter() - start, _where(), last)
+    finally:
+        torch.set_num_threads(threads)
+    return Outcome(records, time.perf_counter() - start, _where())
 
 
-def _pin_threads_on_worker() -> str:
-    """On a Dask worker: one torch thread (the pool size is read before the nanny's variables
-    could matter if torch was imported early), and the worker's address; else ``in-process``."""
+def _where() -> str:
+    """The Dask worker's address, or ``in-process``."""
     try:
         from distributed import get_worker
 
-        address = get_worker().address
+        return get_worker().address
     except (ImportError, ValueError):
         return IN_PROCESS
-    import torch
-
-    if torch.get_num_threads() != 1:
-        torch.set_num_threads(1)
-    return address
 
 
 def run_units(

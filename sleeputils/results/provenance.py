@@ -31,6 +31,10 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: editing a page, a figure or the CLI does not throw away hours of cached training runs.
 FINGERPRINT_EXCLUDE: tuple[str, ...] = ("chapters/", "report/", "results/", "cli.py")
 
+#: Torch threads every unit computes with, wherever it runs (``sleeputils.results.executor``):
+#: the thread count changes how reductions are split, so it is part of the protocol.
+UNIT_THREADS = 1
+
 #: Packages whose versions are recorded beside every unit.
 VERSIONED_PACKAGES: tuple[str, ...] = ("torch", "numpy", "numba", "sleeputils")
 
@@ -146,7 +150,8 @@ SIMD_FLAGS = ("avx", "fma", "amx", "sse4", "asimd", "sve")
 
 @lru_cache(maxsize=1)
 def machine() -> str:
-    """What decides float rounding here: CPU, cores, torch threads, Python, torch, numpy, numba.
+    """What decides float rounding here: CPU, cores, torch threads per unit, Python, torch,
+    numpy, numba.
 
     Two runs with the same value reproduce every trial bit for bit (seeded and deterministic);
     the check compares trials tightly only then (``sleeputils.results.reference``).
@@ -162,10 +167,8 @@ def machine() -> str:
         simd = sorted(f for f in fields.get("flags", "").split() if f.startswith(SIMD_FLAGS))
         model = (f"{fields.get('model name', model)} (family {fields.get('cpu family')} model "
                  f"{fields.get('model')}; {' '.join(simd)})")
-    import torch  # its thread count changes how matrix products are summed
-
     versions = package_versions()
-    parts = [model, f"{os.cpu_count()} cores", f"{torch.get_num_threads()} torch threads",
+    parts = [model, f"{os.cpu_count()} cores", f"{UNIT_THREADS} torch thread per unit",
              platform.machine(),
              *(f"{k} {versions[k]}" for k in ("python", "torch", "numpy", "numba"))]
     return " / ".join(parts)

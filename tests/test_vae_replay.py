@@ -1,0 +1,56 @@
+"""Replay without cycles and interleaved training: the sequence is the original's, reruns are
+identical, the runs are the ones asked for, and bad input fails in one line before compute."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sleeputils.params import ParamError
+from sleeputils.protocols.vae_baselines import BaselinesConfig, mix_name, run_baselines
+from sleeputils.protocols.vae_interleave import InterleaveConfig, interleave, run_interleaving
+from sleeputils.results.store import ResultStore
+
+TINY = {"initial_epochs": 1, "initial_images": 300, "num_new": 12, "num_sampled": 12,
+        "both_each": 6, "sample_counts": (0, 4), "sweep_new": 6, "epochs": 1, "trials": 1,
+        "test_subset": 100}
+
+
+def _headline(df) -> dict:
+    rows = df[df["headline"].fillna(False).astype(bool)]
+    return dict(zip(rows["metric"], rows["value"], strict=True))
+
+
+def test_interleave_alternates_blocks_of_n() -> None:
+    a, b = np.arange(6)[:, None], 10 + np.arange(6)[:, None]
+    assert interleave(a, b, 2)[:, 0].tolist() == [0, 1, 10, 11, 2, 3, 12, 13, 4, 5, 14, 15]
+    assert interleave(a, b, 1)[:, 0].tolist() == [0, 10, 1, 11, 2, 12, 3, 13, 4, 14, 5, 15]
+    assert sorted(interleave(a, b, 4)[:, 0].tolist()) == sorted([*range(6), *range(10, 16)])
+
+
+def test_baseline_runs_are_the_mixes_then_the_sweep_and_rerun_identically() -> None:
+    config = BaselinesConfig(**TINY)
+    assert config.runs() == [(12, 0), (0, 12), (6, 6), (6, 0), (6, 4)]
+    first = _headline(run_baselines(config, store=ResultStore.disabled(), progress=False))
+    again = _headline(run_baselines(config, store=ResultStore.disabled(), progress=False))
+    assert first == again
+    assert set(first) == {f"{d}_after_{mix_name(n, s)}" for d in ("d1", "d2")
+                          for n, s in config.runs()}
+
+
+def test_interleaving_reruns_identically_and_blocks_differ() -> None:
+    config = InterleaveConfig(blocks=(1, 10), per_set=40, test_images=50, trials=1)
+    first = _headline(run_interleaving(config, store=ResultStore.disabled(), progress=False))
+    again = _headline(run_interleaving(config, store=ResultStore.disabled(), progress=False))
+    assert first == again and first["d1_mse_n1"] != first["d1_mse_n10"]
+
+
+def test_bad_input_fails_in_one_line_before_compute() -> None:
+    with pytest.raises(ParamError, match=r"blocks \[50\] exceed per_set = 40"):
+        run_interleaving(InterleaveConfig(blocks=(1, 50), per_set=40), progress=False)
+    with pytest.raises(ParamError, match="40000 new images asked for, but dataset 2 of split "
+                       "'digits' has 29404"):
+        run_baselines(BaselinesConfig(**{**TINY, "split": "digits", "num_new": 40000}),
+                      progress=False)
+    with pytest.raises(ParamError, match="'mixes' = .* is not valid"):
+        BaselinesConfig(mixes=("new", "dreams"))
