@@ -26,6 +26,7 @@ from .vae_common import (
     SPLITS,
     DigitClassifier,
     digit_classifier,
+    initial_settings,
     initial_vae,
     make_vae,
     recall_accuracy,
@@ -82,10 +83,7 @@ def run_baselines(config: BaselinesConfig = BaselinesConfig(), *,
     if largest > len(data["d2_train"]):
         raise ParamError(f"{largest} new images asked for, but dataset 2 of split "
                          f"{config.split!r} has {len(data['d2_train'])}")
-    initial = initial_vae(
-        {"split": config.split, "latent": config.latent, "loss": config.loss,
-         "epochs": config.initial_epochs, "images": config.initial_images, "lr": config.lr,
-         "seed": config.seed}, data, store=store, progress=progress)
+    initial = initial_vae(initial_settings(config), data, store=store, progress=progress)
     classifier = digit_classifier(store=store, progress=progress)
     base = {k: getattr(config, k) for k in ("split", "latent", "loss", "initial_epochs",
                                             "initial_images", "epochs", "batch", "seed", "lr",

@@ -51,6 +51,14 @@ def make_vae(latent: int, loss: str, lr: float, seed: int, weights: dict | None 
     return vae
 
 
+def initial_settings(config) -> dict:
+    """What identifies the initial VAE of a config with ``split``, ``latent``, ``loss``,
+    ``initial_epochs``, ``initial_images``, ``lr`` and ``seed`` fields."""
+    return {"split": config.split, "latent": config.latent, "loss": config.loss,
+            "epochs": config.initial_epochs, "images": config.initial_images, "lr": config.lr,
+            "seed": config.seed}
+
+
 def initial_vae(settings: dict, data: dict, *, store: ResultStore | None,
                 progress: bool) -> dict:
     """The VAE trained on dataset 1 (batch 32, early stopping on the training loss with patience

@@ -28,6 +28,7 @@ from .vae_common import (
     SPLITS,
     DigitClassifier,
     digit_classifier,
+    initial_settings,
     initial_vae,
     make_vae,
     pack_images,
@@ -103,10 +104,7 @@ def run_schedules(config: ScheduleConfig = ScheduleConfig(), *,
     data = split_data(config.split)
     if config.num > len(data["d2_train"]):
         raise ParamError(f"num = {config.num} > the {len(data['d2_train'])} dataset-2 images")
-    initial = initial_vae(
-        {"split": config.split, "latent": config.latent, "loss": config.loss,
-         "epochs": config.initial_epochs, "images": config.initial_images, "lr": config.lr,
-         "seed": config.seed}, data, store=store, progress=progress)
+    initial = initial_vae(initial_settings(config), data, store=store, progress=progress)
     classifier = digit_classifier(store=store, progress=progress)
     base = {k: getattr(config, k) for k in ("split", "latent", "loss", "initial_epochs",
                                             "initial_images", "total_epochs", "num", "seed", "lr",
