@@ -87,7 +87,7 @@ class Heads:
 
 def greedy_assignment(counts: np.ndarray) -> list[int]:
     """Column of each row: repeatedly bind the largest remaining entry's row and column (first in
-    row-major order on ties), then strike both out. ``counts`` is rows x columns, rows <= columns."""
+    row-major order on ties), then strike both out. ``counts`` has no more rows than columns."""
     counts = np.asarray(counts, dtype=float).copy()
     out = [-1] * counts.shape[0]
     for _ in range(counts.shape[0]):

@@ -70,7 +70,7 @@ class BiasFreeMLP(Backbone):
 
 
 class SmallCNN(Backbone):
-    """conv3x3-ReLU-maxpool blocks over a ``channels x height x width`` image, then a linear head."""
+    """conv3x3-ReLU-maxpool blocks over a (channels, height, width) image, then a linear head."""
 
     def __init__(self, image: tuple[int, int, int], n_out: int,
                  widths: Sequence[int] = (16, 32)) -> None:
