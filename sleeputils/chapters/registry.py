@@ -37,6 +37,7 @@ from ..protocols.task2 import Task2Config
 from ..protocols.vae_baselines import BaselinesConfig
 from ..protocols.vae_interleave import InterleaveConfig
 from ..protocols.vae_schedule import ScheduleConfig
+from ..protocols.wscl import WSCLConfig
 from ..results import provenance
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
@@ -75,6 +76,7 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("vae", ScheduleConfig, "split"),
         Notebook("replay", BaselinesConfig, "split"),
         Notebook("interleave", InterleaveConfig),
+        Notebook("wscl", WSCLConfig, "dataset"),
         Notebook("status"),
     )
 }

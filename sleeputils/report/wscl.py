@@ -1,0 +1,159 @@
+"""The WSCL chapter: its ablation table, figures and verdicts, computed from the records."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from pandas.io.formats.style import Styler
+from scipy import stats
+
+from ..results.paper import fmt_pm
+from .tables import for_people
+
+NAMES = {"er-ace": "ER-ACE", "wscl": "WSCL (dreaming + freezing)",
+         "wscl-no-dreaming": "WSCL without dreaming", "wscl-no-freezing": "WSCL without freezing",
+         "wscl+nrem": "WSCL + NREM (ours)"}
+CONVENTION_NAMES = {"class_all": "class-IL, all heads", "class_seen": "class-IL, seen heads",
+                    "task": "task-IL"}
+#: Table columns: (metric, heading).
+COLUMNS = (("final_class_all", "class-IL"), ("final_task", "task-IL"),
+           ("bwt_class_all", "BWT"), ("forgetting_class_all", "forgetting"),
+           ("fwt_class_all", "FWT class-IL"), ("fwt_task", "FWT task-IL"))
+#: Below this many seeds no test is run.
+MIN_SEEDS = 3
+
+
+def _values(df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Seeds x variants of one per-trial number."""
+    rows = df[df["metric"] == metric]
+    return rows.pivot_table(index="trial", columns="method", values="value", sort=False)
+
+
+def ablation_table(df: pd.DataFrame) -> Styler:
+    """Per variant, mean ± std over seeds of the headline numbers (points), frozen blocks at the
+    end and wall time per run."""
+    out = []
+    for method in [m for m in NAMES if m in set(df["method"])]:
+        row = {"method": NAMES[method]}
+        for metric, heading in COLUMNS:
+            v = _values(df, metric)[method]
+            row[heading] = fmt_pm(v.mean(), v.std(), digits=1)
+        frozen = df[(df["method"] == method) & (df["metric"] == "frozen_blocks")
+                    & (df["after_task"] == df["after_task"].max())]["value"]
+        row["frozen"] = f"{frozen.mean():.1f}"
+        row["s/run"] = f"{_values(df, 'seconds')[method].mean():.0f}"
+        out.append(row)
+    return for_people(pd.DataFrame(out), digits=1, compact=True)
+
+
+def _paired(df: pd.DataFrame, metric: str, a: str, b: str) -> str:
+    """``+1.2 points (p = 0.03, paired t, 5 seeds)`` for a - b; no test below MIN_SEEDS."""
+    v = _values(df, metric)
+    if a not in v or b not in v:
+        return ""
+    d = (v[a] - v[b]).dropna()
+    if len(d) < MIN_SEEDS:
+        return f"{d.mean():+.1f} points ({len(d)} seeds: too few for a test)"
+    p = stats.ttest_rel(v[a], v[b]).pvalue
+    return f"{d.mean():+.1f} points (p = {p:.2g}, paired t-test, {len(d)} seeds)"
+
+
+def _word(text: str) -> str:
+    """Whether a paired difference is a gain, a loss or not shown to differ at p < 0.05."""
+    if "too few" in text or not text:
+        return "untested"
+    p = float(text.split("p = ")[1].split(",")[0])
+    if p >= 0.05:
+        return "no significant difference"
+    return "significant gain" if text.startswith("+") else "significant loss"
+
+
+def verdict(df: pd.DataFrame) -> str:
+    """Markdown: does WSCL beat ER-ACE, what does each stage add, and is forward transfer
+    positive, each tested on the paired seeds."""
+    lines = []
+    checks = (("WSCL against ER-ACE", "wscl", "er-ace"),
+              ("dreaming (WSCL against WSCL without dreaming)", "wscl", "wscl-no-dreaming"),
+              ("freezing (WSCL against WSCL without freezing)", "wscl", "wscl-no-freezing"),
+              ("NREM, our reading (WSCL + NREM against WSCL)", "wscl+nrem", "wscl"))
+    for what, a, b in checks:
+        text = _paired(df, "final_class_all", a, b)
+        if text:
+            lines.append(f"- **{what}**, final class-IL accuracy: {text}: {_word(text)}.")
+    for conv in ("class_all", "task"):
+        text = _paired(df, f"fwt_{conv}", "wscl", "wscl-no-dreaming")
+        if text:
+            lines.append(f"- **dreaming's forward transfer** ({CONVENTION_NAMES[conv]}, WSCL "
+                         f"against WSCL without dreaming): {text}: {_word(text)}.")
+        v = _values(df, f"fwt_{conv}")
+        if "wscl" not in v:
+            continue
+        x = v["wscl"].dropna()
+        if len(x) < MIN_SEEDS:
+            test = f"{len(x)} seeds: too few for a test"
+        else:
+            p = stats.ttest_1samp(x, 0.0, alternative="greater").pvalue
+            test = f"one-sided t-test against 0: p = {p:.2g}, {len(x)} seeds"
+            test += "; **positive**" if p < 0.05 else "; not shown positive"
+        lines.append(f"- **Forward transfer of WSCL** ({CONVENTION_NAMES[conv]}): "
+                     f"{x.mean():+.1f} points ({test}).")
+    return "\n".join(lines)
+
+
+def _curves(df: pd.DataFrame) -> pd.DataFrame:
+    acc = df[df["metric"] == "acc"]
+    mean = acc.groupby(["method", "convention", "trial", "after_task"], as_index=False)[
+        "value"].mean()
+    mean["method"] = mean["method"].map(NAMES)
+    mean["convention"] = mean["convention"].map(CONVENTION_NAMES)
+    return mean
+
+
+def accuracy_curves(df: pd.DataFrame) -> plt.Figure:
+    """Mean accuracy over the tasks seen so far, after each task, per variant and convention."""
+    data = _curves(df)
+    data = data[data["convention"] != CONVENTION_NAMES["class_seen"]]
+    grid = sns.relplot(data=data, x="after_task", y="value", hue="method", col="convention",
+                       kind="line", marker="o", errorbar="sd", height=3.4, aspect=1.15,
+                       facet_kws={"sharey": False})
+    grid.set_axis_labels("after task", "mean accuracy on tasks seen (%)")
+    grid.set_titles("{col_name}")
+    for ax in grid.axes.flat:
+        ax.set_xticks(sorted(data["after_task"].unique()))
+    return grid.figure
+
+
+def start_of_task(df: pd.DataFrame) -> plt.Figure:
+    """Accuracy on each task before it is trained (after its heads are chosen) minus the untrained
+    network's: the per-task terms of FWT."""
+    start = df[(df["metric"] == "acc_start")].set_index(["method", "convention", "trial",
+                                                         "task"])["value"]
+    chance = df[(df["metric"] == "acc_untrained")].set_index(["method", "convention", "trial",
+                                                              "task"])["value"]
+    gain = (start - chance.reindex(start.index)).rename("value").reset_index()
+    gain = gain[gain["convention"] != "class_seen"]
+    gain["task"] = gain["task"].astype(int)
+    gain["method"] = gain["method"].map(NAMES)
+    gain["convention"] = gain["convention"].map(CONVENTION_NAMES)
+    grid = sns.catplot(data=gain, x="task", y="value", hue="method", col="convention",
+                       kind="bar", errorbar="sd", height=3.4, aspect=1.15, sharey=False)
+    grid.set_axis_labels("task (before training it)", "accuracy above untrained (points)")
+    grid.set_titles("{col_name}")
+    for ax in grid.axes.flat:
+        ax.axhline(0, color="0.3", lw=0.8)
+    return grid.figure
+
+
+def stolen_share(df: pd.DataFrame) -> float:
+    """Largest mean gap (points) between seen-heads and all-heads class-IL accuracy over the
+    dreaming variants' mid-stream evaluations."""
+    acc = df[(df["metric"] == "acc") & df["method"].isin(["wscl", "wscl-no-freezing",
+                                                          "wscl+nrem"])]
+    wide = acc.pivot_table(index=["method", "trial", "after_task", "task"],
+                           columns="convention", values="value")
+    if wide.empty:
+        return float("nan")
+    gap = (wide["class_seen"] - wide["class_all"]).groupby(level=["method", "after_task"]).mean()
+    return float(np.max(gap))
