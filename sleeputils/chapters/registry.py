@@ -28,6 +28,7 @@ from ..protocols.cub import CubConfig
 from ..protocols.epochs import EpochsConfig
 from ..protocols.icarl import ICaRLConfig
 from ..protocols.incremental import IncrementalConfig
+from ..protocols.paradigms import ParadigmsConfig
 from ..protocols.patches import PatchesConfig
 from ..protocols.recipes import RecipesConfig
 from ..protocols.rehearsal import RehearsalConfig
@@ -77,6 +78,7 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("replay", BaselinesConfig, "split"),
         Notebook("interleave", InterleaveConfig),
         Notebook("wscl", WSCLConfig, "dataset"),
+        Notebook("paradigms", ParadigmsConfig),
         Notebook("status"),
     )
 }

@@ -1,0 +1,244 @@
+"""Every sleep paradigm and baseline on one protocol (book/methods/paradigms.md).
+
+Class-incremental Split-MNIST or Split-Fashion, 5 tasks of 2 classes, the first ``per_task_train``
+training images of each task (protocol-incremental), the bias-free 784-1200-1200-10 network from
+the same initial weights, and the same data order and seed for every method of a trial, so methods
+are paired. Methods with a memory get the same budget of stored images. One stored unit per
+(method, budget, trial): an interrupted run resumes.
+
+* on the SRC network's own loop (book/methods/training.md, training-loop): ``sequential``, ``ewc``,
+  ``si``, ``owm``, ``src``, ``er`` (a fixed replay memory), ``er_src``, ``icarl``, ``icarl_src``
+  and ``generative`` (sleep-scheduled generative replay), each its hooks;
+* on the same network as a module (wscl-backbones): ``er-ace`` and ``wscl``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..data import Dataset, load_dataset
+from ..methods import ICaRL
+from ..methods.generative import SleepScheduledReplay
+from ..methods.memory import ReplayMemory
+from ..methods.wscl import StreamTask, random_baseline, run_stream
+from ..metrics import TaskEvaluator, backward_transfer, forgetting
+from ..nets.mlp import MLP
+from ..nets.modules import make_backbone
+from ..params import Params, declare
+from ..results.executor import run_units
+from ..results.store import ResultStore
+from ..training import Hook, TaskContext, run_sequence
+from .common import DATASET_PROTOCOLS, seed_field, src_hook, trial_seed, trial_setup
+from .icarl import icarl_preset
+from .incremental import baseline_hook
+from .vae_common import make_vae
+from .vae_schedule import rem_share
+from .wscl import DREAMS, dream_images, stages_of
+
+CHAPTER = "paradigms"
+METHODS = ("sequential", "ewc", "si", "owm", "src", "er", "er_src", "icarl", "icarl_src",
+           "er-ace", "wscl", "generative")
+#: Methods whose memory is the budget of stored images.
+BUDGETED = ("er", "er_src", "icarl", "icarl_src", "er-ace", "wscl")
+STRENGTHS = {"ewc": "ewc_lambda", "si": "si_c", "owm": "owm_alpha"}
+FROM_SEARCH = "the incremental chapter's validation search on MNIST"
+
+
+@dataclass(frozen=True)
+class ParadigmsConfig(Params):
+    """Parameters of the one protocol; each method keeps its own chapter's defaults."""
+
+    datasets: tuple[str, ...] = declare(("mnist", "fashion"), "task streams",
+                                        choices=tuple(DREAMS))
+    methods: tuple[str, ...] = declare(METHODS, "methods to run", choices=METHODS)
+    budgets: tuple[int, ...] = declare((100, 500, 1000), "stored images of the methods with a "
+                                       "memory", low=10, high=20000)
+    trials: int = declare(5, "seeds", low=1, high=100)
+    seed: int = seed_field()
+    hidden: tuple[int, ...] | None = declare(None, "widths of the hidden layers", low=1,
+                                             high=10000, none="the data set's original")
+    per_task_train: int = declare(5000, "training images per task", low=10, high=12000)
+    epochs: int = declare(2, "epochs per task", low=2, high=100)
+    sleep_scale: float = declare(1.0, "factor on every SRC sleep length", low=0.0, high=10.0)
+    test_subset: int | None = declare(None, "test images used for accuracy", low=10,
+                                      high=10000, none="all")
+    ewc_lambda: float = declare(300.0, f"EWC strength ({FROM_SEARCH})", low=1e-9, high=1e12)
+    si_c: float = declare(0.3, f"SI strength ({FROM_SEARCH})", low=1e-9, high=1e12)
+    owm_alpha: float = declare(1e-3, f"OWM alpha ({FROM_SEARCH})", low=1e-9, high=1e6)
+    dream_per_class: int = declare(1000, "WSCL: auxiliary images per free head", low=10,
+                                   high=6000)
+    latent: int = declare(5, "generative: VAE latent dimensions", low=1, high=256)
+    first_epochs: int = declare(5, "generative: VAE epochs on the first task", low=1, high=100)
+    cycles: int = declare(5, "generative: sleep cycles after each later task", low=1, high=100)
+    cycle_epochs: int = declare(2, "generative: VAE epochs per cycle", low=1, high=100)
+    rem_share: float = declare(0.5, "generative: REM share of each cycle's epochs", low=0.0,
+                               high=1.0)
+    recent: int = declare(1000, "generative: real (NREM) and dreamed (REM) images per cycle",
+                          low=10, high=12000)
+    replayed: int | None = declare(None, "generative: labelled dreams added to each later "
+                                   "task", low=0, high=20000, none="as many as its images")
+
+    def units(self) -> list[tuple[str, str, int | None]]:
+        """(dataset, method, budget) of every setting, budgets only where there is a memory."""
+        return [(d, m, b) for d in self.datasets for m in self.methods
+                for b in (self.budgets if m in BUDGETED else (None,))]
+
+
+def run_paradigms(config: ParadigmsConfig = ParadigmsConfig(), *,
+                  store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
+    """Every (dataset, method, budget) with every seed, one stored unit each."""
+    data = {d: (load_dataset(d), load_dataset(DREAMS[d])) for d in config.datasets}
+    units = [(u, t) for u in config.units() for t in range(config.trials)]
+    return run_units(CHAPTER, units, lambda u: unit_settings(config, *u),
+                     lambda u, c, t: run_method(*data[u[0]], c, t),
+                     store=store, progress=progress, desc="paradigms")
+
+
+def unit_settings(config: ParadigmsConfig, dataset: str, method: str,
+                  budget: int | None) -> dict:
+    """What identifies one unit: the shared protocol, the method and its own settings."""
+    hidden = config.hidden or DATASET_PROTOCOLS[dataset].hidden
+    unit = {"dataset": dataset, "method": method, "budget": budget, "seed": config.seed,
+            "hidden": list(hidden), "per_task_train": config.per_task_train,
+            "epochs": config.epochs, "test_subset": config.test_subset}
+    if "src" in method:
+        unit["sleep_scale"] = config.sleep_scale
+    if method in STRENGTHS:
+        unit["strength"] = getattr(config, STRENGTHS[method])
+    if method == "wscl":
+        unit["dream_per_class"] = config.dream_per_class
+    if method == "generative":
+        unit.update({k: getattr(config, k) for k in ("latent", "first_epochs", "cycles",
+                                                     "cycle_epochs", "rem_share", "recent",
+                                                     "replayed")})
+    return unit
+
+
+class StartOfTask(Hook):
+    """Records the accuracy on every task at the start of each task (before any hook changes
+    the network): row 0 is the untrained network, row j the state just before task j."""
+
+    name = "start"
+
+    def __init__(self, evaluator: TaskEvaluator) -> None:
+        self.evaluator = evaluator
+        self.rows: list[list[float]] = []
+
+    def before_task(self, ctx: TaskContext) -> None:
+        self.rows.append(self.evaluator(ctx.net)[0])
+
+    def fwt(self) -> float:
+        """Mean over tasks j >= 2 of (start of task j - untrained), eq-fwt."""
+        return float(np.mean([self.rows[j][j] - self.rows[0][j]
+                              for j in range(1, len(self.rows))]))
+
+
+def loop_hooks(ds: Dataset, config: dict, seed: int) -> list[Hook]:
+    """The hooks of a method on the SRC network's loop (none for ``sequential``)."""
+    method, budget = config["method"], config["budget"]
+    proto = DATASET_PROTOCOLS[config["dataset"]]
+    hooks: list[Hook] = []
+    if method in STRENGTHS:
+        hooks.append(baseline_hook(method, config["strength"]))
+    if method in ("er", "er_src"):
+        hooks.append(ReplayMemory(budget, np.random.default_rng([seed, 5])))
+    if method in ("icarl", "icarl_src"):
+        def pool(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
+            keep = np.isin(ds.y_train, ctx.task.classes)
+            return ds.x_train[keep], ds.y_train[keep]
+        hooks.append(ICaRL(budget, pool, np.random.default_rng([seed, 5]),
+                           torch.Generator().manual_seed(seed + 5)))  # herding + distillation
+    if method == "generative":
+        shares = [rem_share(config["rem_share"], config["rem_share"], c, config["cycles"])
+                  for c in range(config["cycles"])]
+        vae = make_vae(config["latent"], "mae", 1e-3, seed)
+        hooks.append(SleepScheduledReplay(
+            vae, shares, config["cycle_epochs"], config["first_epochs"], config["recent"],
+            config["replayed"] if config["replayed"] is not None else config["per_task_train"],
+            32, torch.Generator().manual_seed(seed + 7),
+            np.random.default_rng([seed, 7])))
+    if method.endswith("src"):
+        preset = icarl_preset(config["dataset"], budget) if method == "icarl_src" else None
+        hooks.append(src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"],
+                              preset_name=preset))
+    return hooks
+
+
+def run_method(ds: Dataset, aux: Dataset, config: dict, trial: int) -> list[dict]:
+    """One method's trial: final accuracy on the full test set, BWT, forgetting, FWT, memory
+    and wall time."""
+    start = time.perf_counter()
+    seed = trial_seed(config["seed"], trial)
+    proto = DATASET_PROTOCOLS[config["dataset"]]
+    setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
+                        per_task_train=config["per_task_train"],
+                        test_subset=config["test_subset"])
+    if config["method"] in ("er-ace", "wscl"):
+        rows = module_rows(ds, aux, setup, config, seed)
+    else:
+        mlp = setup.mlp
+        if config["method"].startswith("icarl"):
+            mlp = replace(mlp, output="softmax")
+        net = MLP(mlp, torch.Generator().manual_seed(seed))
+        probe = StartOfTask(setup.evaluator)
+        hooks = [probe, *loop_hooks(ds, config, seed)]
+        rows = run_sequence(net, setup.tasks, hooks, config["epochs"],
+                            torch.Generator().manual_seed(seed + 1), setup.evaluator)
+        rows.append({"metric": "fwt", "value": probe.fwt(), "headline": True})
+        if config["method"].startswith("icarl"):  # iCaRL's own classifier, beside the argmax
+            x, y = setup.evaluator.x, setup.evaluator.y
+            nme = hooks[1].nme_predict(net, x.numpy())
+            rows.append({"metric": "nme_acc", "value": 100.0 * float(np.mean(nme == y.numpy())),
+                         "headline": True})
+    rows.append({"metric": "seconds", "value": time.perf_counter() - start})
+    if config["budget"] is not None:  # one recorded number per (method, budget)
+        for r in rows:
+            r["metric"] = f"{r['metric']}_m{config['budget']}" if r.get("headline") else \
+                r["metric"]
+    return [{"dataset": config["dataset"], "method": config["method"],
+             "budget": config["budget"], **r} for r in rows]
+
+
+def stream_tasks(ds: Dataset, setup, hold: int = 100, validation: int = 500) -> list[StreamTask]:
+    """The trial's tasks for the module loop: the same training and test images as every other
+    method, plus per class ``hold`` held-out and ``validation`` images from the training images
+    no method trains on (only WSCL's freezing choice looks at them)."""
+    ev = setup.evaluator
+    out = []
+    for k, task in enumerate(setup.tasks):
+        used = set(np.flatnonzero(np.isin(ds.y_train, task.classes))[: len(task.y_train)])
+        rest = [np.array([i for i in np.flatnonzero(ds.y_train == c) if i not in used])
+                for c in task.classes]
+        h = np.concatenate([r[:hold] for r in rest])
+        v = np.concatenate([r[hold : hold + validation] for r in rest])
+        a, b = ev.bounds[k], ev.bounds[k + 1]
+        out.append(StreamTask(task.classes, task.x_train, task.y_train, ds.x_train[v],
+                              ds.y_train[v], ds.x_train[h], ds.y_train[h],
+                              ev.x[a:b].numpy(), ev.y[a:b].numpy()))
+    return out
+
+
+def module_rows(ds: Dataset, aux: Dataset, setup, config: dict, seed: int) -> list[dict]:
+    """ER-ACE or WSCL on the SRC network as a module, from the same initial weights."""
+    proto = DATASET_PROTOCOLS[config["dataset"]]
+    model = make_backbone("mlp", ds.n_features, ds.n_classes, None, seed, hidden=config["hidden"],
+                          init_scale=proto.init_scale)
+    tasks = stream_tasks(ds, setup)
+    chance = random_baseline(model, tasks, 2)["class_all"]
+    stage_config = {"variant": "wscl" if config["method"] == "wscl" else "er-ace",
+                    "epochs": config["epochs"], "batch": 32, "lr": 0.03,
+                    "buffer": config["budget"], "nrem_fraction": 0.1, "nrem_strength": 0.05}
+    dreams = dream_images(aux, config.get("dream_per_class", 0), ds.n_classes, seed)
+    out = run_stream(model, tasks, stages_of(stage_config), ds.n_classes, seed + 1, dreams)
+    R, pre = out["R"]["class_all"], out["pre"]["class_all"]
+    sizes = np.diff(setup.evaluator.bounds)
+    return [{"metric": "final_acc", "value": float(R[-1] @ sizes / sizes.sum()),
+             "headline": True},
+            {"metric": "bwt", "value": backward_transfer(R), "headline": True},
+            {"metric": "forgetting", "value": forgetting(R), "headline": True},
+            {"metric": "fwt", "value": float(np.mean(pre[1:] - chance[1:])), "headline": True}]
