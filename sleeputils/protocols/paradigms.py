@@ -29,6 +29,7 @@ from ..methods.wscl import StreamTask, random_baseline, run_stream
 from ..metrics import TaskEvaluator, backward_transfer, forgetting
 from ..nets.mlp import MLP
 from ..nets.modules import make_backbone
+from ..nets.vae import LOSSES
 from ..params import Params, declare
 from ..results.executor import run_units
 from ..results.store import ResultStore
@@ -73,6 +74,8 @@ class ParadigmsConfig(Params):
     dream_per_class: int = declare(1000, "WSCL: auxiliary images per free head", low=10,
                                    high=6000)
     latent: int = declare(5, "generative: VAE latent dimensions", low=1, high=256)
+    vae_loss: str = declare("bce", "generative: VAE reconstruction term (summed absolute error "
+                            "collapses to blank dreams on one task's images)", choices=LOSSES)
     first_epochs: int = declare(5, "generative: VAE epochs on the first task", low=1, high=100)
     cycles: int = declare(5, "generative: sleep cycles after each later task", low=1, high=100)
     cycle_epochs: int = declare(2, "generative: VAE epochs per cycle", low=1, high=100)
@@ -113,9 +116,9 @@ def unit_settings(config: ParadigmsConfig, dataset: str, method: str,
     if method == "wscl":
         unit["dream_per_class"] = config.dream_per_class
     if method == "generative":
-        unit.update({k: getattr(config, k) for k in ("latent", "first_epochs", "cycles",
-                                                     "cycle_epochs", "rem_share", "recent",
-                                                     "replayed")})
+        unit.update({k: getattr(config, k) for k in (
+            "latent", "vae_loss", "first_epochs", "cycles", "cycle_epochs", "rem_share", "recent",
+            "replayed")})
     return unit
 
 
@@ -156,7 +159,7 @@ def loop_hooks(ds: Dataset, config: dict, seed: int) -> list[Hook]:
     if method == "generative":
         shares = [rem_share(config["rem_share"], config["rem_share"], c, config["cycles"])
                   for c in range(config["cycles"])]
-        vae = make_vae(config["latent"], "mae", 1e-3, seed)
+        vae = make_vae(config["latent"], config["vae_loss"], 1e-3, seed)
         hooks.append(SleepScheduledReplay(
             vae, shares, config["cycle_epochs"], config["first_epochs"], config["recent"],
             config["replayed"] if config["replayed"] is not None else config["per_task_train"],
