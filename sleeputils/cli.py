@@ -4,14 +4,15 @@ Commands (``sleepbook COMMAND --help`` for details)::
 
     sleepbook list                                  chapters, parameters, profile values
     sleepbook run CHAPTER [-p KEY VALUE]... [--profile P] [--workers N | --scheduler ADDR]
-    sleepbook build [--profile P] [--workers N | --scheduler ADDR]   every chapter, pages, HTML
+    sleepbook build [--profile P] [--workers N | --scheduler ADDR] [--jobs J]   chapters, HTML
     sleepbook check [--profile P] [--no-run]        recorded vs reference (vs paper)
-    sleepbook freeze --profile P                    reference from the recorded numbers
+    sleepbook freeze --profile P [--chapters A,B]   reference from the recorded numbers
     sleepbook data                                  prepare the data sets
 
 ``--workers N`` (default: every core) runs a chapter's units on N single-threaded worker
 processes of this machine, ``--workers 1`` in the calling process, and ``--scheduler
-tcp://HOST:8786`` on an existing Dask cluster; the records are the same either way.
+tcp://HOST:8786`` on an existing Dask cluster; the records are the same either way. ``build``
+and ``check`` execute two chapter notebooks at once against those workers (``--jobs``).
 
 Parameter errors are reported in one line with exit code 2 before anything runs; a failed
 check or chapter exits with 1.
@@ -29,6 +30,8 @@ from .chapters.registry import DEFAULT_PROFILE, Book, find_project
 from .params import ParamError, show
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+#: Chapter notebooks a build runs at once when its units go to worker processes.
+CONCURRENT_CHAPTERS = 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
         if name == "check":
             sub.add_argument("--no-run", action="store_true",
                              help="compare what is recorded, run nothing")
+        if name != "run":
+            sub.add_argument("--jobs", type=int, default=None,
+                             help="chapter notebooks executed at once, sharing the workers "
+                             f"(default: {CONCURRENT_CHAPTERS} with worker processes, 1 with "
+                             "--workers 1)")
         where = sub.add_mutually_exclusive_group()
         where.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                            help="worker processes on this machine, one thread each; 1 = in "
@@ -62,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
 
     freeze = commands.add_parser("freeze", help="write results/reference/<profile>*.csv")
     freeze.add_argument("--profile", required=True, help="profile to freeze")
+    freeze.add_argument("--chapters", default=None, metavar="A,B",
+                        help="replace only these chapters' reference (default: every chapter)")
     commands.add_parser("data", help="prepare and verify the data sets")
     return parser
 
@@ -109,6 +119,16 @@ def _executor(args: argparse.Namespace) -> Iterator[None]:
         yield
 
 
+def _jobs(args: argparse.Namespace) -> int:
+    """Chapters at once: ``--jobs``, else two whenever the units run on worker processes (one
+    notebook's kernel start and figures then overlap the other's units), one in-process."""
+    if args.jobs is not None:
+        if args.jobs < 1:
+            raise ParamError(f"--jobs must be a whole number of at least 1, got {args.jobs}")
+        return args.jobs
+    return 1 if args.scheduler is None and args.workers == 1 else CONCURRENT_CHAPTERS
+
+
 def cmd_run(args: argparse.Namespace, book: Book) -> int:
     """Resolve (every check happens here, once), then execute one chapter."""
     from .chapters import runner
@@ -136,8 +156,10 @@ def cmd_build(args: argparse.Namespace, book: Book) -> int:
     from .chapters import runner
 
     book.profiles.check(args.profile)
+    jobs = _jobs(args)
     with _executor(args):
-        index, runs = runner.build_book(book, args.profile, progress=not args.no_progress)
+        index, runs = runner.build_book(book, args.profile, progress=not args.no_progress,
+                                        jobs=jobs)
     all_ok = _report_runs(runs)
     print(f"book: {index}")
     return EXIT_OK if all_ok else EXIT_FAIL
@@ -151,8 +173,9 @@ def cmd_check(args: argparse.Namespace, book: Book) -> int:
     book.profiles.check(args.profile)
     all_ok, failed = True, set()
     if not args.no_run:
+        jobs = _jobs(args)
         with _executor(args):
-            runs = runner.run_all(book, args.profile, progress=not args.no_progress)
+            runs = runner.run_all(book, args.profile, progress=not args.no_progress, jobs=jobs)
         all_ok = _report_runs(runs)
         failed = {run.chapter_id for run in runs if not run.ok}  # their old numbers don't count
     result = check_profile(args.profile, project=book.project, skip=failed)
@@ -166,7 +189,12 @@ def cmd_freeze(args: argparse.Namespace, book: Book) -> int:
 
     book.profiles.check(args.profile)
     try:
-        path, ref = freeze(args.profile, project=book.project)
+        chapters = None if args.chapters is None else args.chapters.split(",")
+        unknown = sorted(set(chapters or ()) - {c.id for c in book.chapters})
+        if unknown:
+            raise ParamError(f"unknown chapter(s) {', '.join(unknown)}; the chapters are "
+                             f"{', '.join(c.id for c in book.chapters)}")
+        path, ref = freeze(args.profile, project=book.project, chapters=chapters)
     except LookupError as err:
         print(f"sleepbook freeze: {err}", file=sys.stderr)
         return EXIT_FAIL

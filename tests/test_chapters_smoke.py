@@ -16,7 +16,8 @@ import pytest
 
 from sleeputils.chapters.registry import Book
 from sleeputils.chapters.runner import run_chapter
-from sleeputils.protocols import crossmodal
+from sleeputils.methods.wscl import CONVENTIONS
+from sleeputils.protocols import crossmodal, paradigms, wscl
 from sleeputils.protocols.incremental import METHODS, IncrementalConfig, run_incremental
 from sleeputils.results.store import ResultStore
 
@@ -82,6 +83,19 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
     if chapter == "interleave":  # smoke: blocks 1, 5 and 10
         assert set(rec["metric"]) == {f"{d}_mse_n{n}" for d in ("d1", "d2") for n in (1, 5, 10)}
         assert rec["mean"].between(0, 1).all()  # per-pixel squared errors of [0, 1] images
+        return
+    if chapter.startswith("wscl"):  # every variant, final accuracy under each convention
+        finals = rec[rec["metric"].str.startswith("final_")]
+        assert set(finals["method"]) == set(wscl.VARIANTS)
+        assert set(finals["metric"]) == {f"final_{c}" for c in CONVENTIONS}
+        assert finals["mean"].between(0, 100).all()
+        return
+    if chapter == "paradigms":  # every method; the budgeted ones once per smoke budget (20)
+        finals = rec[rec["metric"].str.startswith("final_acc")]
+        assert set(finals["method"]) == set(paradigms.METHODS)
+        budgeted = finals[finals["method"].isin(paradigms.BUDGETED)]
+        assert set(budgeted["metric"]) == {"final_acc_m20"}
+        assert finals["mean"].between(0, 100).all()
         return
     accuracies = rec[rec["metric"].str.startswith(("acc_", "final_acc", "softmax_", "nme_",
                                                      "task", "test_", "train_", "probe_acc"))]

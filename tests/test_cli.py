@@ -134,6 +134,15 @@ def test_profiles_hold_only_valid_overrides() -> None:
         Profiles({"quick": {"chapters": {"incremntal": {"trials": 3}}}}, NOTEBOOKS)
 
 
+def test_a_key_written_twice_in_the_profiles_fails_on_load(tmp_path: Path) -> None:
+    """Plain YAML keeps the second of two equal keys and drops the first's values silently."""
+    twice = tmp_path / "profiles.yaml"
+    twice.write_text("smoke:\n  chapters:\n    single:\n      trials: 1\n"
+                     "    single:\n      epochs: [1]\n")
+    with pytest.raises(ParamError, match="line 5: 'single' appears twice"):
+        Profiles.load(NOTEBOOKS, twice)
+
+
 def test_the_chapter_list_is_the_table_of_contents() -> None:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [c["file"] for part in toc["parts"] for c in part["chapters"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from sleeputils.chapters.registry import Book, Notebook, Profiles
-from sleeputils.chapters.runner import ChapterFailed, run_chapter
+from sleeputils.chapters.runner import ChapterFailed, run_all, run_chapter
 from sleeputils.params import ParamError, Params, declare
 from sleeputils.results.runlog import load_run_log
 from sleeputils.results.store import ResultStore
@@ -51,6 +52,32 @@ record(df, chapter, profile)
 open("ran.txt", "w").write(f"{profile} {n}")
 if n == 7:
     raise RuntimeError("seven is unlucky")
+```
+"""
+
+#: A chapter that notes when it ran (for the concurrent runner).
+TIMED = """\
+---
+jupytext:
+  text_representation: {extension: .md, format_name: myst}
+kernelspec: {display_name: Python 3, language: python, name: python3}
+---
+
+# Timed
+
+```{code-cell} ipython3
+:tags: [parameters]
+
+chapter = "a"
+profile = "smoke"
+params = {}
+```
+
+```{code-cell} ipython3
+import os, time
+start = time.time()
+time.sleep(3)
+open(f"{chapter}.times", "w").write(f"{start} {time.time()} {os.environ['MPLBACKEND']}")
 ```
 """
 
@@ -100,3 +127,28 @@ def test_a_failing_notebook_is_kept_and_named(book: Book) -> None:
     assert any(o["output_type"] == "error" for c in executed.cells for o in c.get("outputs", []))
     log = load_run_log(run.label, ResultStore(book.project / "store"))
     assert log["ok"].tolist() == [False] and "seven is unlucky" in log["error"].iloc[0]
+
+
+def test_chapters_run_concurrently_and_all_are_logged(tmp_path: Path, monkeypatch) -> None:
+    """With two jobs the first two chapters overlap in time, the third starts when one ends,
+    every run is logged (the log is rewritten by both threads) and the caller's matplotlib
+    backend comes back."""
+    ids = ["a", "b", "c"]
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n" + "".join(
+        f"  - file: book/chapters/{i}\n" for i in ids))
+    (tmp_path / "notebooks").mkdir()
+    for i in ids:
+        (tmp_path / "notebooks" / f"{i}.md").write_text(TIMED)
+    monkeypatch.setenv("SLEEPBOOK_RESULTS", str(tmp_path / "store"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    book = Book(tmp_path, {i: Notebook(i, None) for i in ids}, Profiles({"smoke": {}}, {}))
+    runs = run_all(book, "smoke", progress=False, jobs=2)
+    assert [r.chapter_id for r in runs] == ids and all(r.ok for r in runs)
+    times = {i: (tmp_path / f"{i}.times").read_text().split() for i in ids}
+    (a0, a1, backend), (b0, b1, _), (c0, _, _) = times["a"], times["b"], times["c"]
+    assert float(b0) < float(a1) and float(a0) < float(b1)  # a and b ran at the same time
+    assert float(c0) >= min(float(a1), float(b1))  # c waited for a free job
+    assert backend.startswith("module://")  # the kernels draw inline figures
+    assert os.environ["MPLBACKEND"] == "Agg"
+    log = load_run_log("smoke", ResultStore(tmp_path / "store"))
+    assert sorted(log["chapter_id"]) == ids

@@ -1,5 +1,6 @@
 """environment.yml lists exactly the dependencies of pyproject.toml (runtime + dev)."""
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -25,6 +26,8 @@ def test_nothing_cites_files_outside_the_repository() -> None:
               "the spec", "spec says", "see spec")
     files = [p for folder in ("sleeputils", "notebooks", "book") for p in (root / folder).rglob("*")
              if p.suffix in (".py", ".md", ".yaml", ".csv", ".yml")]
-    offenders = [f"{p.relative_to(root)}: {b}" for p in files
-                 for b in banned if b in p.read_text(encoding="utf-8")]
+    def text(p: Path) -> str:  # the book's own pages (book/methods/wscl.md) may be cited
+        return re.sub(r"book/methods/[\w-]+\.md", "", p.read_text(encoding="utf-8"))
+
+    offenders = [f"{p.relative_to(root)}: {b}" for p in files for b in banned if b in text(p)]
     assert files and not offenders, offenders

@@ -118,3 +118,21 @@ def test_freeze_writes_reference_with_tolerances(project: Path) -> None:
     assert loaded is not None
     assert loaded.loc[0, "tol"] == pytest.approx(tolerance(10.0, 3))
     assert loaded.loc[0, "mean"] == pytest.approx(50.0)
+
+
+def test_freezing_some_chapters_keeps_the_others_reference(project: Path) -> None:
+    record(trial_rows([40.0, 50.0, 60.0]), "incremental-mnist", "quick")
+    record(trial_rows([10.0, 20.0, 30.0], method="sequential"), "incremental-fashion", "quick")
+    freeze("quick", project=project)
+    # both chapters move; only incremental-fashion's reference is replaced
+    record(trial_rows([70.0, 80.0, 90.0]), "incremental-mnist", "quick")
+    record(trial_rows([1.0, 2.0, 3.0], method="sequential"), "incremental-fashion", "quick")
+    freeze("quick", project=project, chapters=["incremental-fashion"])
+    ref = load_reference("quick", project).set_index("chapter_id")["mean"]
+    assert ref["incremental-mnist"] == pytest.approx(50.0)
+    assert ref["incremental-fashion"] == pytest.approx(2.0)
+    trials = load_reference("quick", project, trials=True)
+    kept = trials[trials["chapter_id"] == "incremental-mnist"]["value"]
+    assert sorted(kept) == [40.0, 50.0, 60.0]
+    with pytest.raises(LookupError, match="patches"):
+        freeze("quick", project=project, chapters=["patches"])

@@ -165,6 +165,21 @@ class Resolved:
                          for name, (ours, theirs) in self.differences.items())
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key repeated in one mapping: plain YAML keeps the last one, which
+    silently drops every value written under the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ParamError(f"{key_node.start_mark.name}, line {key_node.start_mark.line + 1}:"
+                                 f" '{key}' appears twice in one mapping")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 class Profiles:
     """The profiles of ``profiles.yaml``: overrides only, every one checked on load."""
 
@@ -182,7 +197,7 @@ class Profiles:
     @classmethod
     def load(cls, notebooks: Mapping[str, Notebook], path: Path = PROFILES_FILE) -> Profiles:
         with open(path, encoding="utf-8") as handle:
-            return cls(yaml.safe_load(handle) or {}, notebooks)
+            return cls(yaml.load(handle, Loader=_UniqueKeyLoader) or {}, notebooks)
 
     def check(self, profile: str) -> None:
         """``ParamError`` naming the valid profiles if ``profile`` is not one."""

@@ -11,12 +11,15 @@ The protocols inside reuse cached result units, so an unchanged chapter costs se
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -83,19 +86,14 @@ def execute_notebook(
     output.parent.mkdir(parents=True, exist_ok=True)
     if progress:  # the protocols' own tqdm bars (trials done, time left) stream to the terminal
         print(f"executing {source.name} -> {output}", file=sys.stderr, flush=True)
-    backend = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = INLINE_BACKEND  # the kernel inherits it
     try:
-        papermill.execute_notebook(
-            notebook, str(output), parameters=dict(parameters), kernel_name=KERNEL,
-            language="python", cwd=str(cwd), progress_bar=False,
-            stderr_file=sys.stderr if progress else None, request_save_on_cell_execute=True,
-        )
+        with inline_backend():
+            papermill.execute_notebook(
+                notebook, str(output), parameters=dict(parameters), kernel_name=KERNEL,
+                language="python", cwd=str(cwd), progress_bar=False,
+                stderr_file=sys.stderr if progress else None, request_save_on_cell_execute=True,
+            )
     finally:
-        if backend is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = backend
         if output.is_file():
             executed = nbformat.read(output, as_version=4)
             for cell in executed.cells:
@@ -103,6 +101,31 @@ def execute_notebook(
                 if INJECTED_TAG in tags and "remove-cell" not in tags:
                     cell["metadata"]["tags"] = [*tags, "remove-cell"]
             provenance.atomic_write_text(output, nbformat.writes(executed))
+
+
+_BACKEND_LOCK = threading.Lock()
+_backend_users = [0, None]  # notebooks running now, the caller's MPLBACKEND before the first
+
+
+@contextlib.contextmanager
+def inline_backend() -> Iterator[None]:
+    """Kernels started inside inherit the inline matplotlib backend; the caller's setting comes
+    back when the last concurrent notebook ends."""
+    with _BACKEND_LOCK:
+        if _backend_users[0] == 0:
+            _backend_users[1] = os.environ.get("MPLBACKEND")
+            os.environ["MPLBACKEND"] = INLINE_BACKEND
+        _backend_users[0] += 1
+    try:
+        yield
+    finally:
+        with _BACKEND_LOCK:
+            _backend_users[0] -= 1
+            if _backend_users[0] == 0:
+                if _backend_users[1] is None:
+                    os.environ.pop("MPLBACKEND", None)
+                else:
+                    os.environ["MPLBACKEND"] = _backend_users[1]
 
 
 def _suffix_title(notebook: Any, suffix: str) -> None:
@@ -175,18 +198,27 @@ def _first_line(err: BaseException) -> str:
 
 
 def run_all(
-    book: Book, profile: str, *, progress: bool = True, store: ResultStore | None = None
+    book: Book, profile: str, *, progress: bool = True, store: ResultStore | None = None,
+    jobs: int = 1,
 ) -> list[ChapterRun]:
-    """Execute every chapter of the book in order, carrying on past failures."""
-    runs = []
-    for chapter in book.chapters:
+    """Execute every chapter of the book, carrying on past failures; runs in book order.
+
+    ``jobs`` notebooks run at once, in book order. Their units share the executor, so one
+    notebook's kernel start, data loading, analysis and figures overlap the other's units instead
+    of leaving the workers idle. Results do not depend on ``jobs``: every unit seeds itself.
+    """
+    def one(chapter) -> ChapterRun:
         try:
-            runs.append(run_chapter(book.resolve(chapter.id, profile), book,
-                                    progress=progress, store=store, render_missing=True))
+            return run_chapter(book.resolve(chapter.id, profile), book, progress=progress,
+                               store=store, render_missing=True)
         except ChapterFailed as err:
             output = book.project / chapter.output
-            runs.append(ChapterRun(chapter.id, profile, output, 0.0, False, "", str(err)))
-    return runs
+            return ChapterRun(chapter.id, profile, output, 0.0, False, "", str(err))
+
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, book.chapters))
 
 
 def write_generated(book: Book, profile: str, store: ResultStore | None = None) -> None:
@@ -218,13 +250,14 @@ def build_html(project: Path) -> Path:
 
 
 def build_book(
-    book: Book, profile: str, *, progress: bool = True, store: ResultStore | None = None
+    book: Book, profile: str, *, progress: bool = True, store: ResultStore | None = None,
+    jobs: int = 1,
 ) -> tuple[Path, list[ChapterRun]]:
-    """Run every chapter, write the generated pages and build the HTML book.
+    """Run every chapter (``jobs`` at once), write the generated pages and build the HTML book.
 
     Returns ``index.html`` and the chapter runs (some may have failed; the book is built anyway
     so that the status page shows the failure).
     """
-    runs = run_all(book, profile, progress=progress, store=store)
+    runs = run_all(book, profile, progress=progress, store=store, jobs=jobs)
     write_generated(book, profile, store)
     return build_html(book.project), runs

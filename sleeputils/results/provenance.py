@@ -14,6 +14,7 @@ import math
 import os
 import platform
 import subprocess
+import threading
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import metadata
@@ -199,7 +200,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     interrupted run never leaves a half-written result behind.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)

@@ -35,6 +35,7 @@ so a fixed 2 pp band is used.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
@@ -110,25 +111,47 @@ def make_reference(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def freeze(
-    profile: str, *, project: Path | None = None, store: ResultStore | None = None
+    profile: str, *, project: Path | None = None, store: ResultStore | None = None,
+    chapters: Collection[str] | None = None,
 ) -> tuple[Path, pd.DataFrame]:
     """Write ``results/reference/<profile>.csv`` from the recorded numbers of ``profile``.
 
-    Raises ``LookupError`` when nothing has been recorded for that profile yet.
+    With ``chapters``, only those chapters' numbers and trials are replaced; every other
+    chapter keeps its frozen reference (a new chapter joins without re-running the book).
+    Raises ``LookupError`` when nothing (or nothing of a named chapter) has been recorded yet.
     """
     records = load_records(profile, project=project, store=store)
-    if records.empty:
+    trials = load_trials(profile, project=project, store=store)
+    if chapters is not None:
+        absent = sorted(set(chapters) - set(records.get("chapter_id", ())))
+        if absent:
+            raise LookupError(f"no recorded numbers of {', '.join(absent)} for profile "
+                              f"{profile!r}: run `sleepbook run CHAPTER --profile {profile}`")
+        ref = _replace_chapters(load_reference(profile, project),
+                                make_reference(records), chapters)
+        trials = _replace_chapters(load_reference(profile, project, trials=True), trials,
+                                   chapters)
+    elif records.empty:
         raise LookupError(
             f"no recorded numbers for profile {profile!r}: run `sleepbook build --profile "
             f"{profile}` first"
         )
-    ref = make_reference(records)
+    else:
+        ref = make_reference(records)
     path = reference_path(profile, project)
     provenance.atomic_write_text(path, ref.to_csv(index=False, float_format="%.6g"))
-    trials = load_trials(profile, project=project, store=store)
     provenance.atomic_write_text(reference_path(profile, project, trials=True),
                                  trials.to_csv(index=False, float_format="%.6g"))
     return path, ref
+
+
+def _replace_chapters(old: pd.DataFrame | None, new: pd.DataFrame,
+                      chapters: Collection[str]) -> pd.DataFrame:
+    """``old`` without ``chapters``' rows, then ``new``'s rows of ``chapters``."""
+    fresh = new[new["chapter_id"].isin(chapters)]
+    if old is None:
+        return fresh.reset_index(drop=True)
+    return pd.concat([old[~old["chapter_id"].isin(chapters)], fresh], ignore_index=True)
 
 
 def load_reference(

@@ -6,6 +6,7 @@ Stored at ``<store root>/runs/<profile>.csv``, one row per chapter (the last run
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,6 +29,10 @@ class ChapterRun:
     error: str = ""
 
 
+#: Chapters run concurrently in one build (threads) replace their rows one at a time.
+_LOG_LOCK = threading.Lock()
+
+
 def run_log_path(profile: str, store: ResultStore) -> Path:
     """``<store root>/runs/<profile>.csv``: the last execution of each chapter."""
     return store.root / "runs" / f"{profile}.csv"
@@ -39,10 +44,11 @@ def log_run(run: ChapterRun, store: ResultStore) -> None:
         return
     path = run_log_path(run.profile, store)
     row = pd.DataFrame([{**asdict(run), "output": str(run.output)}])
-    if path.is_file():
-        old = pd.read_csv(path)
-        row = pd.concat([old[old["chapter_id"] != run.chapter_id], row], ignore_index=True)
-    provenance.atomic_write_text(path, row.to_csv(index=False))
+    with _LOG_LOCK:
+        if path.is_file():
+            old = pd.read_csv(path)
+            row = pd.concat([old[old["chapter_id"] != run.chapter_id], row], ignore_index=True)
+        provenance.atomic_write_text(path, row.to_csv(index=False))
 
 
 def load_run_log(profile: str, store: ResultStore | None = None) -> pd.DataFrame:
