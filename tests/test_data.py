@@ -170,10 +170,11 @@ def test_unknown_name_fails_before_any_io(tmp_path, monkeypatch):
     home = tmp_path / "must-not-exist"
     monkeypatch.setenv("SLEEPUTILS_DATA", str(home))
     with pytest.raises(ValueError, match="unknown dataset 'svhn'; valid names: mnist, fashion, "
-                                         "cifar10, cub200"):
+                                         "cifar10, cub200, cifar10-images, cifar100-dreams"):
         load_dataset("svhn")
     assert not home.exists()
-    assert DATASETS == ("mnist", "fashion", "cifar10", "cub200")
+    assert DATASETS == ("mnist", "fashion", "cifar10", "cub200", "cifar10-images",
+                        "cifar100-dreams")
 
 
 def test_feature_sets_missing_are_data_unavailable():
@@ -185,11 +186,13 @@ def test_feature_sets_missing_are_data_unavailable():
 
 def test_prepare_all_reports_one_line_per_data_set(mnist):
     lines = prepare_all()
-    assert len(lines) == 4
+    assert len(lines) == 6
     assert [line.split()[0] for line in lines] == list(DATASETS)
     assert "OK  train=60000 test=10000 classes=10 features=784  from cache " in lines[0]
     if DEBIAN_FASHION.is_dir():
         assert "OK  train=60000 test=10000" in lines[1]
-    assert lines[2].startswith("cifar10  missing: CIFAR-10 features are not available")
-    assert lines[3].startswith("cub200   missing: CUB-200 features are not available")
+    assert lines[2].startswith("cifar10          missing: CIFAR-10 features are not available")
+    assert lines[3].startswith("cub200           missing: CUB-200 features are not available")
+    assert lines[4].startswith("cifar10-images   missing: CIFAR-10 images are not available")
+    assert lines[5].startswith("cifar100-dreams  missing: CIFAR-100 images are not available")
     assert all("\n" not in line for line in lines)

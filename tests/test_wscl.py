@@ -128,7 +128,7 @@ def test_wscl_protocol_is_paired_deterministic_and_consistent() -> None:
 
 
 def test_bad_sizes_fail_in_one_line_before_compute() -> None:
-    with pytest.raises(ParamError, match="smallest class"):
+    with pytest.raises(ParamError, match="smallest mnist class has 5421"):
         run_wscl(WSCLConfig(train_per_class=5000, validation=500), store=ResultStore.disabled())
     with pytest.raises(ParamError, match="variants"):
         WSCLConfig(variants=("wscl", "derpp"))

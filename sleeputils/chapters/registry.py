@@ -85,6 +85,7 @@ NOTEBOOKS: dict[str, Notebook] = {
 
 #: How an instance value is spelled in a chapter title.
 DISPLAY_NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST", "cifar10": "CIFAR-10",
+                 "cifar10-images": "CIFAR-10",
                  "cub200": "CUB-200", "inverted": "MNIST, then inverted MNIST",
                  "digits": "digits 0-4, then 5-9"}
 

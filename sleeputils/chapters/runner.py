@@ -163,8 +163,9 @@ def run_chapter(
     if run.config is not None and hasattr(run.config, "dataset"):
         from ..data import DataUnavailableError, load_dataset
 
+        needed = getattr(run.config, "data_needed", lambda: (run.config.dataset,))()
         try:
-            ds = load_dataset(run.config.dataset)
+            ds, *_ = [load_dataset(name) for name in needed]
         except DataUnavailableError as missing:
             if not render_missing:
                 raise  # says what is missing and how to get it

@@ -1,10 +1,12 @@
 """Data layer of the report: verified loading of every data set, task splits, toy patches.
 
 ``load_dataset(name)`` returns a ``Dataset`` (float32 inputs in [0, 1], int64 labels) for
-``"mnist"``, ``"fashion"``, ``"cifar10"`` or ``"cub200"``. MNIST and Fashion-MNIST come from the
+``"mnist"``, ``"fashion"``, ``"cifar10"``, ``"cub200"``, ``"cifar10-images"`` or
+``"cifar100-dreams"``. MNIST and Fashion-MNIST come from the
 first working source (npz cache, user folder, installed package, download; see
 ``sleeputils.data.mnist``); CIFAR-10 and CUB-200 are pre-extracted ResNet features that the user
-must provide (see ``sleeputils.data.features``). When data cannot be found a
+must provide (see ``sleeputils.data.features``), and so are the CIFAR images of WSCL's benchmark
+(``sleeputils.data.cifar_images``). When data cannot be found a
 ``DataUnavailableError`` says what was tried and how to get it.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .cifar_images import load_cifar10_images, load_cifar100_dreams
 from .errors import DataUnavailableError, DataVerificationError
 from .features import load_cifar10, load_cub200
 from .mnist import load_fashion, load_mnist
@@ -19,7 +22,8 @@ from .patches import Patches, make_patches
 from .sources import data_home
 from .splits import Dataset, Task, class_incremental_tasks, subset_seen
 
-DATASETS: tuple[str, ...] = ("mnist", "fashion", "cifar10", "cub200")
+DATASETS: tuple[str, ...] = ("mnist", "fashion", "cifar10", "cub200", "cifar10-images",
+                             "cifar100-dreams")
 
 __all__ = [
     "DATASETS",
@@ -56,6 +60,10 @@ def load_dataset(
         return load_fashion(root=root, offline=offline)
     if key == "cifar10":
         return load_cifar10(root=root, offline=offline)
+    if key == "cifar10-images":
+        return load_cifar10_images(root=root)
+    if key == "cifar100-dreams":
+        return load_cifar100_dreams(root=root)
     return load_cub200(root=root)
 
 

@@ -19,7 +19,8 @@ class Dataset:
     """A loaded, verified data set.
 
     ``x_*`` are float32 (n, d) in [0, 1]; ``y_*`` are int64 labels in 0..n_classes-1.
-    ``image_shape`` is (28, 28) for image data (rows of ``x`` are flattened row-major) and None
+    ``image_shape`` is (28, 28) for grey images, (3, 32, 32) for colour ones (rows of ``x`` are
+    flattened row-major, channel planes in turn) and None
     for pre-extracted feature vectors. ``source`` says where the data was loaded from.
     """
 
@@ -29,7 +30,7 @@ class Dataset:
     x_test: np.ndarray = field(repr=False)
     y_test: np.ndarray = field(repr=False)
     n_classes: int
-    image_shape: tuple[int, int] | None
+    image_shape: tuple[int, ...] | None
     source: str
 
     def __post_init__(self) -> None:

@@ -64,6 +64,7 @@ class Stages:
     nrem_epochs: int = 1
     nrem_fraction: float = 0.1  # share of weights strengthened, and share weakened
     nrem_strength: float = 0.05  # relative change of a strengthened or weakened weight
+    augment: tuple[int, int, int] | None = None  # crop-and-flip the new images of this shape
 
 
 class Heads:
@@ -154,13 +155,30 @@ def held_out_loss(model: Backbone, sets: Sequence[tuple[np.ndarray, np.ndarray]]
 
 
 def epoch(learners: Sequence[ERACE], x: torch.Tensor, y: torch.Tensor, keep: torch.Tensor,
-          task: int, batch: int, generator: torch.Generator) -> None:
-    """One pass over (x, y) in a random order, every learner seeing the same batches."""
+          task: int, batch: int, generator: torch.Generator,
+          augment: tuple[int, int, int] | None = None) -> None:
+    """One pass over (x, y) in a random order, every learner seeing the same batches (cropped
+    and flipped the same way when ``augment`` gives the image shape)."""
     perm = torch.randperm(len(x), generator=generator)
     for i in range(0, len(x), batch):
         idx = perm[i : i + batch]
+        xb = x[idx] if augment is None else crop_and_flip(x[idx], augment, generator)
         for learner in learners:
-            learner.observe(x[idx], y[idx], task, keep[idx])
+            learner.observe(xb, y[idx], task, keep[idx])
+
+
+def crop_and_flip(x: torch.Tensor, image: tuple[int, int, int], generator: torch.Generator,
+                  pad: int = 4) -> torch.Tensor:
+    """The public code's CIFAR augmentation (wscl-cifar10): each flattened image padded with
+    ``pad`` zeros on every side, cropped back to its size at a random offset, and mirrored left
+    to right with probability 1/2."""
+    c, h, w = image
+    n = len(x)
+    padded = F.pad(x.reshape(n, c, h, w), (pad, pad, pad, pad))
+    dy, dx = torch.randint(0, 2 * pad + 1, (2, n), generator=generator)
+    flip = torch.rand(n, generator=generator) < 0.5
+    out = torch.stack([padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w] for i in range(n)])
+    return torch.where(flip[:, None, None, None], out.flip(-1), out).reshape(n, -1)
 
 
 def select_freezing(learner: ERACE, x: torch.Tensor, y: torch.Tensor, keep: torch.Tensor,
@@ -177,7 +195,7 @@ def select_freezing(learner: ERACE, x: torch.Tensor, y: torch.Tensor, keep: torc
         c = copy.deepcopy(learner)
         c.model.freeze(level)
         copies.append(c)
-    epoch(copies, x, y, keep, task, stages.batch, generator)
+    epoch(copies, x, y, keep, task, stages.batch, generator, stages.augment)
     losses = [held_out_loss(c.model, held_out) for c in copies]
     best = int(np.argmin(losses))  # first minimum: the least freezing
     model.load_state_dict(copies[best].model.state_dict())
@@ -263,7 +281,7 @@ def run_stream(model: Backbone, tasks: Sequence[StreamTask], stages: Stages, n_h
                 held = [(task.x_val, heads.of(task.y_val)), (prev.x_hold, heads.of(prev.y_hold))]
                 select_freezing(learner, xt, yt, kt, t, stages, generator, held)
             else:
-                epoch([learner], xt, yt, kt, t, stages.batch, generator)
+                epoch([learner], xt, yt, kt, t, stages.batch, generator, stages.augment)
         if stages.nrem:
             nrem(learner, (task.x_hold, heads.of(task.y_hold)), stages, generator)
         frozen.append(model.frozen_blocks())

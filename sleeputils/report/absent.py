@@ -29,7 +29,7 @@ def paper_numbers(chapter_id: str) -> Styler | str:
     paper = load_paper_values()
     paper = paper[paper["chapter_id"] == chapter_id]
     if paper.empty:
-        return "The paper prints no number for this chapter's protocol."
+        return "The book records no published number for this chapter's protocol."
     table = pd.DataFrame({
         "method": paper["method"].map(lambda m: METHOD_NAMES.get(m, m)).to_numpy(),
         "metric": paper["metric"].map(_readable).to_numpy(),
