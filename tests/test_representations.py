@@ -21,6 +21,22 @@ def test_correlations_of_repeated_and_disjoint_patterns() -> None:
     assert np.isclose(between, np.corrcoef(a, b)[0, 1])
 
 
+def test_class_correlation_matrix_known_answers_and_agreement() -> None:
+    """Repeated patterns give a diagonal of 1 and numpy's correlation off it; on random activity
+    with equal classes, the matrix's diagonal and off-diagonal means (weighted by pair counts)
+    are the two numbers of class_correlations."""
+    a, b = np.array([1.0, 0, 2, 0]), np.array([0, 3.0, 0, 1])
+    M = rep.class_correlation_matrix(np.stack([a, a, 2 * a, b, b]), np.array([0, 0, 0, 1, 1]), 3)
+    assert np.allclose(np.diag(M)[:2], 1.0) and np.isnan(M[2]).all()
+    assert np.allclose([M[0, 1], M[1, 0]], np.corrcoef(a, b)[0, 1])
+    rng = np.random.default_rng(0)
+    H, y = rng.random((60, 30)), np.repeat(np.arange(3), 20)
+    M = rep.class_correlation_matrix(H, y, 3)
+    within, between = rep.class_correlations(H, y)
+    assert np.isclose(np.diag(M).mean(), within)  # 20 * 19 pairs per class
+    assert np.isclose(M[~np.eye(3, dtype=bool)].mean(), between)  # 20 * 20 pairs per block
+
+
 def test_sparseness_of_one_hot_and_uniform_activity() -> None:
     assert np.allclose(rep.sparseness(np.eye(4)), (0.25, 0.25))
     assert np.allclose(rep.sparseness(np.ones((3, 5))), (1.0, 1.0))

@@ -12,18 +12,39 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 
-def class_correlations(H: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Mean Pearson correlation (across units) between the activity patterns of two different
-    images of the same class, and of two images of different classes (eq-class-correlation).
-    Images with no active unit have no pattern and are left out."""
+def _pattern_correlations(H: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson correlation (across units) of every pair of images' activity patterns, and the
+    images' labels; images with no active unit have no pattern and are left out."""
     H = np.asarray(H, dtype=np.float64)
     keep = H.std(axis=1) > 0
     H, y = H[keep], np.asarray(y)[keep]
     Z = (H - H.mean(axis=1, keepdims=True)) / H.std(axis=1, keepdims=True)
-    C = Z @ Z.T / H.shape[1]
+    return Z @ Z.T / H.shape[1], y
+
+
+def class_correlations(H: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Mean Pearson correlation (across units) between the activity patterns of two different
+    images of the same class, and of two images of different classes (eq-class-correlation).
+    Images with no active unit have no pattern and are left out."""
+    C, y = _pattern_correlations(H, y)
     same = y[:, None] == y[None, :]
     off = ~np.eye(len(y), dtype=bool)
     return float(C[same & off].mean()), float(C[~same].mean())
+
+
+def class_correlation_matrix(H: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Entry (a, b): the mean correlation between the patterns of an image of class a and a
+    different image of class b (eq-class-correlation, class by class; NaN for a class without an
+    active image). Its diagonal holds the within-class, the rest the between-class terms."""
+    C, y = _pattern_correlations(H, y)
+    off = ~np.eye(len(y), dtype=bool)
+    M = np.full((n_classes, n_classes), np.nan)
+    for a in range(n_classes):
+        for b in range(n_classes):
+            block = off & (y[:, None] == a) & (y[None, :] == b)
+            if block.any():
+                M[a, b] = C[block].mean()
+    return M
 
 
 def sparseness(H: np.ndarray) -> tuple[float, float]:

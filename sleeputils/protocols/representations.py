@@ -111,6 +111,10 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
                     values["probe_acc"] = rep.probe_accuracy(feats, y_probe, H, y, seed)
                 rows.extend({**tag, "metric": m, "layer": k + 1, "value": v}
                             for m, v in values.items())
+                M = rep.class_correlation_matrix(H, y, ds.n_classes)
+                rows.extend({**tag, "metric": "class_corr", "layer": k + 1, "class_a": a,
+                             "class_b": b, "value": M[a, b]}
+                            for a in range(ds.n_classes) for b in range(ds.n_classes))
             for name, classes in (("drive_new", new), ("drive_old", old)):
                 chosen = np.flatnonzero(np.isin(units, classes))
                 if chosen.size:
@@ -167,7 +171,8 @@ def _headlines(rows: pd.DataFrame) -> list[dict]:
     for layer, g in react.groupby("layer"):
         records.append({"metric": f"react_ratio_l{int(layer)}", "value": g["value"].mean(),
                         "headline": True})
-    staged = rows[rows["stage"].isin(["after_task", "after_sleep"])]
+    staged = rows[rows["stage"].isin(["after_task", "after_sleep"])
+                  & (rows["metric"] != "class_corr")]  # matrices are drawn, not tested
     slept = staged[staged["after_task"].isin(staged.loc[staged["stage"] == "after_sleep",
                                                         "after_task"])]
     for (metric, layer), g in slept.groupby(["metric", "layer"]):

@@ -135,6 +135,32 @@ def stages_figure(df: pd.DataFrame) -> plt.Figure:
     return grid.figure
 
 
+def correlation_heatmaps(df: pd.DataFrame) -> plt.Figure:
+    """Class-by-class correlation of hidden activity (eq-class-correlation), mean over trials,
+    just before and just after the last sleep, one row per hidden layer."""
+    corr = df[df["metric"] == "class_corr"]
+    slept = corr.loc[corr["stage"] == "after_sleep", "after_task"]
+    if slept.empty:
+        fig, ax = plt.subplots(figsize=(4, 1))
+        ax.axis("off")
+        ax.text(0, 0.5, "no sleep was measured")
+        return fig
+    last = corr[corr["after_task"] == slept.max()].astype({"class_a": int, "class_b": int})
+    layers = sorted(last["layer"].dropna().unique().astype(int))
+    fig, axes = plt.subplots(len(layers), 2, figsize=(8.4, 3.8 * len(layers)), squeeze=False)
+    for row, layer in zip(axes, layers, strict=True):
+        for ax, (stage, title) in zip(row, (("after_task", "before the sleep"),
+                                            ("after_sleep", "after the sleep")), strict=True):
+            m = last[(last["layer"] == layer) & (last["stage"] == stage)].pivot_table(
+                index="class_a", columns="class_b", values="value", aggfunc="mean")
+            sns.heatmap(m, ax=ax, vmin=-0.2, vmax=1.0, cmap="viridis", square=True,
+                        cbar=ax is row[1], cbar_kws={"label": "mean correlation"})
+            ax.set(title=f"hidden {layer}, {title}", xlabel="class", ylabel="class")
+    fig.suptitle(f"after task {int(slept.max())}", y=1.0)
+    fig.tight_layout()
+    return fig
+
+
 def reactivation_table(df: pd.DataFrame, alpha: float = 0.05) -> Styler:
     """Per hidden layer: how much more a task's neurons fire in sleep than the layer's average,
     how many of the permutation tests are significant after Bonferroni, and a t-test over trials
