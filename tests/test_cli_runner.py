@@ -130,7 +130,7 @@ def test_a_failing_notebook_is_kept_and_named(book: Book) -> None:
 
 
 def test_chapters_run_concurrently_and_all_are_logged(tmp_path: Path, monkeypatch) -> None:
-    """With two jobs the first two chapters overlap in time, the third starts when one ends,
+    """With two jobs two chapters overlap in time, the summary chapter starts after both end,
     every run is logged (the log is rewritten by both threads) and the caller's matplotlib
     backend comes back."""
     ids = ["a", "b", "c"]
@@ -141,13 +141,14 @@ def test_chapters_run_concurrently_and_all_are_logged(tmp_path: Path, monkeypatc
         (tmp_path / "notebooks" / f"{i}.md").write_text(TIMED)
     monkeypatch.setenv("SLEEPBOOK_RESULTS", str(tmp_path / "store"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    book = Book(tmp_path, {i: Notebook(i, None) for i in ids}, Profiles({"smoke": {}}, {}))
+    notebooks = {i: Notebook(i, None, summary=i == "a") for i in ids}  # a reads the others
+    book = Book(tmp_path, notebooks, Profiles({"smoke": {}}, {}))
     runs = run_all(book, "smoke", progress=False, jobs=2)
     assert [r.chapter_id for r in runs] == ids and all(r.ok for r in runs)
     times = {i: (tmp_path / f"{i}.times").read_text().split() for i in ids}
-    (a0, a1, backend), (b0, b1, _), (c0, _, _) = times["a"], times["b"], times["c"]
-    assert float(b0) < float(a1) and float(a0) < float(b1)  # a and b ran at the same time
-    assert float(c0) >= min(float(a1), float(b1))  # c waited for a free job
+    (a0, _, backend), (b0, b1, _), (c0, c1, _) = times["a"], times["b"], times["c"]
+    assert float(c0) < float(b1) and float(b0) < float(c1)  # b and c ran at the same time
+    assert float(a0) >= max(float(b1), float(c1))  # the summary waited for both
     assert backend.startswith("module://")  # the kernels draw inline figures
     assert os.environ["MPLBACKEND"] == "Agg"
     log = load_run_log("smoke", ResultStore(tmp_path / "store"))

@@ -54,6 +54,8 @@ class Notebook:
     name: str
     config: type[Params] | None = None
     instance: str | None = None
+    #: Reads what the other chapters recorded (the status page): a build runs it after them.
+    summary: bool = False
 
     @property
     def source(self) -> str:
@@ -79,7 +81,7 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("interleave", InterleaveConfig),
         Notebook("wscl", WSCLConfig, "dataset"),
         Notebook("paradigms", ParadigmsConfig),
-        Notebook("status"),
+        Notebook("status", summary=True),
     )
 }
 

@@ -204,7 +204,8 @@ def run_all(
 ) -> list[ChapterRun]:
     """Execute every chapter of the book, carrying on past failures; runs in book order.
 
-    ``jobs`` notebooks run at once, in book order. Their units share the executor, so one
+    ``jobs`` notebooks run at once, in book order; a summary chapter (the status page) runs
+    after all the others, since it reads what they recorded. Their units share the executor, so one
     notebook's kernel start, data loading, analysis and figures overlap the other's units instead
     of leaving the workers idle. Results do not depend on ``jobs``: every unit seeds itself.
     """
@@ -218,8 +219,11 @@ def run_all(
 
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
+    first = [c for c in book.chapters if not c.notebook.summary]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(one, book.chapters))
+        done = {c.id: run for c, run in zip(first, pool.map(one, first), strict=True)}
+    done.update((c.id, one(c)) for c in book.chapters if c.notebook.summary)  # after the rest
+    return [done[c.id] for c in book.chapters]
 
 
 def write_generated(book: Book, profile: str, store: ResultStore | None = None) -> None:
