@@ -13,8 +13,16 @@ float sums may round differently. How far that moves a trial was measured with
 protocol, trials 0-2): methods without sleep moved by at most 0.01 points, so their trials must
 stay within :data:`TRIAL_TOL_OTHER_MACHINE`; methods that sleep moved by up to 5.55 points (the
 spiking sleep amplifies the last bit), so no per-trial band both covers that and catches a
-broken method. Across machines their trials are shown, not failed, and their means keep the
-band below. The check names every trial that moved.
+broken method. A whole quick book re-run on another CPU (an Intel Xeon, family 6 model 167,
+against the AMD EPYC reference) confirmed it and found more such methods: plain SGD methods
+(sequential, parallel, EWC, SI, OWM, rehearsal) moved by at most 0.14 points, while SRC in any
+combination moved by up to 10.4, iCaRL (its herding picks exemplars by argmax) by up to 1.06, and
+the VAE chapters' generators, which train on their own samples, diverged (a final error 675.8
+against 120.9). These are the *chaotic* methods (:func:`chaotic`, which also counts WSCL, whose
+freezing choice and head assignment are discrete). Across machines their trials are shown, not
+failed; their means keep the band below when it has a spread to learn from (n ≥ 2) and are shown,
+not failed, when it has not (a single chaotic trial on another CPU is as good as a fresh seed).
+The check names every trial that moved.
 
 **Per mean** (percentage points, for numbers in percent)::
 
@@ -58,17 +66,20 @@ TRIAL_TOL_SAME_MACHINE = 0.01
 TRIAL_TOL_OTHER_MACHINE = 0.5
 
 
-def sleeps(method: str) -> bool:
-    """Whether a method runs SRC sleeps (``src``, ``rehearsal_src``, ``icarl_src``): its trials
-    are chaotic under float noise across machines."""
-    return method == "src" or method.endswith("_src")
+def chaotic(method: str) -> bool:
+    """Whether float noise across CPUs can send a method's run down another path: anything with
+    an SRC sleep (``src``, ``src_corrected``, ``rehearsal_src``, ``er_src``, ``icarl_src``),
+    iCaRL's herding, WSCL's freezing choice and head assignment, and a VAE that replays its own
+    samples (``vae``, ``generative``). See the module docstring for the measurements."""
+    return ("src" in method or method.startswith(("icarl", "wscl"))
+            or method in ("vae", "generative"))
 
 
 def trial_tolerance(method: str, same_machine: bool) -> float:
     """The per-trial band of one method (NaN: not compared, see the module docstring)."""
     if same_machine:
         return TRIAL_TOL_SAME_MACHINE
-    return math.nan if sleeps(method) else TRIAL_TOL_OTHER_MACHINE
+    return math.nan if chaotic(method) else TRIAL_TOL_OTHER_MACHINE
 
 REFERENCE_COLUMNS: list[str] = [
     "chapter_id",
