@@ -111,13 +111,20 @@ def _curves(df: pd.DataFrame) -> pd.DataFrame:
     return mean
 
 
+def _colours(data: pd.DataFrame) -> dict:
+    """One colour per variant, the same in every figure (in the order of :data:`NAMES`)."""
+    order = [name for name in NAMES.values() if name in set(data["method"])]
+    palette = dict(zip(NAMES.values(), sns.color_palette(n_colors=len(NAMES)), strict=True))
+    return {"hue": "method", "hue_order": order, "palette": {n: palette[n] for n in order}}
+
+
 def accuracy_curves(df: pd.DataFrame) -> plt.Figure:
     """Mean accuracy over the tasks seen so far, after each task, per variant and convention."""
     data = _curves(df)
     data = data[data["convention"] != CONVENTION_NAMES["class_seen"]]
-    grid = sns.relplot(data=data, x="after_task", y="value", hue="method", col="convention",
-                       kind="line", marker="o", errorbar="sd", height=3.4, aspect=1.15,
-                       facet_kws={"sharey": False})
+    grid = sns.relplot(data=data, x="after_task", y="value", col="convention", kind="line",
+                       marker="o", errorbar="sd", height=3.4, aspect=1.15,
+                       facet_kws={"sharey": False}, **_colours(data))
     grid.set_axis_labels("after task", "mean accuracy on tasks seen (%)")
     grid.set_titles("{col_name}")
     for ax in grid.axes.flat:
@@ -137,8 +144,8 @@ def start_of_task(df: pd.DataFrame) -> plt.Figure:
     gain["task"] = gain["task"].astype(int)
     gain["method"] = gain["method"].map(NAMES)
     gain["convention"] = gain["convention"].map(CONVENTION_NAMES)
-    grid = sns.catplot(data=gain, x="task", y="value", hue="method", col="convention",
-                       kind="bar", errorbar="sd", height=3.4, aspect=1.15, sharey=False)
+    grid = sns.catplot(data=gain, x="task", y="value", col="convention", kind="bar",
+                       errorbar="sd", height=3.4, aspect=1.15, sharey=False, **_colours(gain))
     grid.set_axis_labels("task (before training it)", "accuracy above untrained (points)")
     grid.set_titles("{col_name}")
     for ax in grid.axes.flat:
