@@ -111,7 +111,8 @@ def accuracy_table(df: pd.DataFrame) -> Styler:
     seeds) and the paired difference against sequential and against SRC."""
     keep = ("data", "method", "images", "final accuracy (%)", "vs sequential", "vs SRC")
     table = pd.DataFrame(_settings(df))
-    return for_people(table[[c for c in keep if c in table]], digits=1, compact=True)
+    return for_people(table[[c for c in keep if c in table]], digits=1, compact=True,
+                      wrap=("memory", "method"), wrap_width=18)
 
 
 def transfer_table(df: pd.DataFrame) -> Styler:
@@ -119,7 +120,8 @@ def transfer_table(df: pd.DataFrame) -> Styler:
     seeds, points) and one run's wall time."""
     keep = ("data", "method", "memory", "BWT", "forgetting", "FWT", "s/run")
     table = pd.DataFrame([r for r in _settings(df) if "nearest mean" not in r["method"]])
-    return for_people(table[[c for c in keep if c in table]], digits=1, compact=True)
+    return for_people(table[[c for c in keep if c in table]], digits=1, compact=True,
+                      wrap=("memory", "method"), wrap_width=18)
 
 
 def memory_figure(df: pd.DataFrame) -> plt.Figure:

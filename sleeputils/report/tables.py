@@ -38,17 +38,18 @@ CELL_STYLE = [{"selector": "td, th",
 
 
 def for_people(
-    table: pd.DataFrame, digits: int = 2, *, compact: bool = False, wrap: tuple[str, ...] = ()
+    table: pd.DataFrame, digits: int = 2, *, compact: bool = False, wrap: tuple[str, ...] = (),
+    wrap_width: int = WRAP_WIDTH,
 ) -> Styler:
     """No index column, numbers to ``digits`` places, "—" for missing values, "48.47 ± 5.03" kept
     on one line; ``compact`` sets a smaller type for wide tables, ``wrap`` names the columns of
-    long text that may wrap."""
+    long text that may wrap (at ``wrap_width`` characters)."""
     styles = CELL_STYLE + ([{"selector": "", "props": "font-size: 0.8em;"}] if compact else [])
     styler = (table.style.hide(axis="index").format(na_rep="—", precision=digits)
               .set_table_styles(styles))
     wrapped = [c for c in wrap if c in table.columns]
     if wrapped:
-        styler = styler.format(lambda text: "<br>".join(textwrap.wrap(str(text), WRAP_WIDTH)),
+        styler = styler.format(lambda text: "<br>".join(textwrap.wrap(str(text), wrap_width)),
                                subset=wrapped, na_rep="—")
     return styler
 
