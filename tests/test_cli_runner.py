@@ -24,22 +24,28 @@ class TinyConfig(Params):
 
 NOTEBOOKS = {"tiny": Notebook("tiny", TinyConfig)}
 
-SOURCE = """\
+def header(title: str, chapter: str, profile: str) -> str:
+    """A MyST notebook's front matter, title and papermill parameters cell."""
+    return f"""\
 ---
 jupytext:
-  text_representation: {extension: .md, format_name: myst}
-kernelspec: {display_name: Python 3, language: python, name: python3}
+  text_representation: {{extension: .md, format_name: myst}}
+kernelspec: {{display_name: Python 3, language: python, name: python3}}
 ---
 
-# Tiny
+# {title}
 
-```{code-cell} ipython3
+```{{code-cell}} ipython3
 :tags: [parameters]
 
-chapter = "tiny"
-profile = "quick"
-params = {}
+chapter = "{chapter}"
+profile = "{profile}"
+params = {{}}
 ```
+"""
+
+
+SOURCE = header("Tiny", "tiny", "quick") + """
 
 ```{code-cell} ipython3
 import pandas as pd
@@ -56,22 +62,7 @@ if n == 7:
 """
 
 #: A chapter that notes when it ran (for the concurrent runner).
-TIMED = """\
----
-jupytext:
-  text_representation: {extension: .md, format_name: myst}
-kernelspec: {display_name: Python 3, language: python, name: python3}
----
-
-# Timed
-
-```{code-cell} ipython3
-:tags: [parameters]
-
-chapter = "a"
-profile = "smoke"
-params = {}
-```
+TIMED = header("Timed", "a", "smoke") + """
 
 ```{code-cell} ipython3
 import os, time
