@@ -74,8 +74,9 @@ class Page:
                 source = "original protocol"
             shown = decl.none if value is None and decl.none else show(value)
             own = getattr(self.config, "stream_setting", None)  # a value unset per data set
-            if value is None and own is not None and own(decl.name) is not None:
-                shown = f"{show(own(decl.name))} (this data set's)"
+            resolved = own(decl.name) if value is None and own is not None else None
+            if resolved is not None:
+                shown = f"{show(resolved)} (this data set's)"
             rows.append({"parameter": decl.name, "value": shown, "from": source,
                          "meaning": decl.help})
         return for_people(pd.DataFrame(rows), wrap=("meaning",))

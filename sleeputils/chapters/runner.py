@@ -103,29 +103,34 @@ def execute_notebook(
             provenance.atomic_write_text(output, nbformat.writes(executed))
 
 
-_BACKEND_LOCK = threading.Lock()
-_backend_users = [0, None]  # notebooks running now, the caller's MPLBACKEND before the first
+class _InlineBackend:
+    """Kernels started while any notebook runs inherit the inline matplotlib backend; the
+    caller's own setting comes back when the last of the concurrent notebooks ends."""
 
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.callers: str | None = None
 
-@contextlib.contextmanager
-def inline_backend() -> Iterator[None]:
-    """Kernels started inside inherit the inline matplotlib backend; the caller's setting comes
-    back when the last concurrent notebook ends."""
-    with _BACKEND_LOCK:
-        if _backend_users[0] == 0:
-            _backend_users[1] = os.environ.get("MPLBACKEND")
-            os.environ["MPLBACKEND"] = INLINE_BACKEND
-        _backend_users[0] += 1
-    try:
-        yield
-    finally:
-        with _BACKEND_LOCK:
-            _backend_users[0] -= 1
-            if _backend_users[0] == 0:
-                if _backend_users[1] is None:
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self.lock:
+            if self.running == 0:
+                self.callers = os.environ.get("MPLBACKEND")
+                os.environ["MPLBACKEND"] = INLINE_BACKEND
+            self.running += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.running -= 1
+                if self.running == 0 and self.callers is None:
                     os.environ.pop("MPLBACKEND", None)
-                else:
-                    os.environ["MPLBACKEND"] = _backend_users[1]
+                elif self.running == 0:
+                    os.environ["MPLBACKEND"] = self.callers
+
+
+inline_backend = _InlineBackend()
 
 
 def _suffix_title(notebook: Any, suffix: str) -> None:

@@ -75,7 +75,7 @@ def _images(batches: list[dict], what: str) -> np.ndarray:
     if x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != 3 * 32 * 32:
         raise DataVerificationError(f"{what}: expected uint8 rows of 3072 values, got "
                                     f"{x.dtype} {x.shape}")
-    return (x.astype(np.float32) / 255.0).astype(np.float32)
+    return x.astype(np.float32) / np.float32(255)
 
 
 def _load(root: str | Path | None, which: tuple[str, str, dict[str, list[str]]],

@@ -152,8 +152,8 @@ def run_wscl(config: WSCLConfig = WSCLConfig(), *, store: ResultStore | None = N
     """Every variant with every seed, one stored unit each."""
     ds, aux = (load_dataset(name) for name in config.data_needed())
     config.check_data(ds)
-    base = {k: config.stream_setting(k) if k in STREAM_DEFAULTS[config.dataset] else v
-            for k, v in config.as_dict().items() if k not in ("variants", "trials")}
+    base = {k: config.stream_setting(k) for k in config.as_dict()
+            if k not in ("variants", "trials")}
     units = [(v, t) for v in config.variants for t in range(config.trials)]
     return run_units(CHAPTER, units, lambda v: {**base, "variant": v},
                      lambda _, c, t: run_variant(ds, aux, c, t),
