@@ -179,3 +179,14 @@ def test_a_validation_split_that_does_not_fit_fails_before_training(capsys) -> N
                              "-p", "per_task_train", "11500", "-p", "validation", "1000")
     assert code == 2 and err.count("\n") == 1
     assert "fewer than validation = 1000; lower per_task_train or validation" in err
+
+
+def test_parameters_table_names_where_each_value_came_from() -> None:
+    from sleeputils.chapters.notebook import Page
+
+    run = BOOK.resolve("incremental-fashion", "smoke", {"epochs": 3})
+    table = Page(run, ROOT).parameters().data.set_index("parameter")["from"]
+    assert table["dataset"] == "chapter incremental-fashion"  # fixed by the id, not a profile
+    assert table["epochs"] == "this run"
+    assert table["trials"] == "profile smoke"
+    assert table["seed"] == "original protocol"

@@ -60,3 +60,9 @@ def test_training_is_seeded_and_lowers_the_loss() -> None:
     assert runs[0][0] == runs[1][0]  # same seeds, same numbers
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
     assert runs[0][0][-1] < runs[0][0][0]
+
+
+def test_recalls_do_not_depend_on_the_evaluation_batch() -> None:
+    vae = VAE(VAEConfig(latent=5), torch.Generator().manual_seed(0))
+    x = torch.rand(130, 784, generator=torch.Generator().manual_seed(1))
+    assert np.array_equal(vae.reconstruct(x, batch=50), vae.reconstruct(x, batch=130))

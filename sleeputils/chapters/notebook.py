@@ -68,6 +68,8 @@ class Page:
             value = getattr(self.config, decl.name)
             if decl.name in self.run.differences:
                 source = "this run"
+            elif decl.name in self.run.chapter.fixed:
+                source = f"chapter {self.chapter_id}"
             elif value != getattr(defaults, decl.name):
                 source = f"profile {self.run.profile}"
             else:

@@ -90,6 +90,8 @@ DISPLAY_NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST", "cifar10": "CIFAR
                  "cifar10-images": "CIFAR-10",
                  "cub200": "CUB-200", "inverted": "MNIST, then inverted MNIST",
                  "digits": "digits 0-4, then 5-9"}
+#: The generative chapters' ``split`` names a pair of datasets, not one.
+SPLIT_NAMES = {**DISPLAY_NAMES, "fashion": "MNIST, then Fashion-MNIST"}
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,9 @@ class Chapter:
         """``MNIST`` for ``incremental-mnist``: two renderings of a notebook get distinct titles."""
         if not self.fixed:
             return None
-        value = str(next(iter(self.fixed.values())))
-        return DISPLAY_NAMES.get(value, value)
+        field_name, value = next(iter(self.fixed.items()))
+        names = SPLIT_NAMES if field_name == "split" else DISPLAY_NAMES
+        return names.get(str(value), str(value))
 
 
 def toc_chapter_ids(project: Path) -> list[str]:

@@ -20,6 +20,9 @@ import torch.nn.functional as F
 from torch import nn
 
 LOSSES = ("mae", "bce")
+#: Images per forward pass when measuring: the transposed convolutions run about twice as fast
+#: on one thread in batches of 50 as in batches of 2000, with identical outputs.
+EVAL_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -138,14 +141,14 @@ class VAE(nn.Module):
         return self.decode(torch.randn((n, self.config.latent), generator=generator))
 
     @torch.no_grad()
-    def reconstruct(self, x: np.ndarray | torch.Tensor, batch: int = 2000) -> np.ndarray:
+    def reconstruct(self, x: np.ndarray | torch.Tensor, batch: int = EVAL_BATCH) -> np.ndarray:
         """decode(mean of q(z | x)) of each clean image, as (n, 784) floats: the recall."""
         x = _images(x)
         out = [self.decode(self.encode(x[i : i + batch])[0]) for i in range(0, len(x), batch)]
         return torch.cat(out).reshape(len(x), -1).numpy()
 
     @torch.no_grad()
-    def reconstruction_errors(self, x: np.ndarray | torch.Tensor, batch: int = 2000
+    def reconstruction_errors(self, x: np.ndarray | torch.Tensor, batch: int = EVAL_BATCH
                               ) -> np.ndarray:
         """Per image, sum over pixels of |x - decode(mean of q(z | x))| (eq-vae-error): the
         clean image, no sampling."""
