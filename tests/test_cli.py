@@ -190,3 +190,25 @@ def test_parameters_table_names_where_each_value_came_from() -> None:
     assert table["epochs"] == "this run"
     assert table["trials"] == "profile smoke"
     assert table["seed"] == "original protocol"
+
+
+def test_a_page_shows_its_numbers_beside_the_committed_full_protocol() -> None:
+    import pandas as pd
+
+    from sleeputils.chapters.notebook import Page
+    from sleeputils.results.record import load_records
+
+    paper = load_records("paper", project=ROOT)
+    paper = paper[paper["chapter_id"] == "incremental-mnist"].set_index(["method", "metric"])
+    committed = paper.loc[("src", "final_acc"), "mean"]
+    df = pd.DataFrame({"dataset": "mnist", "method": "src", "metric": "final_acc",
+                       "trial": [0, 1], "value": [committed + 1.0, committed + 3.0],
+                       "headline": True})
+    table = Page(BOOK.resolve("incremental-mnist", "quick"), ROOT).full_protocol(df).data
+    row = table[(table["method"] == "SRC") & (table["number"] == "final_acc")].iloc[0]
+    assert row["difference"] == "+2.00"  # ours (mean of the two trials) minus the committed
+    n = int(paper.loc[("src", "final_acc"), "n"])
+    assert row["full protocol (paper profile)"].endswith(f"(n={n})")
+    assert len(table) == len(paper)  # every committed number, even those this run lacks
+    none_yet = Page(BOOK.resolve("interleave", "quick"), ROOT).full_protocol(df)
+    assert "No `paper`-profile run" in none_yet.data

@@ -19,10 +19,12 @@ from typing import Any
 
 import pandas as pd
 from IPython.display import Markdown
+from pandas.io.formats.style import Styler
 
 from ..params import Params, show
-from ..report.tables import for_people
-from ..results.record import record, records_dir
+from ..report.tables import METHOD_NAMES, for_people
+from ..results.paper import pm_column, signed_points
+from ..results.record import KEY, PAPER_PROFILE, load_records, record, records_dir, summarise
 from .registry import DEFAULT_PROFILE, Book, Resolved, find_project
 
 
@@ -92,6 +94,30 @@ class Page:
                         f"`{self.label}` in `{where}`; the status page and `sleepbook check` "
                         "read them.")
 
+    def full_protocol(self, df: pd.DataFrame) -> Styler | Markdown:
+        """This run's recorded numbers beside the committed ``paper``-profile run of the chapter
+        (``results/paper``): a quick build still shows what the full protocol gave."""
+        if self.label == PAPER_PROFILE:
+            return Markdown("This page is the `paper`-profile run: its numbers are the committed "
+                            "ones.")
+        paper = load_records(PAPER_PROFILE, project=self.project)
+        paper = paper[paper["chapter_id"] == self.chapter_id]
+        if paper.empty:
+            return Markdown(f"No `paper`-profile run of this chapter is committed yet "
+                            f"(`sleepbook run {self.chapter_id} --profile paper` computes one).")
+        ours = summarise(df)
+        table = ours.merge(paper, on=KEY, how="outer", suffixes=("", "_paper"))
+        table = table.sort_values(KEY, key=_natural, ignore_index=True)
+        return for_people(pd.DataFrame({
+            "data set": table["dataset"],
+            "method": table["method"].map(lambda m: METHOD_NAMES.get(m, m)),
+            "number": table["metric"],
+            f"this page ({self.label})": pm_column(table, "mean", "std", "n"),
+            "full protocol (paper profile)": pm_column(table, "mean_paper", "std_paper",
+                                                       "n_paper"),
+            "difference": signed_points(table["mean"] - table["mean_paper"]),
+        }), compact=True)
+
     def _records_path(self) -> Path:
         """Where this run's numbers go, relative to the project when they are inside it."""
         path = records_dir(self.label, project=self.project) / f"{self.chapter_id}.csv"
@@ -108,3 +134,8 @@ def open_chapter(
     """Resolve a chapter notebook's parameters cell (``ParamError`` in one line if invalid)."""
     project = find_project(root)
     return Page(Book(project).resolve(chapter, profile, params or {}), project)
+
+
+def _natural(names: pd.Series) -> pd.Series:
+    """Sort key that orders ``e2`` before ``e10``: every run of digits zero-padded."""
+    return names.astype(str).str.replace(r"\d+", lambda m: m.group().zfill(9), regex=True)
