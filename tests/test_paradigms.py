@@ -4,6 +4,7 @@ meets the same data and the same initial weights, and reruns give the same numbe
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -132,3 +133,19 @@ def test_the_generators_dreams_have_ink_only_with_the_default_loss(setup, loss) 
         assert ink > 0.5 * real
     else:
         assert ink < 0.1 * real
+
+
+def test_committed_trials_read_back_into_the_chapter_tables() -> None:
+    from sleeputils.report import paradigms as report
+
+    trials = pd.DataFrame({"chapter_id": "paradigms", "dataset": ["fashion"] * 4 + ["mnist"] * 2,
+                           "method": ["er", "er", "sequential", "sequential", "er", "sequential"],
+                           "metric": ["final_acc_m100", "final_acc_m100", "final_acc",
+                                      "final_acc", "final_acc_m100", "final_acc"],
+                           "trial": [0, 1, 0, 1, 0, 0], "value": [30.0, 40.0, 20.0, 20.0, 50, 10]})
+    df = report.from_trials(trials)
+    assert list(dict.fromkeys(df["dataset"])) == ["mnist", "fashion"]
+    assert df.loc[df["method"] == "er", "budget"].eq(100).all()
+    assert df.loc[df["method"] == "sequential", "budget"].isna().all()
+    table = report.accuracy_table(df).data.set_index(["data", "method"])
+    assert table.loc[("Split-Fashion", "replay (ER)"), "vs sequential"] == "+15.0"
