@@ -25,6 +25,12 @@ COLUMNS = (("final_class_all", "class-IL"), ("final_task", "task-IL"),
 MIN_SEEDS = 3
 
 
+def from_trials(trials: pd.DataFrame, chapter_id: str) -> pd.DataFrame:
+    """One chapter's recorded trials (``results/paper/trials``) as rows the ablation table and
+    the verdict read; the per-task curves and wall times are not among them."""
+    return trials[trials["chapter_id"] == chapter_id].assign(headline=True)
+
+
 def _values(df: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Seeds x variants of one per-trial number."""
     rows = df[df["metric"] == metric]
@@ -40,10 +46,13 @@ def ablation_table(df: pd.DataFrame) -> Styler:
         for metric, heading in COLUMNS:
             v = _values(df, metric)[method]
             row[heading] = fmt_pm(v.mean(), v.std(), digits=1)
-        frozen = df[(df["method"] == method) & (df["metric"] == "frozen_blocks")
-                    & (df["after_task"] == df["after_task"].max())]["value"]
-        row["frozen"] = f"{frozen.mean():.1f}"
-        row["s/run"] = f"{_values(df, 'seconds')[method].mean():.0f}"
+        if "after_task" in df:  # per-task rows: not part of the recorded trials
+            frozen = df[(df["method"] == method) & (df["metric"] == "frozen_blocks")
+                        & (df["after_task"] == df["after_task"].max())]["value"]
+            row["frozen"] = f"{frozen.mean():.1f}"
+        seconds = _values(df, "seconds")
+        if method in seconds:
+            row["s/run"] = f"{seconds[method].mean():.0f}"
         out.append(row)
     return for_people(pd.DataFrame(out), digits=1, compact=True)
 
