@@ -42,7 +42,7 @@ def _synthetic(gains: dict[int, list[float]]) -> pd.DataFrame:
 
 def test_verdict_follows_the_signs_and_the_tests() -> None:
     text = single_verdict(_synthetic({1: [5.0, 6.0, 7.0], 40: [-1.0, -1.2, -0.9]}))
-    assert "1 epochs on 5000 images: sleep **helps**" in text
+    assert "1 epoch on 5000 images: sleep **helps**" in text
     assert "40 epochs on 5000 images: sleep **hurts**" in text
     assert "**holds**" in text
     text = single_verdict(_synthetic({1: [-5.0, -6.0, -7.0], 40: [1.0, 1.2, 0.9]}))

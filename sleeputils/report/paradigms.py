@@ -13,7 +13,7 @@ from pandas.io.formats.style import Styler
 from scipy import stats
 
 from ..protocols.paradigms import BUDGETED
-from .tables import for_people
+from .tables import committed_trials, for_people
 
 NAMES = {"sequential": "sequential", "ewc": "EWC", "si": "SI", "owm": "OWM", "src": "SRC",
          "er": "replay (ER)", "er_src": "replay + SRC", "icarl": "iCaRL",
@@ -42,11 +42,9 @@ def from_trials(trials: pd.DataFrame) -> pd.DataFrame:
     """The chapter's recorded trials (``results/paper/trials/paradigms.csv``) in the shape the
     tables, the figure and the verdict read: the budget back from the metric's ``_m<K>`` suffix.
     Wall times are not recorded, so the tables show none."""
-    rows = trials[trials["chapter_id"] == "paradigms"]
+    rows = committed_trials(trials, "paradigms", r"_m(?P<budget>\d+)$")
     order = {name: i for i, name in enumerate(DATASETS)}  # MNIST first, as the protocol runs
-    rows = rows.sort_values("dataset", key=lambda d: d.map(order), kind="stable")
-    budget = rows["metric"].str.extract(r"_m(\d+)$", expand=False).astype(float)
-    return rows.assign(budget=budget, headline=True)
+    return rows.sort_values("dataset", key=lambda d: d.map(order), kind="stable")
 
 
 def memory(method: str, budget: float) -> str:

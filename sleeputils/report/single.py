@@ -63,7 +63,7 @@ def single_verdict(df: pd.DataFrame, alpha: float = 0.05) -> str:
         pv = _p(gains)
         signs[epochs] = ("helps" if gains.mean() > 0 and pv < alpha else
                          "hurts" if gains.mean() < 0 and pv < alpha else "no clear effect")
-        lines.append(f"- {epochs} epochs on {BASE_IMAGES} images: sleep **{signs[epochs]}** on "
+        lines.append(f"- {_epochs(epochs)} on {BASE_IMAGES} images: sleep **{signs[epochs]}** on "
                      f"the test set ({fmt_pm(gains.mean(), gains.std())} points, n = "
                      f"{len(gains)}, p = {pv:.2g}).")
     if len(signs) >= 2:
@@ -71,8 +71,12 @@ def single_verdict(df: pd.DataFrame, alpha: float = 0.05) -> str:
         holds = signs[fewest] == "helps" and signs[most] != "helps"
         lines.append(f"\nThe paper's finding (helps the under-trained net, not the well-trained "
                      f"one) **{'holds' if holds else 'does not hold'}** on this grid: at "
-                     f"{fewest} epochs the sleep {signs[fewest]}, at {most} it {signs[most]}.")
+                     f"{_epochs(fewest)} the sleep {signs[fewest]}, at {most} it {signs[most]}.")
     return "\n".join(lines)
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch{'s' * (n != 1)}"
 
 
 def gain_figure(df: pd.DataFrame) -> plt.Figure:

@@ -59,6 +59,20 @@ def headline(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["headline"].fillna(False).astype(bool)].copy()
 
 
+def committed_trials(trials: pd.DataFrame, chapter_id: str, settings: str | None = None
+                     ) -> pd.DataFrame:
+    """One chapter's recorded trials (``results/paper/trials``) as headline rows a chapter's
+    report functions read. ``settings`` is a regular expression whose named groups are numbers
+    the metric name carries (``_e(?P<epochs>\\d+)`` in ``test_after_e10``): each becomes a
+    column (of integers where every name has one, else NaN where a name has none)."""
+    rows = trials[trials["chapter_id"] == chapter_id].assign(headline=True)
+    if settings is not None:
+        found = rows["metric"].str.extract(settings).astype(float)
+        found = found.apply(lambda c: c.astype(int) if c.notna().all() else c)
+        rows = pd.concat([rows, found], axis=1)
+    return rows
+
+
 def summary(df: pd.DataFrame, metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Mean, std and n over trials of every headline number."""
     rows = headline(df)

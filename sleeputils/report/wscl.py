@@ -25,12 +25,6 @@ COLUMNS = (("final_class_all", "class-IL"), ("final_task", "task-IL"),
 MIN_SEEDS = 3
 
 
-def from_trials(trials: pd.DataFrame, chapter_id: str) -> pd.DataFrame:
-    """One chapter's recorded trials (``results/paper/trials``) as rows the ablation table and
-    the verdict read; the per-task curves and wall times are not among them."""
-    return trials[trials["chapter_id"] == chapter_id].assign(headline=True)
-
-
 def _values(df: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Seeds x variants of one per-trial number."""
     rows = df[df["metric"] == metric]
