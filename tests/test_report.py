@@ -116,3 +116,19 @@ def test_crossmodal_tables_separate_the_variants() -> None:
     assert "from 58.00 % to 49.00 % (-9.00 points)" in text
     assert ("corrected: SRC 49.00 % against sequential 60.00 %, a gain of -11.00 points "
             "(paired, n = 1; too few trials to test)") in text
+
+
+def test_committed_trials_take_settings_back_from_the_metric_names() -> None:
+    from sleeputils.report.tables import committed_trials
+
+    trials = pd.DataFrame({"chapter_id": ["single", "single", "single", "other"],
+                           "dataset": "mnist", "method": "src", "trial": 0, "value": 1.0,
+                           "metric": ["test_after_e10_n5000", "test_before_e2_n5000",
+                                      "final_acc_paper-text", "test_after_e1_n1"]})
+    rows = committed_trials(trials, "single",
+                            r"_e(?P<epochs>\d+)_n(?P<images>\d+)$|_(?P<recipe>code|paper-text)$")
+    assert len(rows) == 3 and rows["headline"].all()
+    assert rows["epochs"].tolist()[:2] == [10, 2] and pd.isna(rows["epochs"].iloc[2])
+    assert rows["recipe"].tolist()[2] == "paper-text" and pd.isna(rows["recipe"].iloc[0])
+    whole = committed_trials(trials.iloc[:2], "single", r"_e(?P<epochs>\d+)")
+    assert whole["epochs"].dtype.kind == "i"  # integers where every name has one

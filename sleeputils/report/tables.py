@@ -62,15 +62,23 @@ def headline(df: pd.DataFrame) -> pd.DataFrame:
 def committed_trials(trials: pd.DataFrame, chapter_id: str, settings: str | None = None
                      ) -> pd.DataFrame:
     """One chapter's recorded trials (``results/paper/trials``) as headline rows a chapter's
-    report functions read. ``settings`` is a regular expression whose named groups are numbers
+    report functions read. ``settings`` is a regular expression whose named groups are settings
     the metric name carries (``_e(?P<epochs>\\d+)`` in ``test_after_e10``): each becomes a
-    column (of integers where every name has one, else NaN where a name has none)."""
+    column, of numbers where it holds numbers, missing where a name has none."""
     rows = trials[trials["chapter_id"] == chapter_id].assign(headline=True)
     if settings is not None:
-        found = rows["metric"].str.extract(settings).astype(float)
-        found = found.apply(lambda c: c.astype(int) if c.notna().all() else c)
+        found = rows["metric"].str.extract(settings).apply(_as_numbers)
         rows = pd.concat([rows, found], axis=1)
     return rows
+
+
+def _as_numbers(column: pd.Series) -> pd.Series:
+    """Integers or floats when every present value is a number; the words otherwise."""
+    numbers = pd.to_numeric(column, errors="coerce")
+    if numbers.isna().sum() > column.isna().sum():
+        return column
+    whole = numbers.notna().all() and (numbers == numbers.round()).all()
+    return numbers.astype(int) if whole else numbers
 
 
 def summary(df: pd.DataFrame, metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
