@@ -83,7 +83,8 @@ class Page:
                 shown = f"{show(resolved)} (this data set's)"
             rows.append({"parameter": decl.name, "value": shown, "from": source,
                          "meaning": decl.help})
-        return for_people(pd.DataFrame(rows), wrap=("meaning",))
+        return for_people(pd.DataFrame(rows), compact=True, wrap=("value", "meaning"),
+                          wrap_width=28)
 
     def record(self, df: pd.DataFrame) -> Markdown:
         """Record the headline numbers under this run's label; say where they went."""
