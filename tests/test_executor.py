@@ -170,3 +170,15 @@ def test_every_unit_computes_with_one_torch_thread_wherever_it_runs(scheduler, t
         spread = run_units("toy", [(0, 0), (1, 0)], lambda s: {"s": s, "seed": 0}, _threads,
                            store=ResultStore.disabled(), progress=False, desc="toy")
     assert alone["value"].tolist() == [1] and spread["value"].tolist() == [1, 1]
+
+
+def test_a_unit_survives_the_death_of_the_only_worker_holding_its_data(tmp_path):
+    from distributed import LocalCluster
+
+    config = {"marker": str(tmp_path / "marker"), "seed": 0}
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, use_scheduler(cluster.scheduler_address):
+        df = run_units("toy", [(0, 0)], lambda _: config, _dies_once,
+                       store=ResultStore(tmp_path / "store"), progress=False, desc="toy")
+    assert (tmp_path / "marker").exists()  # it did die once, and the data went with it
+    assert df["value"].tolist() == [1.0]

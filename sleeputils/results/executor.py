@@ -157,20 +157,30 @@ class OnDask:
     def map(self, compute: Compute, jobs: Sequence[tuple], tags: Sequence[int]
             ) -> Iterator[tuple[int, Outcome]]:
         """``(tag, outcome)`` of each job as it completes. ``compute`` (with the data it holds)
-        is sent to every worker once, not once per unit. Interrupting cancels what is left."""
-        if not jobs:
-            return
+        is sent to every worker once, not once per unit. Scattered data dies with the workers
+        that hold it, and the cluster then cancels the units that needed it: those are sent
+        again, with the data, once. Interrupting cancels what is left."""
         from distributed import as_completed
 
         client = _client(self.address)
-        shared = client.scatter(compute, broadcast=True, hash=False)
-        futures = {client.submit(compute_unit, shared, *job, pure=False): tag
-                   for tag, job in zip(tags, jobs, strict=True)}
-        try:
-            for future in as_completed(futures, loop=client.loop):
-                yield futures[future], _outcome(future)
-        finally:
-            client.cancel([*futures, shared])
+        pending = dict(zip(tags, jobs, strict=True))
+        for attempt in range(2):
+            if not pending:
+                return
+            shared = client.scatter(compute, broadcast=True, hash=False)
+            futures = {client.submit(compute_unit, shared, *job, pure=False): tag
+                       for tag, job in pending.items()}
+            lost = {}
+            try:
+                for future in as_completed(futures, loop=client.loop):
+                    tag = futures[future]
+                    if future.cancelled() and attempt == 0:
+                        lost[tag] = pending[tag]
+                    else:
+                        yield tag, _outcome(future)
+            finally:
+                client.cancel([*futures, shared])
+            pending = lost
 
 
 def _outcome(future: Any) -> Outcome:
