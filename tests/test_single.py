@@ -47,3 +47,11 @@ def test_verdict_follows_the_signs_and_the_tests() -> None:
     assert "**holds**" in text
     text = single_verdict(_synthetic({1: [-5.0, -6.0, -7.0], 40: [1.0, 1.2, 0.9]}))
     assert "**does not hold**" in text
+
+
+def test_verdict_on_the_original_runs_and_on_the_whole_sweep() -> None:
+    text = single_verdict(_synthetic({1: [-5.0, -6.0, -7.0], 10: [5.0, 6.0, 7.0],
+                                      40: [0.5, -0.4, 0.1]}))
+    assert "**holds** on the original's runs (10, 40 epochs)" in text
+    assert "**does not hold** over the whole sweep (1, 10, 40 epochs)" in text
+    assert "at 40 it has no clear effect" in text

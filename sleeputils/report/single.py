@@ -62,16 +62,20 @@ def single_verdict(df: pd.DataFrame, alpha: float = 0.05) -> str:
     for epochs, gains in by_epochs:
         pv = _p(gains)
         signs[epochs] = ("helps" if gains.mean() > 0 and pv < alpha else
-                         "hurts" if gains.mean() < 0 and pv < alpha else "no clear effect")
+                         "hurts" if gains.mean() < 0 and pv < alpha else "has no clear effect")
         lines.append(f"- {_epochs(epochs)} on {BASE_IMAGES} images: sleep **{signs[epochs]}** on "
                      f"the test set ({fmt_pm(gains.mean(), gains.std())} points, n = "
                      f"{len(gains)}, p = {pv:.2g}).")
-    if len(signs) >= 2:
-        fewest, most = min(signs), max(signs)
-        holds = signs[fewest] == "helps" and signs[most] != "helps"
+    original = {e: s for e, s in signs.items() if e in ORIGINAL_RUNS}
+    for grid, where in ((original, "on the original's runs"), (signs, "over the whole sweep")):
+        if len(grid) < 2 or (grid is signs and grid == original):
+            continue
+        fewest, most = min(grid), max(grid)
+        holds = grid[fewest] == "helps" and grid[most] != "helps"
         lines.append(f"\nThe paper's finding (helps the under-trained net, not the well-trained "
-                     f"one) **{'holds' if holds else 'does not hold'}** on this grid: at "
-                     f"{_epochs(fewest)} the sleep {signs[fewest]}, at {most} it {signs[most]}.")
+                     f"one) **{'holds' if holds else 'does not hold'}** {where} "
+                     f"({', '.join(map(str, sorted(grid)))} epochs): at {_epochs(fewest)} the "
+                     f"sleep {grid[fewest]}, at {most} it {grid[most]}.")
     return "\n".join(lines)
 
 
