@@ -132,3 +132,13 @@ def test_committed_trials_take_settings_back_from_the_metric_names() -> None:
     assert rows["recipe"].tolist()[2] == "paper-text" and pd.isna(rows["recipe"].iloc[0])
     whole = committed_trials(trials.iloc[:2], "single", r"_e(?P<epochs>\d+)")
     assert whole["epochs"].dtype.kind == "i"  # integers where every name has one
+
+
+def test_a_sleep_that_changes_nothing_is_named() -> None:
+    rows = [{"method": m, "metric": "final_acc_p0.1", "trial": t, "value": v, "headline": True}
+            for m, values in (("rehearsal", [80.0, 81.0]), ("rehearsal_src", [80.0, 81.0]),
+                              ("rehearsal_src_corrected", [80.0, 82.0]))
+            for t, v in enumerate(values)]
+    lines = tables._sleep_without_effect(pd.DataFrame(rows))
+    assert lines == ["- rehearsal + SRC (faithful, 10 % replayed) equals rehearsal in every one "
+                     "of its 2 trials: that sleep changed nothing the test sets can see."]

@@ -477,7 +477,28 @@ def crossmodal_variants(df: pd.DataFrame) -> str:
         if src in finals.columns and seq in finals.columns:
             lines.append(f"- {variant}: SRC {finals[src].mean():.2f} % against sequential "
                          f"{finals[seq].mean():.2f} %, {_paired(finals[src], finals[seq])}.")
+    lines += _sleep_without_effect(df)
     return "\n".join(lines) if lines else "Only one variant was run."
+
+
+def _sleep_without_effect(df: pd.DataFrame) -> list[str]:
+    """A line for each rehearsal + SRC setting whose final accuracy equals rehearsal's in every
+    trial: its sleep changed nothing the test sets can see."""
+    rows = headline(df)
+    rows = rows[rows["metric"].str.startswith("final_acc_p")]
+    wide = rows.pivot_table(index="trial", columns=["method", "metric"], values="value")
+    lines = []
+    for method, metric in wide.columns:
+        if not method.startswith("rehearsal_src") or ("rehearsal", metric) not in wide:
+            continue
+        ours, base = wide[(method, metric)], wide[("rehearsal", metric)]
+        if ours.notna().all() and ours.equals(base):
+            variant = "corrected" if method.endswith("_corrected") else "faithful"
+            share = 100 * float(metric.removeprefix("final_acc_p"))
+            lines.append(f"- rehearsal + SRC ({variant}, {share:g} % replayed) equals rehearsal "
+                         f"in every one of its {len(ours)} trials: that sleep changed nothing "
+                         "the test sets can see.")
+    return lines
 
 
 def _paired(a: pd.Series, b: pd.Series) -> str:
