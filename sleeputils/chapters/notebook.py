@@ -22,9 +22,17 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from ..params import Params, show
-from ..report.tables import METHOD_NAMES, for_people
+from ..report.tables import METHOD_NAMES, committed_trials, for_people
 from ..results.paper import pm_column, signed_points
-from ..results.record import KEY, PAPER_PROFILE, load_records, record, records_dir, summarise
+from ..results.record import (
+    KEY,
+    PAPER_PROFILE,
+    load_records,
+    load_trials,
+    record,
+    records_dir,
+    summarise,
+)
 from .registry import DEFAULT_PROFILE, Book, Resolved, find_project
 
 
@@ -94,6 +102,12 @@ class Page:
         return Markdown(f"Recorded {len(summary)} numbers of {trials} trial(s) as "
                         f"`{self.label}` in `{where}`; the status page and `sleepbook check` "
                         "read them.")
+
+    def committed(self, settings: str | None = None) -> pd.DataFrame:
+        """This chapter's committed ``paper``-profile trials as rows its report functions read
+        (:func:`~sleeputils.report.tables.committed_trials`; empty when none is committed)."""
+        trials = load_trials(PAPER_PROFILE, project=self.project)
+        return committed_trials(trials, self.chapter_id, settings)
 
     def full_protocol(self, df: pd.DataFrame) -> Styler | Markdown:
         """This run's recorded numbers beside the committed ``paper``-profile run of the chapter
