@@ -1,5 +1,6 @@
-"""Sleep schedules: seeded reruns are identical, the REM source does not matter without REM,
-bad schedules fail in one line, and the data splits are the original's."""
+"""Sleep schedules: seeded reruns are identical, the REM source does not matter without REM (so
+such a schedule runs once), bad schedules fail in one line, and the data splits are the
+original's."""
 
 from __future__ import annotations
 
@@ -27,14 +28,29 @@ def _finals(df) -> dict:
     return dict(zip(rows["metric"], rows["value"], strict=True))
 
 
-def test_reruns_are_identical_and_rem_source_is_moot_without_rem() -> None:
-    config = ScheduleConfig(rem_shares=(0.0, 0.5), **TINY)
+def test_reruns_are_identical_and_rem_source_matters_with_rem() -> None:
+    config = ScheduleConfig(rem_shares=(0.5,), **TINY)
     first = _finals(run_schedules(config, store=ResultStore.disabled(), progress=False))
     again = _finals(run_schedules(config, store=ResultStore.disabled(), progress=False))
     assert first == again  # same seeds, same numbers, computed twice from scratch
     for d in ("d1", "d2"):
-        assert first[f"{d}_final_c2_r0_frozen"] == first[f"{d}_final_c2_r0_current"]
         assert first[f"{d}_final_c2_r0.5_frozen"] != first[f"{d}_final_c2_r0.5_current"]
+
+
+def test_without_rem_the_source_is_moot_so_the_schedule_runs_once(tmp_path) -> None:
+    def finals(sources: tuple[str, ...], store: ResultStore) -> dict:
+        config = ScheduleConfig(rem_shares=(0.0,), rem_from=sources, **TINY)
+        return _finals(run_schedules(config, store=store, progress=False))
+
+    apart = {source: finals((source,), ResultStore.disabled())
+             for source in ("frozen", "current")}
+    for d in ("d1", "d2"):  # computed separately, the two sources give the same numbers
+        assert apart["frozen"][f"{d}_final_c2_r0_frozen"] == (
+            apart["current"][f"{d}_final_c2_r0_current"])
+    store = ResultStore(tmp_path)
+    both = finals(("current", "frozen"), store)
+    assert both == {**apart["current"], **apart["frozen"]}
+    assert len(list((tmp_path / "units" / "vae").glob("*.jsonl"))) == 1  # one schedule run
 
 
 def test_bad_schedules_fail_in_one_line() -> None:

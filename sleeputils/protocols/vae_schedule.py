@@ -109,12 +109,36 @@ def run_schedules(config: ScheduleConfig = ScheduleConfig(), *,
     base = {k: getattr(config, k) for k in ("split", "latent", "loss", "initial_epochs",
                                             "initial_images", "total_epochs", "num", "seed", "lr",
                                             "test_subset")}
-    units = [(s, t) for s in config.schedules() for t in range(config.trials)]
-    return run_units(CHAPTER, units,
-                     lambda s: {**base, "cycles": s[0], "rem_share": s[1], "rem_end": s[2],
-                                "rem_from": s[3]},
-                     lambda _, c, t: run_schedule(data, initial, classifier, c, t),
-                     store=store, progress=progress, desc=f"schedules {config.split}")
+    schedules = config.schedules()
+    runs = list(dict.fromkeys(same_run(s, config.rem_from) for s in schedules))
+    units = [(s, t) for s in runs for t in range(config.trials)]
+    df = run_units(CHAPTER, units,
+                   lambda s: {**base, "cycles": s[0], "rem_share": s[1], "rem_end": s[2],
+                              "rem_from": s[3]},
+                   lambda _, c, t: run_schedule(data, initial, classifier, c, t),
+                   store=store, progress=progress, desc=f"schedules {config.split}")
+    copies = [_as_source(df, s) for s in schedules if s not in runs]
+    return pd.concat([df, *copies], ignore_index=True)
+
+
+def same_run(schedule: tuple[int, float, float, str], sources: tuple[str, ...]
+             ) -> tuple[int, float, float, str]:
+    """The schedule that computes the same thing: without REM (share 0 throughout) the source
+    of REM samples is never used, so every source maps to the first one listed."""
+    cycles, first, last, _ = schedule
+    return (cycles, first, last, sources[0]) if first == last == 0 else schedule
+
+
+def _as_source(df: pd.DataFrame, schedule: tuple[int, float, float, str]) -> pd.DataFrame:
+    """The records of a REM-free schedule shown under another REM source: the run of the
+    first source, relabelled (its headline names end in the source)."""
+    cycles, first, last, source = schedule
+    rows = df[(df["cycles"] == cycles) & (df["rem_share"] == first) & (df["rem_end"] == last)]
+    done = rows["rem_from"].iloc[0]
+    rows = rows[rows["rem_from"] == done].copy()
+    rows["metric"] = rows["metric"].str.replace(f"_{done}$", f"_{source}", regex=True)
+    rows["rem_from"] = source
+    return rows
 
 
 def rem_share(first: float, last: float, cycle: int, cycles: int) -> float:
