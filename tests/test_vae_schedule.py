@@ -5,6 +5,7 @@ original's."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sleeputils.params import ParamError
@@ -107,3 +108,19 @@ def test_digit_split_has_the_standard_class_totals() -> None:
     assert (len(data["d2_train"]), len(data["d2_test"])) == (29404, 4861)
     inv = split_data("inverted")
     assert (inv["d1_test"] + inv["d2_test"] == 1.0).all()
+
+
+def test_verdicts_say_pure_nrem_once_and_how_much_forgetting_rem_prevents() -> None:
+    from sleeputils.report.vae import schedule_verdicts
+
+    d1 = {0.0: [10.0, 30.0, 31.0], 0.5: [10.0, 14.0, 15.0]}  # dataset-1 error after cycle 0..2
+    rows = [{"metric": f"{d}_error", "cycles": 2, "rem_share": share, "rem_end": share,
+             "rem_from": source, "cycle": cycle, "trial": 0,
+             "value": curve[cycle] if d == "d1" else 5.0}
+            for share, curve in d1.items() for source in ("frozen", "current")
+            for d in ("d1", "d2") for cycle in range(3)]
+    text = schedule_verdicts(pd.DataFrame(rows))
+    assert text.count("Pure NREM") == 1  # the REM source is moot without REM
+    assert "95 % of its whole rise" in text and "**forgotten within the first cycle**" in text
+    kept = round(100 * (1 - (15 - 10) / (31 - 10)))  # share of dataset 1's rise prevented
+    assert text.count(f"prevents {kept} % of the forgetting") == 2  # frozen and current

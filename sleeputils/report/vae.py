@@ -79,12 +79,12 @@ def schedule_verdicts(df: pd.DataFrame) -> str:
     e = e[e["constant"]]
     mean = e.groupby(["cycles", "rem_share", "rem_from", "data", "cycle"])["value"].mean()
     lines = []
-    for (cycles, share, source), g in mean.groupby(level=[0, 1, 2]):
-        if share != 0:
-            continue
-        d1 = g.xs("d1", level="data").droplevel([0, 1, 2])
+    nrem = mean.xs(0.0, level="rem_share") if 0.0 in mean.index.levels[1] else mean.iloc[:0]
+    for cycles, g in nrem.groupby(level="cycles"):  # without REM the source is moot: once
+        g = g.xs(g.index.get_level_values("rem_from")[0], level="rem_from")
+        d1 = g.xs("d1", level="data").droplevel("cycles")
         reached = (d1.loc[1] - d1.loc[0]) / (d1.iloc[-1] - d1.loc[0])
-        lines.append(f"- Pure NREM, {int(cycles)} cycles ({source}): after the first cycle the "
+        lines.append(f"- Pure NREM, {int(cycles)} cycles: after the first cycle the "
                      f"dataset-1 error has made {100 * reached:.0f} % of its whole rise "
                      f"({d1.loc[0]:.1f} → {d1.loc[1]:.1f}, final {d1.iloc[-1]:.1f}): "
                      + ("**forgotten within the first cycle**." if reached >= 0.8 else
