@@ -7,6 +7,7 @@ from itertools import product
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -196,3 +197,21 @@ def test_a_curve_shifted_by_one_epoch_saves_one_epoch() -> None:
     s = savings(pd.DataFrame(rows), "nme")
     assert s.loc[s["epochs"] >= 2, "saved"].tolist() == [1.0] * 6  # iCaRL at e = 1 is below
     assert s.loc[s["epochs"] == 1, "saved"].item() == 0.0  # the grid's floor: a lower bound
+
+
+def test_overview_counts_settings_and_averages_gains_per_memory() -> None:
+    from sleeputils.report.icarl import icarl_overview
+
+    gains = {(100, "nme"): [5.0, 6.0, 7.0], (1000, "nme"): [-1.0, 1.0, 0.0],
+             (100, "softmax"): [-2.0, -3.0, -2.5]}
+    rows = [{"metric": f"{score}_k{k}_herding+distill", "memory": k, "variant": "herding+distill",
+             "method": method, "trial": t, "headline": True,
+             "value": 50.0 + t + (g[t] if method == "icarl_src" else 0.0)}
+            for (k, score), g in gains.items() for t in range(3)
+            for method in ("icarl", "icarl_src")]
+    text = icarl_overview(pd.DataFrame(rows))
+    assert "Over the 3 settings" in text
+    assert "raises iCaRL's final accuracy in **1** (1 significantly" in text
+    assert "lowers it in **1** (1 significantly)" in text
+    assert "- nearest mean: K = 100: +6.0, K = 1000: +0.0 points." in text
+    assert "- softmax: K = 100: -2.5 points." in text

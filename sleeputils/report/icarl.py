@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from pandas.io.formats.style import Styler
+from scipy import stats
 
 from ..protocols.icarl import VARIANTS, metric_name
 from ..results.paper import fmt_pm, load_paper_values
@@ -79,6 +80,35 @@ def icarl_verdict(df: pd.DataFrame, chapter_id: str) -> str:
                      "points.")
         lines.append(line)
     return "\n".join(lines) if lines else "No iCaRL trial was run."
+
+
+#: Significance level of the overview's counts (paired t-test on the trials of one setting).
+ALPHA = 0.05
+
+
+def icarl_overview(df: pd.DataFrame) -> str:
+    """Markdown: over every (K, variant, score) setting, how often SRC raises or lowers iCaRL's
+    final accuracy (and how often significantly), then the mean paired gain per K for each
+    score, averaged over the variants: the pattern behind the per-setting lines."""
+    rows = []
+    for (memory, _, score), g in scores(df).groupby(["memory", "variant", "score"], sort=False):
+        gain = g["icarl_src"] - g["icarl"]
+        p = (stats.ttest_rel(g["icarl_src"], g["icarl"]).pvalue
+             if len(g) > 1 and gain.std() > 0 else float("nan"))
+        rows.append({"memory": memory, "score": score, "gain": gain.mean(), "p": p})
+    t = pd.DataFrame(rows)
+    if t.empty:
+        return "No iCaRL trial was run."
+    up, down, sig = t["gain"] > 0, t["gain"] < 0, t["p"] < ALPHA
+    lines = [f"Over the {len(t)} settings (memory × variant × score), SRC raises iCaRL's final "
+             f"accuracy in **{up.sum()}** ({(up & sig).sum()} significantly, paired t-test "
+             f"p < {ALPHA:g}) and lowers it in **{down.sum()}** ({(down & sig).sum()} "
+             "significantly). Mean paired gain per memory K, averaged over the variants:", ""]
+    for score, g in t.groupby("score", sort=False):
+        per_k = g.groupby("memory")["gain"].mean()
+        lines.append(f"- {SCORES[score]}: " + ", ".join(f"K = {k}: {v:+.1f}"
+                                                         for k, v in per_k.items()) + " points.")
+    return "\n".join(lines)
 
 
 def icarl_scores_figure(df: pd.DataFrame) -> plt.Figure:
