@@ -199,8 +199,8 @@ def test_a_curve_shifted_by_one_epoch_saves_one_epoch() -> None:
     assert s.loc[s["epochs"] == 1, "saved"].item() == 0.0  # the grid's floor: a lower bound
 
 
-def test_overview_counts_settings_and_averages_gains_per_memory() -> None:
-    from sleeputils.report.icarl import icarl_overview
+def test_overview_and_verdicts_count_only_significant_gains() -> None:
+    from sleeputils.report.icarl import icarl_overview, icarl_verdict
 
     gains = {(100, "nme"): [5.0, 6.0, 7.0], (1000, "nme"): [-1.0, 1.0, 0.0],
              (100, "softmax"): [-2.0, -3.0, -2.5]}
@@ -215,3 +215,9 @@ def test_overview_counts_settings_and_averages_gains_per_memory() -> None:
     assert "lowers it in **1** (1 significantly)" in text
     assert "- nearest mean: K = 100: +6.0, K = 1000: +0.0 points." in text
     assert "- softmax: K = 100: -2.5 points." in text
+    verdict = {line.split(":")[0]: line for line in
+               icarl_verdict(pd.DataFrame(rows), "icarl-mnist").splitlines()}
+    assert "SRC **helps** iCaRL" in verdict["- K = 100, herding+distill, nearest mean"]
+    assert "SRC **has no clear effect on** iCaRL" in verdict[
+        "- K = 1000, herding+distill, nearest mean"]  # a mean gain of 0 ± 1
+    assert "SRC **hurts** iCaRL" in verdict["- K = 100, herding+distill, softmax"]

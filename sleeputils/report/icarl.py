@@ -15,6 +15,8 @@ from .tables import _paired, for_people, headline
 
 #: The two scores, as the records name them and as people read them.
 SCORES = {"softmax": "softmax", "nme": "nearest mean"}
+#: Significance level of the verdicts (paired t-test on the trials of one setting).
+ALPHA = 0.05
 
 
 def scores(df: pd.DataFrame) -> pd.DataFrame:
@@ -69,8 +71,9 @@ def icarl_verdict(df: pd.DataFrame, chapter_id: str) -> str:
     lines = []
     for (memory, variant, score), g in scores(df).groupby(["memory", "variant", "score"],
                                                           sort=False):
-        gain = (g["icarl_src"] - g["icarl"]).mean()
-        word = "helps" if gain > 0 else "hurts" if gain < 0 else "does not change"
+        gain, p = _gain_test(g)
+        word = ("has no clear effect on" if p >= ALPHA else  # a NaN p (n < 2) keeps the sign
+                "helps" if gain > 0 else "hurts" if gain < 0 else "does not change")
         line = (f"- K = {memory}, {variant}, {SCORES[score]}: SRC **{word}** iCaRL, "
                 f"{_paired(g['icarl_src'], g['icarl'])}.")
         p = paper[paper["metric"] == metric_name(score, memory, variant)].set_index("method")
@@ -82,8 +85,13 @@ def icarl_verdict(df: pd.DataFrame, chapter_id: str) -> str:
     return "\n".join(lines) if lines else "No iCaRL trial was run."
 
 
-#: Significance level of the overview's counts (paired t-test on the trials of one setting).
-ALPHA = 0.05
+def _gain_test(g: pd.DataFrame) -> tuple[float, float]:
+    """SRC's mean paired gain over one setting's trials and its paired t-test p-value (NaN
+    with fewer than two trials or no spread)."""
+    gain = g["icarl_src"] - g["icarl"]
+    if len(gain) < 2 or not gain.std() > 0:
+        return gain.mean(), float("nan")
+    return gain.mean(), stats.ttest_rel(g["icarl_src"], g["icarl"]).pvalue
 
 
 def icarl_overview(df: pd.DataFrame) -> str:
@@ -92,10 +100,8 @@ def icarl_overview(df: pd.DataFrame) -> str:
     score, averaged over the variants: the pattern behind the per-setting lines."""
     rows = []
     for (memory, _, score), g in scores(df).groupby(["memory", "variant", "score"], sort=False):
-        gain = g["icarl_src"] - g["icarl"]
-        p = (stats.ttest_rel(g["icarl_src"], g["icarl"]).pvalue
-             if len(g) > 1 and gain.std() > 0 else float("nan"))
-        rows.append({"memory": memory, "score": score, "gain": gain.mean(), "p": p})
+        gain, p = _gain_test(g)
+        rows.append({"memory": memory, "score": score, "gain": gain, "p": p})
     t = pd.DataFrame(rows)
     if t.empty:
         return "No iCaRL trial was run."
