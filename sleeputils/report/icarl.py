@@ -55,13 +55,16 @@ def icarl_table(df: pd.DataFrame, chapter_id: str) -> Styler:
             "K": memory, "variant": variant, "score": SCORES[score], "n": len(g),
             "iCaRL": fmt_pm(g["icarl"].mean(), g["icarl"].std()),
             "iCaRL + SRC": fmt_pm(g["icarl_src"].mean(), g["icarl_src"].std()),
-            "SRC gain (paired)": fmt_pm((g["icarl_src"] - g["icarl"]).mean(),
-                                        (g["icarl_src"] - g["icarl"]).std()),
-            "paper: iCaRL → + SRC": " → ".join(fmt_pm(p.at[m, "value"], p.at[m, "std"])
-                                               for m in ("icarl", "icarl_src"))
-                                    if len(p) == 2 else None,
+            "gain (paired)": fmt_pm((g["icarl_src"] - g["icarl"]).mean(),
+                                    (g["icarl_src"] - g["icarl"]).std()),
+            "paper: iCaRL<br>→ + SRC": "<br>→ ".join(fmt_pm(p.at[m, "value"], p.at[m, "std"])
+                                                     for m in ("icarl", "icarl_src"))
+                                       if len(p) == 2 else None,
         })
-    return for_people(pd.DataFrame(out), compact=True)
+    table = pd.DataFrame(out)
+    if len(table) and table["n"].nunique() == 1:  # one count: said in the banner
+        table = table.drop(columns="n")
+    return for_people(table, compact=True)
 
 
 def icarl_verdict(df: pd.DataFrame, chapter_id: str) -> str:
