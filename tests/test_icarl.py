@@ -221,3 +221,20 @@ def test_overview_and_verdicts_count_only_significant_gains() -> None:
     assert "SRC **has no clear effect on** iCaRL" in verdict[
         "- K = 1000, herding+distill, nearest mean"]  # a mean gain of 0 ± 1
     assert "SRC **hurts** iCaRL" in verdict["- K = 100, herding+distill, softmax"]
+
+
+def test_paper_gap_names_the_range_of_ours_against_the_papers_pair() -> None:
+    from sleeputils.report.icarl import paper_gap
+    from sleeputils.results.paper import load_paper_values
+
+    pair = load_paper_values().query("chapter_id == 'icarl-mnist'").set_index("method")["value"]
+    rows = [{"metric": f"{score}_k100_{variant}", "memory": 100, "variant": variant,
+             "method": method, "trial": 0, "headline": True,
+             "value": pair[method] - 30 + shift}
+            for variant, shift in (("herding", 0.0), ("random", 10.0))
+            for score in ("nme", "softmax") for method in ("icarl", "icarl_src")]
+    text = paper_gap(pd.DataFrame(rows), "icarl-mnist")
+    assert f"iCaRL ranges {pair['icarl'] - 30:.2f} to {pair['icarl'] - 20:.2f}" in text
+    assert "none reaches the paper's iCaRL" in text
+    assert "is around the paper's" in text  # every gain equals the paper's
+    assert paper_gap(pd.DataFrame(rows), "icarl-fashion") == ""  # Table 2 has no Fashion pair

@@ -120,6 +120,29 @@ def icarl_overview(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def paper_gap(df: pd.DataFrame, chapter_id: str) -> str:
+    """Markdown: at the paper's memory, how close does any variant and score come to the
+    paper's pair, and how does SRC's gain compare with the paper's? Empty without a pair."""
+    paper = paper_row(chapter_id).set_index("method")
+    if not {"icarl", "icarl_src"} <= set(paper.index):
+        return ""
+    memory = int(paper.at["icarl", "metric"].split("_k")[1].split("_")[0])
+    means = scores(df).query("memory == @memory").groupby(["variant", "score"])[
+        ["icarl", "icarl_src"]].mean()
+    if means.empty:
+        return ""
+    a, b = paper.at["icarl", "value"], paper.at["icarl_src", "value"]
+    gain = means["icarl_src"] - means["icarl"]
+    return (f"At the paper's K = {memory}, the paper has iCaRL {a:.2f} → iCaRL + SRC {b:.2f} "
+            f"(a gain of {b - a:+.2f}). Over our {len(means)} variant and score pairs, iCaRL "
+            f"ranges {means['icarl'].min():.2f} to {means['icarl'].max():.2f} and iCaRL + SRC "
+            f"{means['icarl_src'].min():.2f} to {means['icarl_src'].max():.2f}: "
+            f"{'none reaches' if means['icarl'].max() < a else 'some reach'} the paper's "
+            f"iCaRL, while SRC's gain ({gain.min():+.2f} to {gain.max():+.2f}) is "
+            + ("larger than" if gain.min() > b - a else "smaller than" if gain.max() < b - a
+               else "around") + " the paper's.")
+
+
 def icarl_scores_figure(df: pd.DataFrame) -> plt.Figure:
     """Accuracy of both methods per memory, one panel per score, one colour per variant."""
     s = scores(df).melt(id_vars=["memory", "variant", "score", "trial"],
