@@ -65,4 +65,7 @@ def test_training_is_seeded_and_lowers_the_loss() -> None:
 def test_recalls_do_not_depend_on_the_evaluation_batch() -> None:
     vae = VAE(VAEConfig(latent=5), torch.Generator().manual_seed(0))
     x = torch.rand(130, 784, generator=torch.Generator().manual_seed(1))
-    assert np.array_equal(vae.reconstruct(x, batch=50), vae.reconstruct(x, batch=130))
+    # equal to float rounding: bit-identical on some CPUs, not on others (kernels differ by
+    # batch size); a slicing mistake would move whole images
+    np.testing.assert_allclose(vae.reconstruct(x, batch=50), vae.reconstruct(x, batch=130),
+                               rtol=0, atol=1e-6)

@@ -21,7 +21,7 @@ from torch import nn
 
 LOSSES = ("mae", "bce")
 #: Images per forward pass when measuring: the transposed convolutions run about twice as fast
-#: on one thread in batches of 50 as in batches of 2000, with identical outputs.
+#: on one thread in batches of 50 as in batches of 2000, with the same outputs to float rounding.
 EVAL_BATCH = 50
 
 
