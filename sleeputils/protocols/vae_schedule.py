@@ -117,7 +117,8 @@ def run_schedules(config: ScheduleConfig = ScheduleConfig(), *,
                               "rem_from": s[3]},
                    lambda _, c, t: run_schedule(data, initial, classifier, c, t),
                    store=store, progress=progress, desc=f"schedules {config.split}")
-    copies = [_as_source(df, s) for s in schedules if s not in runs]
+    copies = [_as_source(df, run, s) for s in schedules
+              if (run := same_run(s, config.rem_from)) != s]
     return pd.concat([df, *copies], ignore_index=True)
 
 
@@ -129,15 +130,15 @@ def same_run(schedule: tuple[int, float, float, str], sources: tuple[str, ...]
     return (cycles, first, last, sources[0]) if first == last == 0 else schedule
 
 
-def _as_source(df: pd.DataFrame, schedule: tuple[int, float, float, str]) -> pd.DataFrame:
-    """The records of a REM-free schedule shown under another REM source: the run of the
-    first source, relabelled (its headline names end in the source)."""
-    cycles, first, last, source = schedule
-    rows = df[(df["cycles"] == cycles) & (df["rem_share"] == first) & (df["rem_end"] == last)]
-    done = rows["rem_from"].iloc[0]
-    rows = rows[rows["rem_from"] == done].copy()
-    rows["metric"] = rows["metric"].str.replace(f"_{done}$", f"_{source}", regex=True)
-    rows["rem_from"] = source
+def _as_source(df: pd.DataFrame, run: tuple[int, float, float, str],
+               schedule: tuple[int, float, float, str]) -> pd.DataFrame:
+    """The records of ``run`` shown as ``schedule``, which differs only in its REM source
+    (headline names end in the source)."""
+    cycles, first, last, done = run
+    rows = df[(df["cycles"] == cycles) & (df["rem_share"] == first) & (df["rem_end"] == last)
+              & (df["rem_from"] == done)].copy()
+    rows["metric"] = rows["metric"].str.replace(f"_{done}$", f"_{schedule[3]}", regex=True)
+    rows["rem_from"] = schedule[3]
     return rows
 
 

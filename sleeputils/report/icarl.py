@@ -3,15 +3,16 @@ score, SRC's gain measured trial by trial, beside Table 2 of the paper."""
 
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from pandas.io.formats.style import Styler
-from scipy import stats
 
 from ..protocols.icarl import VARIANTS, metric_name
 from ..results.paper import fmt_pm, load_paper_values
-from .tables import _paired, for_people, headline
+from .tables import _paired, for_people, headline, paired_gain
 
 #: The two scores, as the records name them and as people read them.
 SCORES = {"softmax": "softmax", "nme": "nearest mean"}
@@ -74,7 +75,7 @@ def icarl_verdict(df: pd.DataFrame, chapter_id: str) -> str:
     lines = []
     for (memory, variant, score), g in scores(df).groupby(["memory", "variant", "score"],
                                                           sort=False):
-        gain, p = _gain_test(g)
+        gain, p = paired_gain(g["icarl_src"], g["icarl"])
         word = ("has no clear effect on" if p >= ALPHA else  # a NaN p (n < 2) keeps the sign
                 "helps" if gain > 0 else "hurts" if gain < 0 else "does not change")
         line = (f"- K = {memory}, {variant}, {SCORES[score]}: SRC **{word}** iCaRL, "
@@ -88,22 +89,13 @@ def icarl_verdict(df: pd.DataFrame, chapter_id: str) -> str:
     return "\n".join(lines) if lines else "No iCaRL trial was run."
 
 
-def _gain_test(g: pd.DataFrame) -> tuple[float, float]:
-    """SRC's mean paired gain over one setting's trials and its paired t-test p-value (NaN
-    with fewer than two trials or no spread)."""
-    gain = g["icarl_src"] - g["icarl"]
-    if len(gain) < 2 or not gain.std() > 0:
-        return gain.mean(), float("nan")
-    return gain.mean(), stats.ttest_rel(g["icarl_src"], g["icarl"]).pvalue
-
-
 def icarl_overview(df: pd.DataFrame) -> str:
     """Markdown: over every (K, variant, score) setting, how often SRC raises or lowers iCaRL's
     final accuracy (and how often significantly), then the mean paired gain per K for each
     score, averaged over the variants: the pattern behind the per-setting lines."""
     rows = []
     for (memory, _, score), g in scores(df).groupby(["memory", "variant", "score"], sort=False):
-        gain, p = _gain_test(g)
+        gain, p = paired_gain(g["icarl_src"], g["icarl"])
         rows.append({"memory": memory, "score": score, "gain": gain, "p": p})
     t = pd.DataFrame(rows)
     if t.empty:
@@ -126,7 +118,7 @@ def paper_gap(df: pd.DataFrame, chapter_id: str) -> str:
     paper = paper_row(chapter_id).set_index("method")
     if not {"icarl", "icarl_src"} <= set(paper.index):
         return ""
-    memory = int(paper.at["icarl", "metric"].split("_k")[1].split("_")[0])
+    memory = int(re.search(r"_k(\d+)_", paper.at["icarl", "metric"]).group(1))
     means = scores(df).query("memory == @memory").groupby(["variant", "score"])[
         ["icarl", "icarl_src"]].mean()
     if means.empty:

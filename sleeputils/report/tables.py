@@ -501,14 +501,21 @@ def _sleep_without_effect(df: pd.DataFrame) -> list[str]:
     return lines
 
 
+def paired_gain(a: pd.Series, b: pd.Series) -> tuple[float, float]:
+    """Mean of ``a - b`` over the pairs both have, and the paired t-test's p-value (NaN with
+    fewer than two pairs or no spread)."""
+    diff = (a - b).dropna()
+    if len(diff) < 2 or not diff.std() > 0:
+        return diff.mean(), float("nan")
+    return diff.mean(), stats.ttest_rel(a, b, nan_policy="omit").pvalue
+
+
 def _paired(a: pd.Series, b: pd.Series) -> str:
     """'a gain of +x ± s points (paired, n = k, p = ...)', or without the test for n < 2."""
     diff = (a - b).dropna()
     text = f"a gain of {fmt_pm(diff.mean(), diff.std())} points (paired, n = {len(diff)}"
-    if len(diff) < 2 or not diff.std() > 0:
-        return text + "; too few trials to test)"
-    p = stats.ttest_rel(a, b, nan_policy="omit").pvalue
-    return text + f", p = {p:.2g})"
+    _, p = paired_gain(a, b)
+    return text + ("; too few trials to test)" if pd.isna(p) else f", p = {p:.2g})")
 
 
 def methods_not_run(missing: list[str], chapter_id: str) -> str:
