@@ -69,3 +69,12 @@ def test_recalls_do_not_depend_on_the_evaluation_batch() -> None:
     # batch size); a slicing mistake would move whole images
     np.testing.assert_allclose(vae.reconstruct(x, batch=50), vae.reconstruct(x, batch=130),
                                rtol=0, atol=1e-6)
+
+
+def test_channels_last_recall_equals_the_default_layout() -> None:
+    # reconstruct runs NHWC tensors for speed; the plain NCHW forward pass is the known answer
+    vae = VAE(VAEConfig(latent=5), torch.Generator().manual_seed(0))
+    x = torch.rand(130, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        plain = vae.decode(vae.encode(x)[0]).reshape(130, -1).numpy()
+    np.testing.assert_allclose(vae.reconstruct(x), plain, rtol=0, atol=1e-6)

@@ -23,6 +23,8 @@ LOSSES = ("mae", "bce")
 #: Images per forward pass when measuring: the transposed convolutions run about twice as fast
 #: on one thread in batches of 50 as in batches of 2000, with the same outputs to float rounding.
 EVAL_BATCH = 50
+#: Index of the decoder's reshape from a vector to 64 feature maps of 7 x 7.
+_UNFLATTEN = 2
 
 
 @dataclass(frozen=True)
@@ -142,10 +144,21 @@ class VAE(nn.Module):
 
     @torch.no_grad()
     def reconstruct(self, x: np.ndarray | torch.Tensor, batch: int = EVAL_BATCH) -> np.ndarray:
-        """decode(mean of q(z | x)) of each clean image, as (n, 784) floats: the recall."""
-        x = _images(x)
-        out = [self.decode(self.encode(x[i : i + batch])[0]) for i in range(0, len(x), batch)]
+        """decode(mean of q(z | x)) of each clean image, as (n, 784) floats: the recall.
+
+        Measuring runs channels-last (NHWC) tensors, which PyTorch hands to oneDNN's
+        convolution kernels: about 1.5 times as fast on one thread as the default layout, with
+        the same outputs to float rounding. Training keeps the default layout.
+        """
+        x = _images(x).contiguous(memory_format=torch.channels_last)
+        out = [self._recall(x[i : i + batch]) for i in range(0, len(x), batch)]
         return torch.cat(out).reshape(len(x), -1).numpy()
+
+    def _recall(self, x: torch.Tensor) -> torch.Tensor:
+        """decode(mean of q(z | x)) with the decoder's feature maps channels-last from the
+        reshape on (``_UNFLATTEN``)."""
+        h = self.decoder[:_UNFLATTEN + 1](self.encode(x)[0])
+        return self.decoder[_UNFLATTEN + 1 :](h.contiguous(memory_format=torch.channels_last))
 
     @torch.no_grad()
     def reconstruction_errors(self, x: np.ndarray | torch.Tensor, batch: int = EVAL_BATCH
