@@ -124,3 +124,23 @@ def test_verdicts_say_pure_nrem_once_and_how_much_forgetting_rem_prevents() -> N
     assert "95 % of its whole rise" in text and "**forgotten within the first cycle**" in text
     kept = round(100 * (1 - (15 - 10) / (31 - 10)))  # share of dataset 1's rise prevented
     assert text.count(f"prevents {kept} % of the forgetting") == 2  # frozen and current
+
+
+def test_committed_final_errors_table_as_the_run_they_came_from() -> None:
+    from sleeputils.report.tables import committed_trials
+    from sleeputils.report.vae import FINAL_NAME, committed_finals, final_table
+
+    config = ScheduleConfig(**{**TINY, "rem_shares": (0.0, 0.5), "rem_from": ("frozen",),
+                               "ramp": (0.2, 0.8), "trials": 2})
+    df = run_schedules(config, store=ResultStore.disabled(), progress=False)
+    heads = df[df["headline"].fillna(False).astype(bool)]
+    trials = heads[["dataset", "method", "metric", "trial", "value"]].assign(chapter_id="vae-x")
+    full = committed_finals(committed_trials(trials, "vae-x", FINAL_NAME))
+    assert len(full) == len(heads) == 2 * 2 * 3  # 2 seeds x 2 datasets x 3 schedules
+    ran, kept = final_table(df).data, final_table(full).data
+    # a committed run keeps final errors only: no "before" columns
+    assert "dataset 1 before" in ran and "dataset 1 before" not in kept
+    merged = ran.merge(kept, on="schedule", suffixes=("", "_kept"))
+    assert len(merged) == 3
+    for column in ("dataset 1 after", "dataset 2 after", "dataset 2: 95 % CI"):
+        assert (merged[column] == merged[f"{column}_kept"]).all()

@@ -55,6 +55,11 @@ class Page:
     def label(self) -> str:
         return self.run.label
 
+    @property
+    def paper_config(self) -> Params:
+        """The config of this chapter under the ``paper`` profile: what its committed run ran."""
+        return Book(self.project).resolve(self.chapter_id, PAPER_PROFILE).config
+
     def banner(self) -> Markdown:
         """The run's first lines: which profile, and for a custom run what differs and where
         its numbers go."""

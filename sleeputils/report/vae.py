@@ -17,6 +17,9 @@ from ..results.paper import fmt_pm
 from .tables import for_people
 
 NAMES = {"d1": "dataset 1 (remote)", "d2": "dataset 2 (recent)"}
+#: A schedule's final error as a headline name, e.g. ``d1_final_c10_r0.2-0.8_frozen``.
+FINAL_NAME = (r"^(?P<data>d[12])_final_c(?P<cycles>\d+)_r(?P<rem_share>[\d.]+)"
+              r"(?:-(?P<rem_end>[\d.]+))?_(?P<rem_from>[a-z]+)$")
 #: Fewest runs for which a rank correlation gets a p-value in the verdicts.
 MIN_RUNS_FOR_P = 5
 
@@ -52,17 +55,27 @@ def errors(df: pd.DataFrame, kind: str = "error") -> pd.DataFrame:
 
 
 def final_table(df: pd.DataFrame) -> Styler:
-    """Per schedule and dataset: the error before the schedule and at its end, mean ± std and
-    the 95 % confidence interval of the mean over seeds."""
+    """One row per schedule; per dataset the error before the schedule (when measured) and at
+    its end, mean ± std and the 95 % confidence interval of the mean over seeds."""
     e = errors(df)
-    out = []
+    out: dict[str, dict] = {}
     for (schedule, data), d in e.groupby(["schedule", "data"], sort=False):
         end = d[d["cycle"] == d["cycle"].max()].groupby("trial")["value"].mean()
-        out.append({"schedule": schedule, "dataset": NAMES[data], "seeds": len(end),
-                    "before": d.loc[d["cycle"] == 0, "value"].mean(),
-                    "after": fmt_pm(end.mean(), end.std(), digits=1),
-                    "95 % CI of the mean": _interval(end)})
-    return for_people(pd.DataFrame(out), digits=1)
+        row = out.setdefault(schedule, {"schedule": schedule, "seeds": len(end)})
+        name = f"dataset {data[1]}"
+        row |= {f"{name} before": d.loc[d["cycle"] == 0, "value"].mean(),
+                f"{name} after": fmt_pm(end.mean(), end.std(), digits=1),
+                f"{name}: 95 % CI": _interval(end)}
+    table = pd.DataFrame(out.values()).dropna(axis=1, how="all")
+    return for_people(table, digits=1)
+
+
+def committed_finals(full: pd.DataFrame) -> pd.DataFrame:
+    """A committed run's final errors (trial rows whose names :data:`FINAL_NAME` parsed) as the
+    rows :func:`errors` reads: each schedule's last cycle, nothing before it."""
+    rows = full.dropna(subset=["data"]) if "data" in full else full.iloc[:0]
+    return rows.assign(metric=rows["data"] + "_error", cycle=rows["cycles"]).drop(
+        columns="data")
 
 
 def _interval(values: pd.Series) -> str:
@@ -83,6 +96,8 @@ def schedule_verdicts(df: pd.DataFrame) -> str:
     for cycles, g in nrem.groupby(level="cycles"):  # without REM the source is moot: once
         g = g.xs(g.index.get_level_values("rem_from")[0], level="rem_from")
         d1 = g.xs("d1", level="data").droplevel("cycles")
+        if not {0, 1} <= set(d1.index):  # a run that kept final errors only
+            continue
         reached = (d1.loc[1] - d1.loc[0]) / (d1.iloc[-1] - d1.loc[0])
         lines.append(f"- Pure NREM, {int(cycles)} cycles: after the first cycle the "
                      f"dataset-1 error has made {100 * reached:.0f} % of its whole rise "
@@ -94,7 +109,7 @@ def schedule_verdicts(df: pd.DataFrame) -> str:
     start = e.loc[(e["cycle"] == 0) & (e["data"] == "d1"), "value"].mean()
     for (cycles, source), g in f1.groupby(level=[0, 2]):
         g = g.droplevel([0, 2])
-        if 0 in g.index and 0.5 in g.index and g[0] != start:
+        if 0 in g.index and 0.5 in g.index and np.isfinite(start) and g[0] != start:
             kept = 1 - (g[0.5] - start) / (g[0] - start)
             lines.append(f"- 50/50 against pure NREM, {int(cycles)} cycles ({source}): the REM "
                          f"half prevents {100 * kept:.0f} % of the forgetting of dataset 1 "
@@ -108,6 +123,15 @@ def schedule_verdicts(df: pd.DataFrame) -> str:
             lines.append(f"- With a 50/50 schedule, more and shorter cycles give a **{word}** "
                          f"final error on {name} ({correlation(d['cycles'], d['value'])}).")
     return "\n".join(lines)
+
+
+def committed_verdicts(full: pd.DataFrame, config) -> str:
+    """Markdown: the verdicts a committed run's final errors support (``full`` from
+    :func:`committed_finals`, ``config`` what it ran): cycles at a 50/50 share, and the sweep."""
+    if full.empty:
+        return ""
+    return "\n".join([schedule_verdicts(part(full, config, "grid")),
+                      sweep_verdict(part(full, config, "sweep"))])
 
 
 def part(df: pd.DataFrame, config, which: str) -> pd.DataFrame:
