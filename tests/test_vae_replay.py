@@ -54,3 +54,39 @@ def test_bad_input_fails_in_one_line_before_compute() -> None:
                       progress=False)
     with pytest.raises(ParamError, match="'mixes' = .* is not valid"):
         BaselinesConfig(mixes=("new", "dreams"))
+
+
+def _committed(df, name: str):
+    from sleeputils.report.tables import committed_trials
+
+    heads = df[df["headline"].fillna(False).astype(bool)]
+    trials = heads[["dataset", "method", "metric", "trial", "value"]].assign(chapter_id="x")
+    return committed_trials(trials, "x", name)
+
+
+def test_committed_replay_errors_table_as_the_run_they_came_from() -> None:
+    from sleeputils.report import vae_replay as report
+
+    config = BaselinesConfig(**{**TINY, "sample_counts": (0, 2, 4), "trials": 2})
+    df = run_baselines(config, store=ResultStore.disabled(), progress=False)
+    full = report.committed_runs(_committed(df, report.AFTER_NAME))
+    assert len(full) == 2 * 2 * len(config.runs())  # seeds x datasets x runs
+    ran = report.mix_table(report.mixes(df, config)).data
+    kept = report.mix_table(report.mixes(full, config)).data
+    assert "before" in ran and "before" not in kept  # a committed run keeps errors after only
+    assert ran[["trained on", "dataset", "after"]].equals(kept[["trained on", "dataset", "after"]])
+    assert report.committed_verdicts(full, config) == report.count_verdict(
+        report.sweep(df, config))
+
+
+def test_committed_interleaving_table_as_the_run_it_came_from() -> None:
+    from sleeputils.report import vae_replay as report
+
+    config = InterleaveConfig(blocks=(1, 2, 5), per_set=20, test_images=20, trials=2)
+    df = run_interleaving(config, store=ResultStore.disabled(), progress=False)
+    full = report.committed_blocks(_committed(df, report.BLOCK_NAME))
+    ran, kept = report.block_table(df).data, report.block_table(full).data
+    assert "summed error" in ran and "summed error" not in kept
+    assert ran[["block size", "dataset", "MSE × 1000"]].equals(
+        kept[["block size", "dataset", "MSE × 1000"]])
+    assert report.block_verdict(full) == report.block_verdict(df)

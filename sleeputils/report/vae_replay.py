@@ -15,6 +15,11 @@ from ..results.paper import fmt_pm
 from .tables import for_people
 from .vae import NAMES, correlation
 
+#: A run's error after training as a headline name: ``d1_after_new500_old500``.
+AFTER_NAME = r"^(?P<data>d[12])_after_(?:new(?P<new>\d+))?_?(?:old(?P<sampled>\d+))?$"
+#: An interleaving run's error as a headline name: ``d2_mse_n50``.
+BLOCK_NAME = r"^(?P<data>d[12])_mse_n(?P<block>\d+)$"
+
 
 def _runs(df: pd.DataFrame, kind: str = "error") -> pd.DataFrame:
     rows = df[df["metric"].isin([f"d1_{kind}", f"d2_{kind}"])].copy()
@@ -51,11 +56,29 @@ def mix_table(df: pd.DataFrame) -> Styler:
         after = d.loc[d["stage"] == "after", "value"]
         a = acc[(acc["trained on"] == mix) & (acc["data"] == name)
                 & (acc["stage"] == "after")]["value"]
-        out.append({"trained on": mix, "dataset": name, "seeds": d["trial"].nunique(),
-                    "before": d.loc[d["stage"] == "before", "value"].mean(),
-                    "after": fmt_pm(after.mean(), after.std(), digits=1),
-                    "recalls read right after (%)": fmt_pm(a.mean(), a.std(), digits=1)})
-    return for_people(pd.DataFrame(out), digits=1)
+        row = {"trained on": mix, "dataset": name, "seeds": d["trial"].nunique(),
+               "before": d.loc[d["stage"] == "before", "value"].mean(),
+               "after": fmt_pm(after.mean(), after.std(), digits=1)}
+        if len(a):  # a committed run keeps errors after only
+            row["recalls read right after (%)"] = fmt_pm(a.mean(), a.std(), digits=1)
+        out.append(row)
+    return for_people(pd.DataFrame(out).dropna(axis=1, how="all"), digits=1)
+
+
+def committed_runs(full: pd.DataFrame) -> pd.DataFrame:
+    """A committed run's errors after training (trial rows whose names :data:`AFTER_NAME`
+    parsed) as the rows the mix and sweep functions read."""
+    rows = full.dropna(subset=["data"]) if "data" in full else full.iloc[:0]
+    return rows.assign(metric=rows["data"] + "_error", stage="after",
+                       new=rows["new"].fillna(0).astype(int),
+                       sampled=rows["sampled"].fillna(0).astype(int)).drop(columns="data")
+
+
+def committed_blocks(full: pd.DataFrame) -> pd.DataFrame:
+    """A committed interleaving run's errors (trial rows whose names :data:`BLOCK_NAME` parsed)
+    as the rows the block functions read."""
+    rows = full.dropna(subset=["data"]) if "data" in full else full.iloc[:0]
+    return rows.assign(metric=rows["data"] + "_mse").drop(columns="data")
 
 
 def mix_figure(df: pd.DataFrame) -> plt.Figure:
@@ -91,6 +114,12 @@ def mix_verdicts(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def committed_verdicts(full: pd.DataFrame, config) -> str:
+    """Markdown: the verdict a committed run's errors after training support (``full`` from
+    :func:`committed_runs`, ``config`` what it ran): the sample-count sweep."""
+    return count_verdict(sweep(full, config)) if len(full) else ""
+
+
 def count_curve(df: pd.DataFrame) -> plt.Figure:
     """Error after training on the new images plus k own samples, against k; mean ± standard
     error over seeds (as the original plots it)."""
@@ -124,17 +153,19 @@ def count_verdict(df: pd.DataFrame) -> str:
 
 
 def block_table(df: pd.DataFrame) -> Styler:
-    """Per block size and dataset: per-pixel MSE (× 1000) and summed absolute error, mean ±
-    std over seeds."""
+    """Per block size and dataset: per-pixel MSE (× 1000) and, when recorded, the summed
+    absolute error, mean ± std over seeds."""
     out = []
     for (block, d), g in df.assign(d=df["metric"].str[:2]).groupby(["block", "d"]):
         if d not in NAMES:
             continue
         mse = 1000 * g.loc[g["metric"] == f"{d}_mse", "value"]
         err = g.loc[g["metric"] == f"{d}_error", "value"]
-        out.append({"block size": int(block), "dataset": NAMES[d], "seeds": len(mse),
-                    "MSE × 1000": fmt_pm(mse.mean(), mse.std(), digits=1),
-                    "summed error": fmt_pm(err.mean(), err.std(), digits=1)})
+        row = {"block size": int(block), "dataset": NAMES[d], "seeds": len(mse),
+               "MSE × 1000": fmt_pm(mse.mean(), mse.std(), digits=1)}
+        if len(err):  # a committed run keeps the MSE only
+            row["summed error"] = fmt_pm(err.mean(), err.std(), digits=1)
+        out.append(row)
     return for_people(pd.DataFrame(out), digits=1)
 
 
