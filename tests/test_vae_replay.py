@@ -90,3 +90,23 @@ def test_committed_interleaving_table_as_the_run_it_came_from() -> None:
     assert ran[["block size", "dataset", "MSE × 1000"]].equals(
         kept[["block size", "dataset", "MSE × 1000"]])
     assert report.block_verdict(full) == report.block_verdict(df)
+
+
+def test_block_verdict_needs_a_significant_trend_and_names_runs_far_off() -> None:
+    import pandas as pd
+
+    from sleeputils.report.vae_replay import block_verdict
+
+    def rows(d1: dict) -> pd.DataFrame:
+        return pd.DataFrame([{"metric": f"{d}_mse", "block": b, "trial": t,
+                              "value": d1[(b, t)] if d == "d1" else 0.08 + 0.001 * t}
+                             for b in (1, 5, 10, 50) for t in range(3) for d in ("d1", "d2")])
+
+    rising = rows({(b, t): 0.01 * b + 0.001 * t for b in (1, 5, 10, 50) for t in range(3)})
+    text = block_verdict(rising)
+    assert "Longer blocks give a **higher** error on dataset 1" in text  # rho = +0.97
+    assert "The block size has **no clear effect** on the error on dataset 2" in text  # rho = 0
+    flat = {(b, t): 0.08 + 0.001 * t for b in (1, 5, 10, 50) for t in range(3)}
+    text = block_verdict(rows({**flat, (50, 0): 0.5}))
+    assert "1 of 12 runs ends far above the others on dataset 1" in text
+    assert "blocks of 50, seed 0 (0.5000)" in text and "dataset 2 (recent) (over" not in text

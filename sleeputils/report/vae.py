@@ -31,6 +31,26 @@ def correlation(x: pd.Series, y: pd.Series) -> str:
     return f"Spearman ρ = {rho:+.2f}{test}, {len(x)} runs"
 
 
+def trend(x: pd.Series, y: pd.Series) -> str | None:
+    """``"higher"`` or ``"lower"``: how ``y`` goes as ``x`` grows (the sign of Spearman's ρ);
+    None when there are enough runs for a test (``MIN_RUNS_FOR_P``) and it finds no trend
+    (p ≥ 0.05, or no variation)."""
+    rho, p = stats.spearmanr(x, y)
+    if len(x) >= MIN_RUNS_FOR_P and not p < 0.05:
+        return None
+    return "lower" if rho < 0 else "higher"
+
+
+def trend_line(x: pd.Series, y: pd.Series, more: str, factor: str, what: str,
+               tail: str = "") -> str:
+    """``- {more} a **lower** {what} (ρ, p, runs{tail}).`` or, without a significant trend,
+    ``- {factor} has **no clear effect** on the {what} (...).``"""
+    word = trend(x, y)
+    head = (f"{more} a **{word}** {what}" if word
+            else f"{factor} has **no clear effect** on the {what}")
+    return f"- {head} ({correlation(x, y)}{tail})."
+
+
 def label(cycles: int, first: float, last: float, source: str) -> str:
     """``10 cycles, REM 0.5, frozen`` or, for a ramp, ``10 cycles, REM 0.2→0.8, frozen``."""
     share = f"{first:g}" if first == last else f"{first:g}→{last:g}"
@@ -118,10 +138,10 @@ def schedule_verdicts(df: pd.DataFrame) -> str:
     for data, name in NAMES.items():
         d = half[half["data"] == data]
         if d["cycles"].nunique() >= 3:
-            rho = stats.spearmanr(d["cycles"], d["value"])[0]
-            word = "lower" if rho < 0 else "higher"
-            lines.append(f"- With a 50/50 schedule, more and shorter cycles give a **{word}** "
-                         f"final error on {name} ({correlation(d['cycles'], d['value'])}).")
+            lines.append(trend_line(d["cycles"], d["value"],
+                                    "With a 50/50 schedule, more and shorter cycles give",
+                                    "With a 50/50 schedule, the number of cycles",
+                                    f"final error on {name}"))
     return "\n".join(lines)
 
 
@@ -198,10 +218,8 @@ def sweep_verdict(df: pd.DataFrame) -> str:
     lines = []
     for data, name in NAMES.items():
         d = final[final["data"] == data]
-        rho = stats.spearmanr(d["rem_share"], d["value"])[0]
-        word = "lower" if rho < 0 else "higher"
-        lines.append(f"- More REM gives a **{word}** final error on {name} "
-                     f"({correlation(d['rem_share'], d['value'])}).")
+        lines.append(trend_line(d["rem_share"], d["value"], "More REM gives",
+                                "The REM share", f"final error on {name}"))
     ends = e[(e["cycle"] == e["cycles"]) & ~e["constant"]]
     half = final[final["rem_share"] == 0.5].groupby("data")["value"].mean()
     for (schedule, data), d in ends.groupby(["schedule", "data"]):

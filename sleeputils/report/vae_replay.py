@@ -9,12 +9,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from pandas.io.formats.style import Styler
-from scipy import stats
 
 from ..results.paper import fmt_pm
 from .tables import for_people
-from .vae import NAMES, correlation
+from .vae import NAMES, trend_line
 
+#: A run whose error exceeds this multiple of the median of all runs is named in the verdict.
+FAR = 2.0
 #: A run's error after training as a headline name: ``d1_after_new500_old500``.
 AFTER_NAME = r"^(?P<data>d[12])_after_(?:new(?P<new>\d+))?_?(?:old(?P<sampled>\d+))?$"
 #: An interleaving run's error as a headline name: ``d2_mse_n50``.
@@ -142,19 +143,17 @@ def count_verdict(df: pd.DataFrame) -> str:
         return "The sweep needs at least three sample counts."
     lines = []
     for name, d in e.groupby("data"):
-        rho = stats.spearmanr(d["sampled"], d["value"])[0]
-        word = "lower" if rho < 0 else "higher"
         lo, hi = d["sampled"].min(), d["sampled"].max()
         m = d.groupby("sampled")["value"].mean()
-        lines.append(f"- More own samples give a **{word}** error on {name} "
-                     f"({correlation(d['sampled'], d['value'])}; {m[lo]:.1f} with {int(lo)}, "
-                     f"{m[hi]:.1f} with {int(hi)}).")
+        lines.append(trend_line(d["sampled"], d["value"], "More own samples give",
+                                "The number of own samples", f"error on {name}",
+                                f"; {m[lo]:.1f} with {int(lo)}, {m[hi]:.1f} with {int(hi)}"))
     return "\n".join(lines)
 
 
 def block_table(df: pd.DataFrame) -> Styler:
-    """Per block size and dataset: per-pixel MSE (× 1000) and, when recorded, the summed
-    absolute error, mean ± std over seeds."""
+    """Per block size and dataset: per-pixel MSE (× 1000; mean ± std and median over seeds)
+    and, when recorded, the summed absolute error (mean ± std)."""
     out = []
     for (block, d), g in df.assign(d=df["metric"].str[:2]).groupby(["block", "d"]):
         if d not in NAMES:
@@ -162,7 +161,8 @@ def block_table(df: pd.DataFrame) -> Styler:
         mse = 1000 * g.loc[g["metric"] == f"{d}_mse", "value"]
         err = g.loc[g["metric"] == f"{d}_error", "value"]
         row = {"block size": int(block), "dataset": NAMES[d], "seeds": len(mse),
-               "MSE × 1000": fmt_pm(mse.mean(), mse.std(), digits=1)}
+               "MSE × 1000": fmt_pm(mse.mean(), mse.std(), digits=1),
+               "median × 1000": f"{mse.median():.1f}"}
         if len(err):  # a committed run keeps the MSE only
             row["summed error"] = fmt_pm(err.mean(), err.std(), digits=1)
         out.append(row)
@@ -189,10 +189,20 @@ def block_verdict(df: pd.DataFrame) -> str:
         v = df[df["metric"] == f"{d}_mse"]
         if v["block"].nunique() < 3:
             return "The study needs at least three block sizes."
-        rho = stats.spearmanr(v["block"], v["value"])[0]
-        word = "higher" if rho > 0 else "lower"
         m = v.groupby("block")["value"].mean()
-        lines.append(f"- Longer blocks give a **{word}** error on {name} "
-                     f"({correlation(v['block'], v['value'])}; MSE {m.iloc[0]:.4f} at "
-                     f"{int(m.index[0])}, {m.iloc[-1]:.4f} at {int(m.index[-1])}).")
+        lines.append(trend_line(v["block"], v["value"], "Longer blocks give", "The block size",
+                                f"error on {name}",
+                                f"; MSE {m.iloc[0]:.4f} at {int(m.index[0])}, "
+                                f"{m.iloc[-1]:.4f} at {int(m.index[-1])}"))
+        far = v[v["value"] > FAR * v["value"].median()]
+        if len(far):
+            runs = ", ".join(f"blocks of {int(b)}, seed {int(t)} ({x:.4f})"
+                             for b, t, x in zip(far["block"], far["trial"], far["value"],
+                                                strict=True))
+            one = len(far) == 1
+            lines.append(f"- {len(far)} of {len(v)} runs {'ends' if one else 'end'} far above "
+                         f"the others on {name} (over {FAR:g} times the median MSE, "
+                         f"{v['value'].median():.4f}): {runs}. "
+                         + ("It carries the mean and spread of its block size." if one else
+                            "They carry the means and spreads of their block sizes."))
     return "\n".join(lines)
