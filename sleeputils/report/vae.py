@@ -94,6 +94,7 @@ def committed_finals(full: pd.DataFrame) -> pd.DataFrame:
     """A committed run's final errors (trial rows whose names :data:`FINAL_NAME` parsed) as the
     rows :func:`errors` reads: each schedule's last cycle, nothing before it."""
     rows = full.dropna(subset=["data"]) if "data" in full else full.iloc[:0]
+    rows = rows.sort_values(["cycles", "rem_share", "rem_end", "rem_from"], na_position="first")
     return rows.assign(metric=rows["data"] + "_error", cycle=rows["cycles"]).drop(
         columns="data")
 
@@ -102,6 +103,8 @@ def _interval(values: pd.Series) -> str:
     """The t interval of the mean, "[a, b]"; "—" with fewer than two seeds."""
     if len(values) < 2:
         return "—"
+    if values.std() == 0:  # seeds that agree exactly (a collapsed model): no width
+        return f"[{values.mean():.1f}, {values.mean():.1f}]"
     low, high = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
     return f"[{low:.1f}, {high:.1f}]"
 
