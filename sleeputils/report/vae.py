@@ -85,9 +85,13 @@ def final_table(df: pd.DataFrame) -> Styler:
         name = f"dataset {data[1]}"
         row |= {f"{name} before": d.loc[d["cycle"] == 0, "value"].mean(),
                 f"{name} after": fmt_pm(end.mean(), end.std(), digits=1),
-                f"{name}: 95 % CI": _interval(end)}
+                f"{name} CI": _interval(end)}
     table = pd.DataFrame(out.values()).dropna(axis=1, how="all")
-    return for_people(table, digits=1)
+    first = "schedule"
+    if table["seeds"].nunique() == 1:  # the same for every schedule: said once, in the header
+        first = f"schedule ({table['seeds'].iloc[0]} seeds)"
+        table = table.drop(columns="seeds").rename(columns={"schedule": first})
+    return for_people(table, digits=1, compact=True, wrap=(first,), wrap_width=22)
 
 
 def committed_finals(full: pd.DataFrame) -> pd.DataFrame:
