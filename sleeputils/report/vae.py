@@ -97,10 +97,16 @@ def final_table(df: pd.DataFrame) -> Styler:
 def committed_finals(full: pd.DataFrame) -> pd.DataFrame:
     """A committed run's final errors (trial rows whose names :data:`FINAL_NAME` parsed) as the
     rows :func:`errors` reads: each schedule's last cycle, nothing before it."""
-    rows = full.dropna(subset=["data"]) if "data" in full else full.iloc[:0]
+    rows = parsed(full, "_error")
     rows = rows.sort_values(["cycles", "rem_share", "rem_end", "rem_from"], na_position="first")
-    return rows.assign(metric=rows["data"] + "_error", cycle=rows["cycles"]).drop(
-        columns="data")
+    return rows.assign(cycle=rows["cycles"])
+
+
+def parsed(full: pd.DataFrame, suffix: str) -> pd.DataFrame:
+    """The committed trial rows a name pattern parsed (its ``data`` group: ``d1`` or ``d2``),
+    renamed to the per-dataset metric ``data + suffix`` the chapter's functions read."""
+    rows = full.dropna(subset=["data"]) if "data" in full else full.iloc[:0]
+    return rows.assign(metric=rows["data"] + suffix).drop(columns="data")
 
 
 def _interval(values: pd.Series) -> str:

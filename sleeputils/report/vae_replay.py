@@ -12,7 +12,7 @@ from pandas.io.formats.style import Styler
 
 from ..results.paper import fmt_pm
 from .tables import for_people
-from .vae import NAMES, trend_line
+from .vae import NAMES, parsed, trend_line
 
 #: A run whose error exceeds this multiple of the median of all runs is named in the verdict.
 FAR = 2.0
@@ -69,17 +69,15 @@ def mix_table(df: pd.DataFrame) -> Styler:
 def committed_runs(full: pd.DataFrame) -> pd.DataFrame:
     """A committed run's errors after training (trial rows whose names :data:`AFTER_NAME`
     parsed) as the rows the mix and sweep functions read."""
-    rows = full.dropna(subset=["data"]) if "data" in full else full.iloc[:0]
-    return rows.assign(metric=rows["data"] + "_error", stage="after",
-                       new=rows["new"].fillna(0).astype(int),
-                       sampled=rows["sampled"].fillna(0).astype(int)).drop(columns="data")
+    rows = parsed(full, "_error")
+    return rows.assign(stage="after", new=rows["new"].fillna(0).astype(int),
+                       sampled=rows["sampled"].fillna(0).astype(int))
 
 
 def committed_blocks(full: pd.DataFrame) -> pd.DataFrame:
     """A committed interleaving run's errors (trial rows whose names :data:`BLOCK_NAME` parsed)
     as the rows the block functions read."""
-    rows = full.dropna(subset=["data"]) if "data" in full else full.iloc[:0]
-    return rows.assign(metric=rows["data"] + "_mse").drop(columns="data")
+    return parsed(full, "_mse")
 
 
 def mix_figure(df: pd.DataFrame) -> plt.Figure:
