@@ -192,7 +192,7 @@ def test_parameters_table_names_where_each_value_came_from() -> None:
     assert table["seed"] == "original protocol"
 
 
-def test_a_page_shows_its_numbers_beside_the_committed_full_protocol() -> None:
+def test_a_page_shows_its_numbers_beside_the_committed_full_protocol(tmp_path: Path) -> None:
     import pandas as pd
 
     from sleeputils.chapters.notebook import Page
@@ -210,5 +210,6 @@ def test_a_page_shows_its_numbers_beside_the_committed_full_protocol() -> None:
     n = int(paper.loc[("src", "final_acc"), "n"])
     assert row["full protocol (paper profile)"].endswith(f"(n={n})")
     assert len(table) == len(paper)  # every committed number, even those this run lacks
-    none_yet = Page(BOOK.resolve("interleave", "quick"), ROOT).full_protocol(df)
+    # a project with nothing committed (which chapters have a run changes as runs land)
+    none_yet = Page(BOOK.resolve("interleave", "quick"), tmp_path).full_protocol(df)
     assert "No `paper`-profile run" in none_yet.data
