@@ -126,6 +126,25 @@ def test_verdicts_say_pure_nrem_once_and_how_much_forgetting_rem_prevents() -> N
     assert text.count(f"prevents {kept} % of the forgetting") == 2  # frozen and current
 
 
+def test_the_cycles_trend_is_judged_per_rem_source_not_pooled() -> None:
+    from sleeputils.report.vae import schedule_verdicts
+
+    # frozen: the final error falls with more cycles; current: collapsed, flat and far higher.
+    # Pooled, the two sources' 24 runs would show no trend (the collapse dominates the spread).
+    finals = {"frozen": {5: 70.0, 10: 66.0, 20: 62.0, 50: 58.0},
+              "current": {5: 680.0, 10: 680.0, 20: 680.0, 50: 680.0}}
+    rows = [{"metric": f"{d}_error", "cycles": c, "rem_share": 0.5, "rem_end": 0.5,
+             "rem_from": source, "cycle": c, "trial": seed,
+             "value": by_cycles[c] + seed * 0.1 if d == "d1" else 5.0 + seed}
+            for source, by_cycles in finals.items() for c in by_cycles
+            for d in ("d1", "d2") for seed in range(3)]
+    text = schedule_verdicts(pd.DataFrame(rows))
+    assert ("With a 50/50 schedule (frozen), more and shorter cycles give a **lower** final "
+            "error on dataset 1") in text
+    assert "With a 50/50 schedule (current), the number of cycles has **no clear effect**" in text
+    assert text.count("12 runs") == 4  # each source and dataset on its own 4 x 3 runs
+
+
 def test_committed_final_errors_table_as_the_run_they_came_from() -> None:
     from sleeputils.report.tables import committed_trials
     from sleeputils.report.vae import FINAL_NAME, committed_finals, final_table
@@ -145,3 +164,15 @@ def test_committed_final_errors_table_as_the_run_they_came_from() -> None:
     assert len(merged) == 3
     for column in ("dataset 1 after", "dataset 2 after", "dataset 2 CI"):
         assert (merged[column] == merged[f"{column}_kept"]).all()
+
+
+def test_far_line_names_exactly_the_runs_above_twice_the_median() -> None:
+    from sleeputils.report.vae import far_line
+
+    runs = pd.DataFrame({"cycles": [5, 5, 10, 10, 20, 20], "trial": [0, 1] * 3,
+                         "value": [680.0, 66.0, 67.0, 65.0, 68.0, 134.0]})  # median 67.5
+    text = far_line(runs, "dataset 1", "final error", lambda r: f"{r.cycles:g}/{r.trial:g}",
+                    "cycles value", 1)
+    assert text.startswith("- 1 of 6 runs ends far above") and ": 5/0. It carries" in text
+    assert "median final error, 67.5" in text  # 134 < 2 x 67.5: not named
+    assert far_line(runs.assign(trial=0), "d", "e", str, "s", 1) == ""  # one seed: no spread

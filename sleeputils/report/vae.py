@@ -4,6 +4,9 @@ show."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -22,6 +25,8 @@ FINAL_NAME = (r"^(?P<data>d[12])_final_c(?P<cycles>\d+)_r(?P<rem_share>[\d.]+)"
               r"(?:-(?P<rem_end>[\d.]+))?_(?P<rem_from>[a-z]+)$")
 #: Fewest runs for which a rank correlation gets a p-value in the verdicts.
 MIN_RUNS_FOR_P = 5
+#: A run whose error exceeds this multiple of the median of its group is named in the verdict.
+FAR = 2.0
 
 
 def correlation(x: pd.Series, y: pd.Series) -> str:
@@ -49,6 +54,23 @@ def trend_line(x: pd.Series, y: pd.Series, more: str, factor: str, what: str,
     head = (f"{more} a **{word}** {what}" if word
             else f"{factor} has **no clear effect** on the {what}")
     return f"- {head} ({correlation(x, y)}{tail})."
+
+
+def far_line(runs: pd.DataFrame, name: str, what: str, run: Callable[[Any], str],
+             setting: str, digits: int) -> str:
+    """``- k of n runs end far above the others on {name} (over FAR times the median {what},
+    m): {run(r)}; ...`` with the setting whose mean and spread they carry; "" when none does or
+    there is only one seed (``runs``: rows with ``value`` and ``trial``)."""
+    median = runs["value"].median()
+    far = runs[runs["value"] > FAR * median]
+    if far.empty or runs["trial"].nunique() < 2:  # one seed per setting: no spread to carry
+        return ""
+    one = len(far) == 1
+    return (f"- {len(far)} of {len(runs)} runs {'ends' if one else 'end'} far above the others "
+            f"on {name} (over {FAR:g} times the median {what}, {median:.{digits}f}): "
+            + "; ".join(run(r) for r in far.itertuples()) + ". "
+            + (f"It carries the mean and spread of its {setting}." if one else
+               f"They carry the means and spreads of their {setting}s."))
 
 
 def label(cycles: int, first: float, last: float, source: str) -> str:
@@ -148,14 +170,17 @@ def schedule_verdicts(df: pd.DataFrame) -> str:
                          f"half prevents {100 * kept:.0f} % of the forgetting of dataset 1 "
                          f"(final error {g[0.5]:.1f} against {g[0]:.1f}; before {start:.1f}).")
     half = final[final["rem_share"] == 0.5]
-    for data, name in NAMES.items():
-        d = half[half["data"] == data]
+    for (source, data), d in half.groupby(["rem_from", "data"]):  # sources differ: not pooled
         if d["cycles"].nunique() >= 3:
             lines.append(trend_line(d["cycles"], d["value"],
-                                    "With a 50/50 schedule, more and shorter cycles give",
-                                    "With a 50/50 schedule, the number of cycles",
-                                    f"final error on {name}"))
-    return "\n".join(lines)
+                                    f"With a 50/50 schedule ({source}), more and shorter "
+                                    "cycles give",
+                                    f"With a 50/50 schedule ({source}), the number of cycles",
+                                    f"final error on {NAMES[data]}"))
+            lines.append(far_line(d, NAMES[data], "final error",
+                                  lambda r: f"{r.cycles:g} cycles, seed {r.trial:g} "
+                                            f"({r.value:.1f})", "cycles value", 1))
+    return "\n".join(line for line in lines if line)
 
 
 def committed_verdicts(full: pd.DataFrame, config) -> str:

@@ -12,10 +12,8 @@ from pandas.io.formats.style import Styler
 
 from ..results.paper import fmt_pm
 from .tables import for_people
-from .vae import NAMES, parsed, trend_line
+from .vae import NAMES, far_line, parsed, trend_line
 
-#: A run whose error exceeds this multiple of the median of all runs is named in the verdict.
-FAR = 2.0
 #: A run's error after training as a headline name: ``d1_after_new500_old500``.
 AFTER_NAME = r"^(?P<data>d[12])_after_(?:new(?P<new>\d+))?_?(?:old(?P<sampled>\d+))?$"
 #: An interleaving run's error as a headline name: ``d2_mse_n50``.
@@ -193,15 +191,6 @@ def block_verdict(df: pd.DataFrame) -> str:
                                 f"error on {name}",
                                 f"; MSE {m.iloc[0]:.4f} at {int(m.index[0])}, "
                                 f"{m.iloc[-1]:.4f} at {int(m.index[-1])}"))
-        far = v[v["value"] > FAR * v["value"].median()]
-        if len(far) and v["trial"].nunique() >= 2:  # one seed per block: no spread to carry
-            runs = ", ".join(f"blocks of {int(b)}, seed {int(t)} ({x:.4f})"
-                             for b, t, x in zip(far["block"], far["trial"], far["value"],
-                                                strict=True))
-            one = len(far) == 1
-            lines.append(f"- {len(far)} of {len(v)} runs {'ends' if one else 'end'} far above "
-                         f"the others on {name} (over {FAR:g} times the median MSE, "
-                         f"{v['value'].median():.4f}): {runs}. "
-                         + ("It carries the mean and spread of its block size." if one else
-                            "They carry the means and spreads of their block sizes."))
-    return "\n".join(lines)
+        lines.append(far_line(v, name, "MSE", lambda r: f"blocks of {r.block:g}, seed "
+                              f"{r.trial:g} ({r.value:.4f})", "block size", 4))
+    return "\n".join(line for line in lines if line)
