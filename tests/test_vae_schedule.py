@@ -176,3 +176,32 @@ def test_far_line_names_exactly_the_runs_above_twice_the_median() -> None:
     assert text.startswith("- 1 of 6 runs ends far above") and ": 5/0. It carries" in text
     assert "median final error, 67.5" in text  # 134 < 2 x 67.5: not named
     assert far_line(runs.assign(trial=0), "d", "e", str, "s", 1) == ""  # one seed: no spread
+
+
+def test_blank_page_errors_are_the_ink_and_its_complement() -> None:
+    from sleeputils.protocols.vae_common import blank_errors
+
+    blanks = blank_errors("inverted", 500)
+    data = split_data("inverted")
+    ink = data["d1_test"][:500].reshape(500, -1).sum(1).mean()
+    assert blanks["black"]["d1"] == pytest.approx(ink, rel=1e-6)
+    for d in ("d1", "d2"):  # |x - 0| + |x - 1| = 1 for every pixel in [0, 1]
+        assert blanks["black"][d] + blanks["white"][d] == pytest.approx(784, rel=1e-6)
+    assert blanks["black"]["d2"] == pytest.approx(blanks["white"]["d1"], rel=1e-6)  # inverted
+
+
+def test_collapse_verdict_names_the_runs_at_a_blank_pages_errors() -> None:
+    from sleeputils.report.vae import collapse_verdict
+
+    blanks = {"black": {"d1": 104.0, "d2": 680.0}, "white": {"d1": 680.0, "d2": 104.0}}
+    ends = {(5, 0): (680.3, 103.6), (5, 1): (66.0, 90.0), (10, 0): (103.9, 680.1),
+            (10, 1): (680.2, 95.0)}  # the last is blank on dataset 1 only: not a collapse
+    rows = [{"metric": f"{d}_error", "cycles": c, "rem_share": 0.5, "rem_end": 0.5,
+             "rem_from": "frozen", "cycle": c, "trial": t, "value": v[i]}
+            for (c, t), v in ends.items() for i, d in enumerate(("d1", "d2"))]
+    text = collapse_verdict(pd.DataFrame(rows), blanks=blanks).splitlines()
+    assert len(text) == 2
+    assert text[0].startswith("- 1 of 4 runs end at the error of a blank black page")
+    assert text[0].endswith("10 cycles, REM 0.5, frozen (seed 0).")
+    assert text[1].endswith("5 cycles, REM 0.5, frozen (seed 0).")
+    assert collapse_verdict(pd.DataFrame(rows[2:4]), blanks=blanks) == ""  # (5, 1) alone: none

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..data import load_dataset
-from ..nets.vae import VAE, VAEConfig
+from ..nets.vae import VAE, VAEConfig, absolute_errors
 from ..results.executor import run_units
 from ..results.store import ResultStore
 
@@ -40,6 +40,20 @@ def split_data(split: str) -> dict[str, np.ndarray]:
     return {"d1_train": mnist.x_train, "d1_test": mnist.x_test, "d1_test_y": mnist.y_test,
             "d2_train": fashion.x_train, "d2_test": fashion.x_test, "d2_test_y": fashion.y_test,
             "d2_inverted": False, "d2_digits": False}
+
+
+def blank_errors(split: str, test_subset: int | None = None) -> dict[str, dict[str, float]]:
+    """The error (book/methods/generative.md, vae-memory) of a recall that is one blank page
+    whatever the input, black (0) or white (1), on each dataset's scored test images: a VAE
+    whose errors sit on these on both datasets has collapsed to that page."""
+    data = split_data(split)
+    out = {}
+    for page, value in (("black", 0.0), ("white", 1.0)):
+        out[page] = {}
+        for d in ("d1", "d2"):
+            x = data[f"{d}_test"][:test_subset]
+            out[page][d] = float(absolute_errors(x, np.full_like(x, value)).mean())
+    return out
 
 
 def make_vae(latent: int, loss: str, lr: float, seed: int, weights: dict | None = None) -> VAE:

@@ -14,7 +14,7 @@ import seaborn as sns
 from pandas.io.formats.style import Styler
 from scipy import stats
 
-from ..protocols.vae_common import unpack_images
+from ..protocols.vae_common import blank_errors, unpack_images
 from ..protocols.vae_schedule import unpack_floats
 from ..results.paper import fmt_pm
 from .tables import for_people
@@ -27,6 +27,8 @@ FINAL_NAME = (r"^(?P<data>d[12])_final_c(?P<cycles>\d+)_r(?P<rem_share>[\d.]+)"
 MIN_RUNS_FOR_P = 5
 #: A run whose error exceeds this multiple of the median of its group is named in the verdict.
 FAR = 2.0
+#: A run whose final errors lie this close to a blank page's on both datasets has collapsed.
+COLLAPSE = 1.0
 
 
 def correlation(x: pd.Series, y: pd.Series) -> str:
@@ -183,13 +185,41 @@ def schedule_verdicts(df: pd.DataFrame) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def collapse_verdict(df: pd.DataFrame, config=None,
+                     blanks: dict[str, dict[str, float]] | None = None) -> str:
+    """Markdown: the runs whose final errors on both datasets lie within ``COLLAPSE`` of a
+    blank page's (``blanks``, by default computed on the test images ``config`` scores;
+    book/methods/generative.md, vae-memory), by schedule; "" when none did."""
+    blanks = blanks or blank_errors(config.split, config.test_subset)
+    e = errors(df).sort_values(["cycles", "rem_share", "rem_end", "rem_from", "trial"])
+    moot = e["constant"] & (e["rem_share"] == 0) & (e["rem_from"] == "current")
+    e = e[~moot | ~e["rem_from"].eq("frozen").any()]  # without REM the source is moot: once
+    final = e[e["cycle"] == e["cycles"]].pivot_table(
+        index=["schedule", "trial"], columns="data", values="value", sort=False)
+    lines = []
+    for page, ref in blanks.items():
+        hit = final[(final["d1"] - ref["d1"]).abs().lt(COLLAPSE)
+                    & (final["d2"] - ref["d2"]).abs().lt(COLLAPSE)]
+        if hit.empty:
+            continue
+        seeds = hit.reset_index().groupby("schedule", sort=False)["trial"].apply(
+            lambda t: ", ".join(f"{x:g}" for x in t))
+        which = "; ".join(f"{s} (seed{'s' * (',' in t)} {t})" for s, t in seeds.items())
+        lines.append(f"- {len(hit)} of {len(final)} runs end at the error of a blank {page} page "
+                     f"on both datasets ({ref['d1']:.1f} and {ref['d2']:.1f}): their VAE "
+                     f"**collapsed**, recalling every image as the same blank. {which}.")
+    return "\n".join(lines)
+
+
 def committed_verdicts(full: pd.DataFrame, config) -> str:
     """Markdown: the verdicts a committed run's final errors support (``full`` from
-    :func:`committed_finals`, ``config`` what it ran): cycles at a 50/50 share, and the sweep."""
+    :func:`committed_finals`, ``config`` what it ran): cycles at a 50/50 share, the sweep, and
+    the runs that collapsed to a blank page."""
     if full.empty:
         return ""
-    return "\n".join([schedule_verdicts(part(full, config, "grid")),
-                      sweep_verdict(part(full, config, "sweep"))])
+    return "\n".join(line for line in [schedule_verdicts(part(full, config, "grid")),
+                                        sweep_verdict(part(full, config, "sweep")),
+                                        collapse_verdict(full, config)] if line)
 
 
 def part(df: pd.DataFrame, config, which: str) -> pd.DataFrame:
