@@ -4,9 +4,12 @@ original's."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from sleeputils.params import ParamError
 from sleeputils.protocols.vae_common import (
@@ -205,3 +208,18 @@ def test_collapse_verdict_names_the_runs_at_a_blank_pages_errors() -> None:
     assert text[0].endswith("10 cycles, REM 0.5, frozen (seed 0).")
     assert text[1].endswith("5 cycles, REM 0.5, frozen (seed 0).")
     assert collapse_verdict(pd.DataFrame(rows[2:4]), blanks=blanks) == ""  # (5, 1) alone: none
+
+
+def test_splits_with_the_same_first_dataset_train_one_initial_vae(tmp_path: Path) -> None:
+    from sleeputils.protocols.vae_common import initial_settings, initial_vae
+
+    inverted, fashion = split_data("inverted"), split_data("fashion")
+    assert np.array_equal(inverted["d1_train"], fashion["d1_train"])  # what makes sharing valid
+    store = ResultStore(tmp_path)
+    weights = [initial_vae(initial_settings(ScheduleConfig(**{**TINY, "split": s})), data,
+                           store=store, progress=False)
+               for s, data in (("inverted", inverted), ("fashion", fashion))]
+    assert len(list((store.units_dir / "vae-initial").iterdir())) == 1
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    digits = initial_settings(ScheduleConfig(**{**TINY, "split": "digits"}))
+    assert digits != initial_settings(ScheduleConfig(**TINY))  # its own dataset 1
