@@ -182,3 +182,40 @@ def test_a_unit_survives_the_death_of_the_only_worker_holding_its_data(tmp_path)
                        store=ResultStore(tmp_path / "store"), progress=False, desc="toy")
     assert (tmp_path / "marker").exists()  # it did die once, and the data went with it
     assert df["value"].tolist() == [1.0]
+
+
+SHARED_UNIT = '''
+import os, sys, time
+from pathlib import Path
+from sleeputils.results.executor import run_units
+from sleeputils.results.store import ResultStore
+
+here = Path(sys.argv[1])
+
+def slow(setting, config, trial):
+    with open(config["log"], "a") as log:
+        log.write(f"{os.getpid()}\\n")
+    time.sleep(3)
+    return [{"dataset": "toy", "method": "m", "metric": "x", "value": 1.0}]
+
+(here / f"ready-{sys.argv[2]}").touch()
+while len(list(here.glob("ready-*"))) < 2:  # both clients submit at the same moment
+    time.sleep(0.05)
+df = run_units("shared", [(0, 0)], lambda _: {"log": str(here / "log"), "seed": 0}, slow,
+               store=ResultStore(here / f"store-{sys.argv[2]}"), progress=False, desc="x")
+print(df["value"].item())
+'''
+
+
+def test_two_clients_needing_one_unit_at_once_compute_it_once(scheduler, tmp_path):
+    import subprocess
+
+    script = tmp_path / "client.py"
+    script.write_text(SHARED_UNIT)
+    env = {**os.environ, ENV_SCHEDULER: scheduler,
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    clients = [subprocess.Popen([sys.executable, str(script), str(tmp_path), str(n)], env=env,
+                                stdout=subprocess.PIPE, text=True) for n in (1, 2)]
+    outputs = [c.communicate(timeout=120)[0].strip() for c in clients]
+    assert outputs == ["1.0", "1.0"]  # both got the unit, and both stored it
+    assert len((tmp_path / "log").read_text().splitlines()) == 1  # computed once

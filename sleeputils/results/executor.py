@@ -17,6 +17,9 @@ of convolutions and large reductions, and sleep amplifies such differences), so 
 not depend on where, in which order or beside what other units it ran. One thread per unit is
 also what makes N workers on N cores efficient: a second thread per worker only fights over the
 cores.
+
+On a cluster a unit's task is named by its store key, so two notebooks that need the same unit
+at the same time (two chapters sharing an initial model, built side by side) get one task.
 """
 
 from __future__ import annotations
@@ -116,6 +119,8 @@ def run_units(
     """
     store = store or ResultStore()
     keyed = [(setting, unit_config(setting), trial) for setting, trial in units]
+    names = [f"unit-{chapter}-{store.unit_key(chapter, config, trial)}"
+             for _, config, trial in keyed]
     frames: dict[int, pd.DataFrame] = {}
     for i, (_, config, trial) in enumerate(keyed):
         stored = store.cached(chapter, config, trial)
@@ -124,7 +129,8 @@ def run_units(
     todo = [i for i in range(len(keyed)) if i not in frames]
     failures = []
     with tqdm(total=len(keyed), initial=len(frames), desc=desc, disable=not progress) as bar:
-        for i, outcome in current_executor().map(compute, [keyed[i] for i in todo], todo):
+        for i, outcome in current_executor().map(compute, [keyed[i] for i in todo], todo,
+                                                 [names[i] for i in todo]):
             _, config, trial = keyed[i]
             if outcome.error:
                 failures.append(f"{chapter} trial {trial} {config}: {outcome.error}")
@@ -141,9 +147,9 @@ def run_units(
 class InProcess:
     """Units one after another in this process (``--workers 1``: tests, debugging)."""
 
-    def map(self, compute: Compute, jobs: Sequence[tuple], tags: Sequence[int]
-            ) -> Iterator[tuple[int, Outcome]]:
-        """``(tag, outcome)`` of each job, in order."""
+    def map(self, compute: Compute, jobs: Sequence[tuple], tags: Sequence[int],
+            names: Sequence[str]) -> Iterator[tuple[int, Outcome]]:
+        """``(tag, outcome)`` of each job, in order (``names`` matter on a cluster only)."""
         for tag, (setting, config, trial) in zip(tags, jobs, strict=True):
             yield tag, compute_unit(compute, setting, config, trial)
 
@@ -154,22 +160,26 @@ class OnDask:
     def __init__(self, address: str) -> None:
         self.address = address
 
-    def map(self, compute: Compute, jobs: Sequence[tuple], tags: Sequence[int]
-            ) -> Iterator[tuple[int, Outcome]]:
-        """``(tag, outcome)`` of each job as it completes. ``compute`` (with the data it holds)
-        is sent to every worker once, not once per unit. Scattered data dies with the workers
-        that hold it, and the cluster then cancels the units that needed it: those are sent
-        again, with the data, once. Interrupting cancels what is left."""
+    def map(self, compute: Compute, jobs: Sequence[tuple], tags: Sequence[int],
+            names: Sequence[str]) -> Iterator[tuple[int, Outcome]]:
+        """``(tag, outcome)`` of each job as it completes, its task named ``names[i]`` (a
+        name another client has already submitted is computed once, for both). ``compute``
+        (with the data it holds) is sent to every worker once, not once per unit. Scattered
+        data dies with the workers that hold it, and the cluster then cancels the units that
+        needed it: those are sent again, with the data, once, under new names. Interrupting
+        cancels what is left (a task another client still wants goes on for it)."""
         from distributed import as_completed
 
         client = _client(self.address)
         pending = dict(zip(tags, jobs, strict=True))
+        named = dict(zip(tags, names, strict=True))
         for attempt in range(2):
             if not pending:
                 return
             shared = client.scatter(compute, broadcast=True, hash=False)
-            futures = {client.submit(compute_unit, shared, *job, pure=False): tag
-                       for tag, job in pending.items()}
+            futures = {client.submit(compute_unit, shared, *job,
+                                     key=named[tag] if attempt == 0 else f"{named[tag]}-again"):
+                       tag for tag, job in pending.items()}
             lost = {}
             try:
                 for future in as_completed(futures, loop=client.loop):
