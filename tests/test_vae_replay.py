@@ -110,3 +110,23 @@ def test_block_verdict_needs_a_significant_trend_and_names_runs_far_off() -> Non
     text = block_verdict(rows({**flat, (50, 0): 0.5}))
     assert "1 of 12 runs ends far above the others on dataset 1" in text
     assert "blocks of 50, seed 0 (0.5000)" in text and "dataset 2 (recent) (over" not in text
+
+
+def test_blank_verdict_says_how_far_below_a_blank_page_the_vae_recalls() -> None:
+    import pandas as pd
+
+    from sleeputils.report.vae_replay import blank_verdict
+
+    blanks = {"black": {"d1": 100.0, "d2": 600.0}, "white": {"d1": 600.0, "d2": 100.0}}
+    rows = [{"metric": f"{d}_error", "new": n, "sampled": s, "stage": "after", "trial": t,
+             "value": v + t} for d, n, s, v in [("d1", 10, 0, 500.0), ("d1", 0, 10, 94.0),
+                                                ("d2", 10, 0, 70.0), ("d2", 0, 10, 550.0)]
+            for t in (0, 1)]  # means: d1 500.5 / 94.5, d2 70.5 / 550.5
+    lines = blank_verdict(pd.DataFrame(rows), None, blanks).splitlines()
+    assert lines[0].startswith("- The lowest error after a mix (10 own samples) on dataset 1")
+    assert "is 94.5, 6 % below a blank black page's 100.0: the VAE has **barely learned**" in (
+        lines[0])
+    assert lines[1].endswith("is 70.5, 30 % below a blank white page's 100.0.")
+    before = pd.DataFrame(rows[:2]).assign(stage="before", value=80.0)
+    first = blank_verdict(pd.concat([before, pd.DataFrame(rows)]), None, blanks).splitlines()[0]
+    assert first.startswith("- Before training, the VAE's error on dataset 1 (remote) is 80.0")

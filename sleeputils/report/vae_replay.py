@@ -10,10 +10,13 @@ import pandas as pd
 import seaborn as sns
 from pandas.io.formats.style import Styler
 
+from ..protocols.vae_common import blank_errors
 from ..results.paper import fmt_pm
 from .tables import for_people
 from .vae import NAMES, far_line, parsed, trend_line
 
+#: Below this fraction under a blank page's error, a VAE has barely learned a dataset.
+BARELY = 0.1
 #: A run's error after training as a headline name: ``d1_after_new500_old500``.
 AFTER_NAME = r"^(?P<data>d[12])_after_(?:new(?P<new>\d+))?_?(?:old(?P<sampled>\d+))?$"
 #: An interleaving run's error as a headline name: ``d2_mse_n50``.
@@ -111,10 +114,41 @@ def mix_verdicts(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def blank_verdict(df: pd.DataFrame, config,
+                  blanks: dict[str, dict[str, float]] | None = None) -> str:
+    """Markdown: how far below a blank page's error (a recall that ignores its input;
+    book/methods/generative.md, vae-memory) the VAE gets on each dataset: before training when
+    the run has it, else the best mix. Under ``BARELY`` the VAE has barely learned the dataset
+    and every difference on the page is small."""
+    blanks = blanks or blank_errors(config.split, config.test_subset)
+    e = _runs(df)
+    lines = []
+    for d, name in NAMES.items():
+        page = min(blanks, key=lambda p: blanks[p][d])  # the better blank for this dataset
+        blank = blanks[page][d]
+        rows = e[e["data"] == name]
+        before = rows.loc[rows["stage"] == "before", "value"]
+        if len(before):
+            what, error = "Before training, the VAE's error", before.mean()
+        else:
+            after = rows[rows["stage"] == "after"].groupby("trained on")["value"].mean()
+            what, error = f"The lowest error after a mix ({after.idxmin()})", after.min()
+        below = 1 - error / blank
+        lines.append(f"- {what} on {name} is {error:.1f}, {100 * below:.0f} % below a blank "
+                     f"{page} page's {blank:.1f}"
+                     + (": the VAE has **barely learned** this dataset, so every difference "
+                        "on it here is small." if below < BARELY else "."))
+    return "\n".join(lines)
+
+
 def committed_verdicts(full: pd.DataFrame, config) -> str:
-    """Markdown: the verdict a committed run's errors after training support (``full`` from
-    :func:`committed_runs`, ``config`` what it ran): the sample-count sweep."""
-    return count_verdict(sweep(full, config)) if len(full) else ""
+    """Markdown: the verdicts a committed run's errors after training support (``full`` from
+    :func:`committed_runs`, ``config`` what it ran): how well the VAE recalls at all, and the
+    sample-count sweep."""
+    if full.empty:
+        return ""
+    return "\n".join([blank_verdict(mixes(full, config), config),
+                      count_verdict(sweep(full, config))])
 
 
 def count_curve(df: pd.DataFrame) -> plt.Figure:
