@@ -207,7 +207,7 @@ def collapse_verdict(df: pd.DataFrame, config=None,
         which = "; ".join(f"{s} (seed{'s' * (',' in t)} {t})" for s, t in seeds.items())
         lines.append(f"- {len(hit)} of {len(final)} runs end at the error of a blank {page} page "
                      f"on both datasets ({ref['d1']:.1f} and {ref['d2']:.1f}): their VAE "
-                     f"**collapsed**, recalling every image as the same blank. {which}.")
+                     f"**collapsed**, recalling every image as the same blank: {which}.")
     return "\n".join(lines)
 
 
