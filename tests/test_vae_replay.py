@@ -75,8 +75,9 @@ def test_committed_replay_errors_table_as_the_run_they_came_from() -> None:
     kept = report.mix_table(report.mixes(full, config)).data
     assert "before" in ran and "before" not in kept  # a committed run keeps errors after only
     assert ran[["trained on", "dataset", "after"]].equals(kept[["trained on", "dataset", "after"]])
-    assert report.committed_verdicts(full, config) == report.count_verdict(
-        report.sweep(df, config))
+    after = report.mixes(df[df["stage"] != "before"], config)  # what a committed run keeps
+    assert report.committed_verdicts(full, config) == "\n".join([
+        report.blank_verdict(after, config), report.count_verdict(report.sweep(df, config))])
 
 
 def test_committed_interleaving_table_as_the_run_it_came_from() -> None:
@@ -127,6 +128,9 @@ def test_blank_verdict_says_how_far_below_a_blank_page_the_vae_recalls() -> None
     assert "is 94.5, 6 % below a blank black page's 100.0: the VAE has **barely learned**" in (
         lines[0])
     assert lines[1].endswith("is 70.5, 30 % below a blank white page's 100.0.")
+    worse = blank_verdict(pd.DataFrame(rows).assign(value=150.0), None, blanks).splitlines()
+    assert worse[0].endswith("is 150.0, 50 % above a blank black page's 100.0: the VAE recalls "
+                             "it **worse than a blank page** would.")
     before = pd.DataFrame(rows[:2]).assign(stage="before", value=80.0)
     first = blank_verdict(pd.concat([before, pd.DataFrame(rows)]), None, blanks).splitlines()[0]
     assert first.startswith("- Before training, the VAE's error on dataset 1 (remote) is 80.0")

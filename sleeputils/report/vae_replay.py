@@ -134,10 +134,13 @@ def blank_verdict(df: pd.DataFrame, config,
             after = rows[rows["stage"] == "after"].groupby("trained on")["value"].mean()
             what, error = f"The lowest error after a mix ({after.idxmin()})", after.min()
         below = 1 - error / blank
-        lines.append(f"- {what} on {name} is {error:.1f}, {100 * below:.0f} % below a blank "
-                     f"{page} page's {blank:.1f}"
-                     + (": the VAE has **barely learned** this dataset, so every difference "
-                        "on it here is small." if below < BARELY else "."))
+        where = "below" if below >= 0 else "above"
+        lines.append(f"- {what} on {name} is {error:.1f}, {100 * abs(below):.0f} % {where} a "
+                     f"blank {page} page's {blank:.1f}"
+                     + ("." if below >= BARELY else
+                        ": the VAE has **barely learned** this dataset, so every difference "
+                        "on it here is small." if below >= 0 else
+                        ": the VAE recalls it **worse than a blank page** would."))
     return "\n".join(lines)
 
 
