@@ -5,6 +5,7 @@ images into records."""
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from dataclasses import dataclass
 
@@ -45,10 +46,12 @@ def split_data(split: str) -> dict[str, np.ndarray]:
             "d2_inverted": False, "d2_digits": False}
 
 
+@functools.cache
 def blank_errors(split: str, test_subset: int | None = None) -> dict[str, dict[str, float]]:
     """The error (book/methods/generative.md, vae-memory) of a recall that is one blank page
     whatever the input, black (0) or white (1), on each dataset's scored test images: a VAE
-    whose errors sit on these on both datasets has collapsed to that page."""
+    whose errors sit on these on both datasets has collapsed to that page. Cached: a page
+    asks once per verdict, and the answer never changes (read it, do not modify it)."""
     data = split_data(split)
     out = {}
     for page, value in (("black", 0.0), ("white", 1.0)):

@@ -192,8 +192,8 @@ def collapse_verdict(df: pd.DataFrame, config=None,
     book/methods/generative.md, vae-memory), by schedule; "" when none did."""
     blanks = blanks or blank_errors(config.split, config.test_subset)
     e = errors(df).sort_values(["cycles", "rem_share", "rem_end", "rem_from", "trial"])
-    moot = e["constant"] & (e["rem_share"] == 0) & (e["rem_from"] == "current")
-    e = e[~moot | ~e["rem_from"].eq("frozen").any()]  # without REM the source is moot: once
+    if (e["rem_from"] == "frozen").any():  # a REM-free run is listed under both sources: once
+        e = e[~(e["constant"] & (e["rem_share"] == 0) & (e["rem_from"] == "current"))]
     final = e[e["cycle"] == e["cycles"]].pivot_table(
         index=["schedule", "trial"], columns="data", values="value", sort=False)
     lines = []

@@ -119,18 +119,17 @@ def run_units(
     """
     store = store or ResultStore()
     keyed = [(setting, unit_config(setting), trial) for setting, trial in units]
-    names = [f"unit-{chapter}-{store.unit_key(chapter, config, trial)}"
-             for _, config, trial in keyed]
     frames: dict[int, pd.DataFrame] = {}
     for i, (_, config, trial) in enumerate(keyed):
         stored = store.cached(chapter, config, trial)
         if stored is not None:
             frames[i] = stored
     todo = [i for i in range(len(keyed)) if i not in frames]
+    names = [f"unit-{chapter}-{store.unit_key(chapter, keyed[i][1], keyed[i][2])}" for i in todo]
     failures = []
     with tqdm(total=len(keyed), initial=len(frames), desc=desc, disable=not progress) as bar:
         for i, outcome in current_executor().map(compute, [keyed[i] for i in todo], todo,
-                                                 [names[i] for i in todo]):
+                                                 names):
             _, config, trial = keyed[i]
             if outcome.error:
                 failures.append(f"{chapter} trial {trial} {config}: {outcome.error}")
