@@ -168,17 +168,23 @@ def cmd_build(args: argparse.Namespace, book: Book) -> int:
 def cmd_check(args: argparse.Namespace, book: Book) -> int:
     """Run what is not computed yet, then compare recorded numbers with the reference."""
     from .chapters import runner
-    from .results.check import check_profile
+    from .results.check import NothingToCheck, check_profile, require_reference
 
     book.profiles.check(args.profile)
     all_ok, failed = True, set()
-    if not args.no_run:
-        jobs = _jobs(args)
-        with _executor(args):
-            runs = runner.run_all(book, args.profile, progress=not args.no_progress, jobs=jobs)
-        all_ok = _report_runs(runs)
-        failed = {run.chapter_id for run in runs if not run.ok}  # their old numbers don't count
-    result = check_profile(args.profile, project=book.project, skip=failed)
+    try:
+        require_reference(args.profile, book.project)  # before anything runs
+        if not args.no_run:
+            jobs = _jobs(args)
+            with _executor(args):
+                runs = runner.run_all(book, args.profile, progress=not args.no_progress,
+                                      jobs=jobs)
+            all_ok = _report_runs(runs)
+            failed = {run.chapter_id for run in runs if not run.ok}  # old numbers don't count
+        result = check_profile(args.profile, project=book.project, skip=failed)
+    except NothingToCheck as err:
+        print(f"sleepbook check: {err}", file=sys.stderr)
+        return EXIT_FAIL
     print(result.report())
     return EXIT_FAIL if result.failed or not all_ok else EXIT_OK
 
