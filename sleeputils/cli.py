@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 
 from .chapters.registry import DEFAULT_PROFILE, Book, find_project
 from .params import ParamError, show
+from .results.store import default_root, require_writable
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 #: Chapter notebooks a build runs at once when its units go to worker processes.
@@ -230,6 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         book = Book(find_project(args.root))
         if args.command == "list":
             return cmd_list(book)
+        if args.command in ("run", "build", "check"):  # they store units: fail before, not after
+            require_writable(default_root(book.project))
         handler = {"run": cmd_run, "build": cmd_build, "check": cmd_check, "freeze": cmd_freeze}
         return handler[args.command](args, book)
     except ParamError as err:

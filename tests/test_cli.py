@@ -240,3 +240,22 @@ def test_a_page_shows_its_numbers_beside_the_committed_full_protocol(tmp_path: P
     # a project with nothing committed (which chapters have a run changes as runs land)
     none_yet = Page(BOOK.resolve("interleave", "quick"), tmp_path).full_protocol(df)
     assert "No `paper`-profile run" in none_yet.data
+
+
+def test_a_root_without_a_book_fails_in_one_line_and_writes_nothing(capsys, tmp_path) -> None:
+    missing = tmp_path / "nothere"
+    code, out, err = run_cli(capsys, "--root", str(missing), "run", "patches",
+                             "--profile", "smoke")
+    assert (code, out) == (2, "") and err.count("\n") == 1
+    assert f"--root {missing} holds no book (no _toc.yml)" in err
+    assert not missing.exists()
+
+
+def test_an_unwritable_results_folder_fails_in_one_line_before_running(
+        capsys, tmp_path, monkeypatch) -> None:
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("SLEEPBOOK_RESULTS", str(tmp_path / "a-file" / "results"))
+    code, out, err = run_cli(capsys, "run", "patches", "--profile", "smoke")
+    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert (f"the results folder {tmp_path / 'a-file' / 'results'} (from $SLEEPBOOK_RESULTS) "
+            "is not writable") in err

@@ -313,10 +313,16 @@ class Book:
 
 
 def find_project(root: Path | None = None) -> Path:
-    """The book's root folder: ``root``, else the nearest ``_toc.yml`` above the working
-    directory, else the checkout the package was installed from (editable installs)."""
+    """The book's root folder: ``root`` (``ParamError`` unless it holds ``_toc.yml``), else the
+    nearest ``_toc.yml`` above the working directory, else the checkout the package was
+    installed from (editable installs)."""
     if root is not None:
-        return Path(root).resolve()
+        folder = Path(root).expanduser().resolve()
+        if not (folder / provenance.PROJECT_MARKER).is_file():
+            raise ParamError(f"--root {clip(str(root))} holds no book (no "
+                             f"{provenance.PROJECT_MARKER}): give the folder of the sleepbook "
+                             "checkout")
+        return folder
     found = provenance.project_root()
     if found is None and (provenance.PACKAGE_DIR.parent / provenance.PROJECT_MARKER).is_file():
         found = provenance.PACKAGE_DIR.parent

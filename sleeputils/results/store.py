@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -64,6 +65,24 @@ def default_root(project: Path | None = None) -> Path:
     if project is not None:
         return project / "results" / "cache"
     return Path.home() / ".cache" / "sleeputils" / "results"
+
+
+class StoreUnwritable(RuntimeError):
+    """The results folder cannot be written; the message is one line naming it."""
+
+
+def require_writable(root: Path) -> None:
+    """Fail in one line (:class:`StoreUnwritable`) unless units can be written under ``root``:
+    asked before a command computes anything, not after its first unit."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".probe-"):
+            pass
+    except OSError as err:
+        origin = f" (from ${ENV_ROOT})" if os.environ.get(ENV_ROOT) else ""
+        reason = err.strerror or type(err).__name__
+        raise StoreUnwritable(f"the results folder {root}{origin} is not writable: {reason}; "
+                              f"point ${ENV_ROOT} at a folder you can write") from None
 
 
 def _plain(value: Any) -> Any:
