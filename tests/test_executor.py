@@ -182,7 +182,7 @@ def test_a_unit_survives_the_death_of_the_only_worker_holding_its_data(tmp_path)
 
     config = {"marker": str(tmp_path / "marker"), "seed": 0}
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, use_scheduler(cluster.scheduler_address):
+                      dashboard_address=":0") as cluster, use_scheduler(cluster.scheduler_address):
         df = run_units("toy", [(0, 0)], lambda _: config, _dies_once,
                        store=ResultStore(tmp_path / "store"), progress=False, desc="toy")
     assert (tmp_path / "marker").exists()  # it did die once, and the data went with it
