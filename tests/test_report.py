@@ -18,17 +18,27 @@ def test_versus_paper_difference_and_verdicts() -> None:
     assert table.loc["src", "mean"] == pytest.approx(45.0)
     assert table.loc["src", "difference"] == pytest.approx(45.0 - 48.47, abs=0.01)
     assert table.loc["src", "vs paper"] == "within paper spread"
-    # the paper prints no spread for parallel: a 3.8-point gap must still read as a miss
-    assert table.loc["parallel", "vs paper"].startswith("outside")
+    # the paper's parallel number was measured under the paper text's recipe, not this one's
+    assert table.loc["parallel", "vs paper"] == "not in paper"
     text = tables.verdict(table.reset_index())
-    assert "**missed**" in text and "**reproduced**" in text
+    assert "**reproduced**" in text and "parallel" not in text
+    gap = tables.parallel_gap(table.reset_index())
+    assert "98.02 % was measured at another setting (recipe paper-text)" in gap
+    assert "`recipes-mnist`" in gap
+
+
+def test_a_miss_without_paper_spread_is_still_a_miss() -> None:
+    # the paper prints no spread for parallel: a 3.8-point gap must still read as a miss
+    df = _records("parallel", [94.0, 94.5]).assign(setting='{"recipe":"paper-text"}')
+    table = tables.compare_to_paper(df, "recipes-mnist").set_index("method")
+    assert table.loc["parallel", "vs paper"].startswith("outside")
     assert "points below the paper's 98.02" in tables.parallel_gap(table.reset_index())
 
 
 def test_tables_for_people_have_no_index_and_no_nan() -> None:
-    df = pd.concat([_records("src", [40.0, 50.0]), _records("parallel", [94.0, 94.5])])
+    df = pd.concat([_records("src", [40.0, 50.0]), _records("owm", [44.0, 44.5])])
     html = tables.versus_paper(df, "incremental-mnist").to_html()
-    assert "45.00 ± 7.07" in html and "48.47 ± 5.03" in html and "98.02" in html
+    assert "45.00 ± 7.07" in html and "48.47 ± 5.03" in html and "77.04" in html
     assert "nan" not in html.lower() and "✗ missed" in html and "✓ within" in html
     assert "row_heading" not in html  # no index column
 
@@ -55,7 +65,9 @@ def test_committed_sweep_tables_the_paper_records() -> None:
     records = pd.DataFrame({
         "chapter_id": "rehearsal-mnist", "dataset": "mnist",
         "method": ["rehearsal", "rehearsal_src", "rehearsal", "rehearsal"],
-        "metric": ["final_acc_p0.01", "final_acc_p0.01", "final_acc_p0.1", "bwt_p0.1"],
+        "setting": ['{"fraction":0.01}', '{"fraction":0.01}', '{"fraction":0.1}',
+                    '{"fraction":0.1}'],
+        "metric": ["final_acc", "final_acc", "final_acc", "bwt"],
         "mean": [23.0, 62.3, 86.3, -13.1], "std": [0.3, 3.4, 0.5, 0.9], "n": 5})
     table = tables.committed_sweep("rehearsal-mnist", records).data
     assert table["replayed"].tolist() == ["1 %", "10 %"]
@@ -101,11 +113,13 @@ def test_search_edges_flags_a_winner_on_the_grid_edge() -> None:
 
 def test_crossmodal_tables_separate_the_variants() -> None:
     rows = []
-    for method, final in (("sequential", 44.0), ("src", 58.0), ("sequential_corrected", 60.0),
-                          ("src_corrected", 49.0), ("parallel", 89.5)):
+    for method, variant, final in (("sequential", "faithful", 44.0), ("src", "faithful", 58.0),
+                                   ("sequential", "corrected", 60.0),
+                                   ("src", "corrected", 49.0), ("parallel", "faithful", 89.5)):
         for metric, value in (("final_acc", final), ("acc_mnist", final - 20),
                               ("acc_fashion", final + 20)):
             rows.append({"dataset": "crossmodal", "method": method, "metric": metric,
+                         "variant": variant, "setting": f'{{"variant":"{variant}"}}',
                          "trial": 0, "value": value, "headline": True})
     df = pd.DataFrame(rows)
     t = tables.crossmodal_compare(df).set_index(["method", "variant"])
@@ -118,26 +132,30 @@ def test_crossmodal_tables_separate_the_variants() -> None:
             "(paired, n = 1; too few trials to test)") in text
 
 
-def test_committed_trials_take_settings_back_from_the_metric_names() -> None:
+def test_committed_trials_take_settings_back_from_the_setting_column() -> None:
     from sleeputils.report.tables import committed_trials
 
     trials = pd.DataFrame({"chapter_id": ["single", "single", "single", "other"],
                            "dataset": "mnist", "method": "src", "trial": 0, "value": 1.0,
-                           "metric": ["test_after_e10_n5000", "test_before_e2_n5000",
-                                      "final_acc_paper-text", "test_after_e1_n1"]})
-    rows = committed_trials(trials, "single",
-                            r"_e(?P<epochs>\d+)_n(?P<images>\d+)$|_(?P<recipe>code|paper-text)$")
+                           "metric": "test_acc",
+                           "setting": ['{"epochs":10,"images":5000,"when":"after"}',
+                                       '{"epochs":2,"images":5000,"when":"before"}',
+                                       '{"recipe":"paper-text"}',
+                                       '{"epochs":1,"images":1,"when":"after"}']})
+    rows = committed_trials(trials, "single")
     assert len(rows) == 3 and rows["headline"].all()
     assert rows["epochs"].tolist()[:2] == [10, 2] and pd.isna(rows["epochs"].iloc[2])
     assert rows["recipe"].tolist()[2] == "paper-text" and pd.isna(rows["recipe"].iloc[0])
-    whole = committed_trials(trials.iloc[:2], "single", r"_e(?P<epochs>\d+)")
-    assert whole["epochs"].dtype.kind == "i"  # integers where every name has one
+    whole = committed_trials(trials.iloc[:2], "single")
+    assert whole["epochs"].dtype.kind == "i"  # integers where every setting has one
 
 
 def test_a_sleep_that_changes_nothing_is_named() -> None:
-    rows = [{"method": m, "metric": "final_acc_p0.1", "trial": t, "value": v, "headline": True}
-            for m, values in (("rehearsal", [80.0, 81.0]), ("rehearsal_src", [80.0, 81.0]),
-                              ("rehearsal_src_corrected", [80.0, 82.0]))
+    rows = [{"method": m, "variant": variant, "fraction": 0.1, "metric": "final_acc",
+             "trial": t, "value": v, "headline": True}
+            for m, variant, values in (("rehearsal", "faithful", [80.0, 81.0]),
+                                       ("rehearsal_src", "faithful", [80.0, 81.0]),
+                                       ("rehearsal_src", "corrected", [80.0, 82.0]))
             for t, v in enumerate(values)]
     lines = tables._sleep_without_effect(pd.DataFrame(rows))
     assert lines == ["- rehearsal + SRC (faithful, 10 % replayed) equals rehearsal in every one "

@@ -23,10 +23,12 @@ from pandas.io.formats.style import Styler
 
 from ..params import Params, show
 from ..report.tables import METHOD_NAMES, committed_trials, for_people
+from ..results import setting as settings
 from ..results.paper import pm_column, signed_points
 from ..results.record import (
     KEY,
     PAPER_PROFILE,
+    keyed,
     load_records,
     load_trials,
     record,
@@ -108,11 +110,12 @@ class Page:
                         f"`{self.label}` in `{where}`; the status page and `sleepbook check` "
                         "read them.")
 
-    def committed(self, settings: str | None = None) -> pd.DataFrame:
-        """This chapter's committed ``paper``-profile trials as rows its report functions read
-        (:func:`~sleeputils.report.tables.committed_trials`; empty when none is committed)."""
+    def committed(self) -> pd.DataFrame:
+        """This chapter's committed ``paper``-profile trials as rows its report functions read,
+        their settings as columns (:func:`~sleeputils.report.tables.committed_trials`; empty
+        when none is committed)."""
         trials = load_trials(PAPER_PROFILE, project=self.project)
-        return committed_trials(trials, self.chapter_id, settings)
+        return committed_trials(trials, self.chapter_id)
 
     def full_protocol(self, df: pd.DataFrame) -> Styler | Markdown:
         """This run's recorded numbers beside the committed ``paper``-profile run of the chapter
@@ -126,12 +129,13 @@ class Page:
             return Markdown(f"No `paper`-profile run of this chapter is committed yet "
                             f"(`sleepbook run {self.chapter_id} --profile paper` computes one).")
         ours = summarise(df)
-        table = ours.merge(paper, on=KEY, how="outer", suffixes=("", "_paper"))
+        table = ours.merge(keyed(paper), on=KEY, how="outer", suffixes=("", "_paper"))
         table = table.sort_values(KEY, key=_natural, ignore_index=True)
         return for_people(pd.DataFrame({
             "data set": table["dataset"],
             "method": table["method"].map(lambda m: METHOD_NAMES.get(m, m)),
             "number": table["metric"],
+            "setting": table["setting"].map(settings.describe),
             f"this page ({self.label})": pm_column(table, "mean", "std", "n"),
             "full protocol (paper profile)": pm_column(table, "mean_paper", "std_paper",
                                                        "n_paper"),

@@ -11,7 +11,8 @@ Two variants of the original (book/methods/deviations.md, dev-crossmodal-variant
 * ``corrected``: the lengths the GA found, and a control trained on MNIST, then Fashion-MNIST.
 
 Methods that neither sleep nor use the control (EWC, SI, OWM, rehearsal, parallel) are the same
-in both variants and run once; they are recorded under the faithful variant, the paper's. One
+in both variants and run once; they are recorded under the faithful variant, the paper's. Each
+recorded number's setting names its variant (and the replayed fraction, for rehearsal). One
 stored unit per (method, variant, trial).
 """
 
@@ -28,6 +29,7 @@ from ..methods import Rehearsal
 from ..metrics import TaskEvaluator
 from ..nets.mlp import MLP
 from ..params import Params, declare, same_as
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..sleep.presets import preset
@@ -212,7 +214,8 @@ def run_method(data: tuple[Dataset, Dataset], config: dict, trial: int) -> list[
         rows = [{"metric": "final_acc", "value": full, "headline": True},
                 *({"metric": f"acc_{name}", "value": a, "headline": True}
                   for name, a in zip(("mnist", "fashion"), per_task, strict=True))]
-        return [{**tag, **r} for r in rows]
+        return [{**tag, **r, "setting": setting.encode(variant=config["variant"])}
+                for r in rows]
     rows = run_sequence(net, tasks, method_hooks(mnist, config, seed), config["epochs"], gen,
                         evaluator)
     if validation:
@@ -228,11 +231,10 @@ def run_method(data: tuple[Dataset, Dataset], config: dict, trial: int) -> list[
         out.append(r)
     out += [{**tag, "metric": f"acc_{name}", "value": last[k], "headline": True}
             for k, name in ((1, "mnist"), (2, "fashion"))]
-    suffix = "" if config["variant"] == "faithful" else "_corrected"
+    where = setting.encode(variant=config["variant"], fraction=config.get("fraction"))
     for r in out:
-        r["method"] += suffix
         if "fraction" in config:
             r["fraction"] = config["fraction"]
-            if r.get("headline"):
-                r["metric"] = f"{r['metric']}_p{config['fraction']:g}"
+        if r.get("headline"):
+            r["setting"] = where
     return out

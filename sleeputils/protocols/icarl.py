@@ -27,6 +27,7 @@ from ..methods import ICaRL
 from ..metrics import accuracy
 from ..nets.mlp import MLP
 from ..params import ParamError, Params, declare, same_as
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..training import TaskContext, run_sequence
@@ -121,11 +122,6 @@ def icarl_preset(dataset: str, memory: int) -> str:
     return "icarl_mnist_k1000+" if dataset == "mnist" else "icarl_fashion_k1000-5000"
 
 
-def metric_name(kind: str, memory: int, variant: str) -> str:
-    """Headline metric of one setting, e.g. ``softmax_k100_herding+distill``."""
-    return f"{kind}_k{memory}_{variant}"
-
-
 def run_icarl(
     config: ICaRLConfig = ICaRLConfig(),
     *,
@@ -177,13 +173,11 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
         x, y = setup.evaluator.x, setup.evaluator.y
         nme = accuracy(torch.from_numpy(icarl.nme_predict(net, x.numpy())), y)
         rows.append({"metric": "nme_acc", "value": nme, "headline": True})
+        where = setting.encode(memory=memory, variant=name, epochs=config["epochs"])
         for r in rows:
             r.update(dataset=dataset, method=method, memory=memory, variant=name,
                      epochs=config["epochs"])
-            if r["metric"] == "final_acc":
-                r["metric"] = metric_name("softmax", memory, name)
-            elif r.get("headline"):  # nme, bwt, forgetting: per (K, variant)
-                kind = r["metric"].removesuffix("_acc")
-                r["metric"] = metric_name(kind, memory, name)
+            if r.get("headline"):  # softmax (final_acc) and nme accuracy, bwt, forgetting
+                r["setting"] = where
         records += rows
     return records

@@ -31,6 +31,7 @@ from ..nets.mlp import MLP
 from ..nets.modules import make_backbone
 from ..nets.vae import LOSSES
 from ..params import Params, declare
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..training import Hook, TaskContext, run_sequence
@@ -199,10 +200,10 @@ def run_method(ds: Dataset, aux: Dataset, config: dict, trial: int) -> list[dict
             rows.append({"metric": "nme_acc", "value": 100.0 * float(np.mean(nme == y.numpy())),
                          "headline": True})
     rows.append({"metric": "seconds", "value": time.perf_counter() - start})
-    if config["budget"] is not None:  # one recorded number per (method, budget)
-        for r in rows:
-            r["metric"] = f"{r['metric']}_m{config['budget']}" if r.get("headline") else \
-                r["metric"]
+    where = setting.encode(budget=config["budget"])  # one recorded number per (method, budget)
+    for r in rows:
+        if r.get("headline"):
+            r["setting"] = where
     return [{"dataset": config["dataset"], "method": config["method"],
              "budget": config["budget"], **r} for r in rows]
 

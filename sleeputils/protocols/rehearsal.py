@@ -27,6 +27,7 @@ from ..data import Dataset, load_dataset
 from ..methods import Rehearsal
 from ..nets.mlp import MLP
 from ..params import Params, declare, same_as
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..training import TaskContext, run_sequence
@@ -98,11 +99,6 @@ def rehearsal_preset(dataset: str, fraction: float) -> str:
     return "fashion_rehearsal_p0.1+"
 
 
-def metric_name(fraction: float) -> str:
-    """Headline metric of one fraction, e.g. ``final_acc_p0.01``."""
-    return f"final_acc_p{fraction:g}"
-
-
 def run_rehearsal(
     config: RehearsalConfig = RehearsalConfig(),
     *,
@@ -149,9 +145,7 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
         rows = run_sequence(net, setup.tasks, hooks, config["epochs"], gen, setup.evaluator)
         for r in rows:
             r.update(dataset=config["dataset"], method=method, fraction=fraction)
-            if r["metric"] == "final_acc":
-                r["metric"] = metric_name(fraction)
-            elif r.get("headline"):  # bwt / forgetting: kept, but per fraction
-                r["metric"] = f"{r['metric']}_p{fraction:g}"
+            if r.get("headline"):  # final accuracy, BWT, forgetting: per fraction
+                r["setting"] = setting.encode(fraction=fraction)
         records += rows
     return records

@@ -19,6 +19,7 @@ import torch
 
 from ..nets.vae import LOSSES, absolute_errors
 from ..params import ParamError, Params, declare
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from .common import seed_field, trial_seed
@@ -107,17 +108,12 @@ def run_baseline(data: dict, initial: dict, classifier: DigitClassifier, config:
     rows = _measure(vae, data, classifier, config["test_subset"], "before")
     vae.fit(np.concatenate([new, sampled]), config["epochs"], config["batch"], gen)
     rows += _measure(vae, data, classifier, config["test_subset"], "after")
-    name = mix_name(n_new, n_sampled)
-    rows += [{"metric": f"{r['metric'].split('_')[0]}_after_{name}", "value": r["value"],
-              "headline": True}
-             for r in rows if r["stage"] == "after" and r["metric"].endswith("_error")]
+    where = setting.encode(new=n_new, sampled=n_sampled)
+    rows += [{"metric": f"{d}_after", "value": r["value"], "setting": where, "headline": True}
+             for d in ("d1", "d2") for r in rows
+             if r["stage"] == "after" and r["metric"] == f"{d}_error"]
     return [{"dataset": config["split"], "method": "vae", "new": n_new, "sampled": n_sampled,
              **r} for r in rows]
-
-
-def mix_name(new: int, sampled: int) -> str:
-    """``new1000``, ``old1000`` or ``new500_old500``: how a run is named in its numbers."""
-    return "_".join(f"{kind}{n}" for kind, n in (("new", new), ("old", sampled)) if n)
 
 
 def _measure(vae, data: dict, classifier: DigitClassifier, n: int | None, stage: str

@@ -20,6 +20,7 @@ import torch
 from ..data import load_dataset
 from ..nets.vae import LOSSES, absolute_errors
 from ..params import ParamError, Params, declare
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from .common import seed_field, trial_seed
@@ -84,8 +85,8 @@ def run_block(data: dict, config: dict, trial: int) -> list[dict]:
         x = data[f"{d}_test"]
         recalled = vae.reconstruct(x)
         mse = float(np.mean((x - recalled) ** 2))
-        rows += [{"metric": f"{d}_mse", "value": mse},
-                 {"metric": f"{d}_error", "value": float(absolute_errors(x, recalled).mean())},
-                 {"metric": f"{d}_mse_n{config['block']}", "value": mse, "headline": True}]
+        rows += [{"metric": f"{d}_mse", "value": mse, "headline": True,
+                  "setting": setting.encode(block=config["block"])},
+                 {"metric": f"{d}_error", "value": float(absolute_errors(x, recalled).mean())}]
     return [{"dataset": "inverted", "method": "vae", "block": config["block"], **r}
             for r in rows]

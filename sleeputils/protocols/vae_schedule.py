@@ -21,6 +21,7 @@ import torch
 
 from ..nets.vae import LOSSES, absolute_errors
 from ..params import ParamError, Params, declare
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from .common import seed_field, trial_seed
@@ -133,11 +134,13 @@ def same_run(schedule: tuple[int, float, float, str], sources: tuple[str, ...]
 def _as_source(df: pd.DataFrame, run: tuple[int, float, float, str],
                schedule: tuple[int, float, float, str]) -> pd.DataFrame:
     """The records of ``run`` shown as ``schedule``, which differs only in its REM source
-    (headline names end in the source)."""
+    (so do the settings of its headline numbers)."""
     cycles, first, last, done = run
     rows = df[(df["cycles"] == cycles) & (df["rem_share"] == first) & (df["rem_end"] == last)
               & (df["rem_from"] == done)].copy()
-    rows["metric"] = rows["metric"].str.replace(f"_{done}$", f"_{schedule[3]}", regex=True)
+    if "setting" in rows:
+        rows["setting"] = [setting.encode({**setting.decode(t), "rem_from": schedule[3]})
+                           if isinstance(t, str) and t else t for t in rows["setting"]]
     rows["rem_from"] = schedule[3]
     return rows
 
@@ -196,11 +199,12 @@ def run_schedule(data: dict, initial: dict, classifier: DigitClassifier, config:
                              "blob": pack_images(dreams[:SHOWN_SAMPLES].numpy())})
         rows.append({"metric": "rem_epochs", "cycle": cycle, "value": rem})
         measure(cycle)
-    ramp = "" if config["rem_end"] == config["rem_share"] else f"-{config['rem_end']:g}"
-    tag = f"c{cycles}_r{config['rem_share']:g}{ramp}_{config['rem_from']}"
-    for r in [r for r in rows if r.get("cycle") == cycles and r["metric"].endswith("_error")]:
-        rows.append({"metric": f"{r['metric'].split('_')[0]}_final_{tag}", "value": r["value"],
-                     "headline": True})
+    where = setting.encode(cycles=cycles, rem_share=config["rem_share"],
+                           rem_end=config["rem_end"], rem_from=config["rem_from"])
+    for d in ("d1", "d2"):
+        final = [r for r in rows if r.get("cycle") == cycles and r["metric"] == f"{d}_error"]
+        rows += [{"metric": f"{d}_final", "value": r["value"], "setting": where,
+                  "headline": True} for r in final]
     return [{"dataset": config["split"], "method": "vae", "cycles": cycles,
              "rem_share": config["rem_share"], "rem_end": config["rem_end"],
              "rem_from": config["rem_from"], **r} for r in rows]

@@ -72,7 +72,7 @@ def accuracy_after_each_task(df: pd.DataFrame) -> plt.Figure:
 
 def patches_accuracy(df: pd.DataFrame) -> plt.Figure:
     """Accuracy on all 4 patches after task 1, task 2 and SRC against overlap (mean ± std)."""
-    rows = df[df["metric"].str.startswith("acc_")].copy()
+    rows = df[df["headline"].fillna(False).astype(bool)].copy()
     rows["stage"] = rows["stage"].map(STAGE_NAMES)
     fig, ax = plt.subplots(figsize=(7, 4))
     sns.lineplot(rows, x="overlap", y="value", hue="stage", style="stage", markers=True,
@@ -111,7 +111,7 @@ def rehearsal_curve(df: pd.DataFrame, paper: pd.DataFrame | None = None) -> plt.
     as dashed lines: the paper quotes one fraction that is not on the original grid, so they are
     shown across the whole curve rather than at a fraction.
     """
-    rows = df[df["metric"].str.startswith("final_acc_p")].copy()
+    rows = df[df["headline"].fillna(False).astype(bool) & (df["metric"] == "final_acc")].copy()
     rows["replayed (%)"] = rows["fraction"] * 100
     fig, ax = plt.subplots(figsize=(6.5, 4))
     rows["method"] = rows["method"].map(METHOD_NAMES)

@@ -3,8 +3,6 @@ the verdicts, computed from the records."""
 
 from __future__ import annotations
 
-import re
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -28,10 +26,10 @@ VAE_IMAGES = 143_650 / 784
 
 
 def tidy(df: pd.DataFrame) -> pd.DataFrame:
-    """Headline rows with the budget suffix taken off the metric; iCaRL's nearest-mean accuracy
-    becomes a method of its own."""
+    """Headline rows, iCaRL's nearest-mean accuracy as a method of its own."""
     rows = df[df["headline"].fillna(False).astype(bool)].copy()
-    rows["metric"] = [re.sub(r"_m\d+$", "", m) for m in rows["metric"]]
+    if "budget" not in rows:
+        rows["budget"] = float("nan")
     nme = rows["metric"] == "nme_acc"
     rows.loc[nme, "method"] = rows.loc[nme, "method"] + "_nme"
     rows.loc[nme, "metric"] = "final_acc"
@@ -40,9 +38,9 @@ def tidy(df: pd.DataFrame) -> pd.DataFrame:
 
 def from_trials(trials: pd.DataFrame) -> pd.DataFrame:
     """The chapter's recorded trials (``results/paper/trials/paradigms.csv``) in the shape the
-    tables, the figure and the verdict read: the budget back from the metric's ``_m<K>`` suffix.
-    Wall times are not recorded, so the tables show none."""
-    rows = committed_trials(trials, "paradigms", r"_m(?P<budget>\d+)$")
+    tables, the figure and the verdict read (the budget from each number's setting). Wall times
+    are not recorded, so the tables show none."""
+    rows = committed_trials(trials, "paradigms")
     order = {name: i for i, name in enumerate(DATASETS)}  # MNIST first, as the protocol runs
     return rows.sort_values("dataset", key=lambda d: d.map(order), kind="stable")
 

@@ -32,9 +32,8 @@ WORDS = {+1: "rises", -1: "falls", 0: "holds or rises", None: "no claim"}
 def paired(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (statistic, layer, trial): the mean over sleeps before and after."""
     rows = headline(df)
-    rows = rows[rows["metric"].str.endswith(("_before", "_after"))]
-    parts = rows["metric"].str.rsplit("_", n=2, expand=True)
-    rows = rows.assign(stat=parts[0], layer=parts[1].str[1:].astype(int), when=parts[2])
+    rows = rows[rows["when"].isin(["before", "after"])] if "when" in rows else rows.iloc[:0]
+    rows = rows.assign(stat=rows["metric"], layer=rows["layer"].astype(int))
     return rows.pivot_table(index=["stat", "layer", "trial"], columns="when",
                             values="value").reset_index()
 

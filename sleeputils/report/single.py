@@ -14,13 +14,14 @@ from ..results.paper import fmt_pm
 from .tables import for_people, headline
 
 SPLITS = {"test": "test set", "train": "training set"}
+#: The split each recorded accuracy was measured on.
+SPLIT_OF = {"test_acc": "test", "train_acc": "train"}
 
 
 def paired(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (split, epochs, images, trial): accuracy before, after and the gain."""
     rows = headline(df)
-    parts = rows["metric"].str.split("_", expand=True)
-    rows = rows.assign(split=parts[0], when=parts[1])
+    rows = rows.assign(split=rows["metric"].map(SPLIT_OF))
     wide = rows.pivot_table(index=["split", "epochs", "images", "trial"], columns="when",
                             values="value").reset_index()
     return wide.assign(gain=wide["after"] - wide["before"])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..results import provenance
+from ..results import provenance, setting
 from ..results.paper import (
     NOT_COVERED,
     SHORT,
@@ -23,13 +23,14 @@ from ..results.paper import (
     pm_column,
     signed_points,
 )
-from ..results.record import PAPER_PROFILE, load_records
+from ..results.record import KEY, PAPER_PROFILE, keyed, load_records
 from ..results.reference import load_reference
 from ..results.runlog import load_run_log
 from ..results.store import ResultStore, default_root
 from .tables import METHOD_NAMES
 
-NUMBER = ["dataset", "method", "metric"]
+#: What identifies one number within a chapter: where it was measured is part of it.
+NUMBER = KEY
 
 
 def status_table(
@@ -44,7 +45,7 @@ def status_table(
     """
     store = store or ResultStore(default_root(project))
     key = ["chapter_id", *NUMBER]
-    paper = load_paper_values().rename(columns={"value": "paper", "std": "paper_std"})
+    paper = keyed(load_paper_values()).rename(columns={"value": "paper", "std": "paper_std"})
     paper["_order"] = range(len(paper))  # keep the paper's row order
     ours = _ours(load_records(profile, project=project, store=store), "ours")
     committed = _ours(load_records(PAPER_PROFILE, project=project, store=store), "p")
@@ -54,7 +55,7 @@ def status_table(
 
     table = paper.merge(ours, on=key, how="outer")
     table = table.merge(committed, on=key, how="left")
-    table = table.merge(reference[[*key, "tol"]], on=key, how="left")
+    table = table.merge(keyed(reference)[[*key, "tol"]], on=key, how="left")
     table = table.sort_values(["_order", *key], ignore_index=True)
 
     return pd.DataFrame(
@@ -63,6 +64,7 @@ def status_table(
             "dataset": table["dataset"],
             "method": table["method"].map(METHOD_NAMES).fillna(table["method"]),
             "metric": table["metric"],
+            "setting": table["setting"].map(setting.describe),
             "paper": pm_column(table, "paper", "paper_std"),
             f"ours ({profile})": pm_column(table, "ours_mean", "ours_std", "ours_n", NOT_COVERED),
             "ours (paper profile)": pm_column(table, "p_mean", "p_std", "p_n"),
@@ -81,8 +83,8 @@ def status_table(
 
 
 def _ours(records: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    """Recorded numbers keyed like the paper's (chapter id, dataset, method, metric)."""
-    out = records.reindex(columns=["chapter_id", *NUMBER, "mean", "std", "n"]).copy()
+    """Recorded numbers keyed like the paper's (chapter id, dataset, method, setting, metric)."""
+    out = keyed(records).reindex(columns=["chapter_id", *NUMBER, "mean", "std", "n"]).copy()
     return out.rename(columns={c: f"{prefix}_{c}" for c in ("mean", "std", "n")})
 
 
@@ -101,13 +103,13 @@ def summary_markdown(
     covered, total = coverage(table)
     ours = f"ours ({profile})"
     with_paper = (table[ours] != NOT_COVERED) & (table["source"] != "book only")
-    columns = ["dataset", "method", "metric", "paper", ours, "Δ paper", "vs paper"]
+    columns = ["dataset", "method", "setting", "metric", "paper", ours, "Δ paper", "vs paper"]
     if table.loc[with_paper, "metric"].nunique() <= 1:
         columns.remove("metric")  # every covered number is the same kind: say it once
 
     committed = "ours (paper profile)"
     if profile != "paper" and table[committed].astype(str).str.strip().ne("").any():
-        columns.insert(5, committed)  # the committed full-protocol numbers, beside this run's
+        columns.insert(columns.index(ours) + 1, committed)  # the full protocol, beside ours
     shown = table[with_paper][columns]
     own = int((table["source"] == "book only").sum())
     commit = provenance.git_commit()

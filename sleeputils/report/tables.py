@@ -10,6 +10,7 @@ from scipy import stats
 
 from ..protocols import crossmodal
 from ..protocols.tuning import winners
+from ..results import setting
 from ..results.paper import (
     OUTSIDE,
     SHORT,
@@ -19,6 +20,7 @@ from ..results.paper import (
     load_paper_values,
     paper_spread,
 )
+from ..results.record import KEY, headline_rows
 
 #: How methods and metrics are named in tables.
 METHOD_NAMES = {"sequential": "sequential", "src": "SRC", "ewc": "EWC", "si": "SI",
@@ -55,30 +57,15 @@ def for_people(
 
 
 def headline(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows marked ``headline``, one per (dataset, method, metric, trial)."""
-    return df[df["headline"].fillna(False).astype(bool)].copy()
+    """Rows marked ``headline``, one per (dataset, method, setting, metric, trial), each with its
+    canonical ``setting`` cell."""
+    return headline_rows(df).copy()
 
 
-def committed_trials(trials: pd.DataFrame, chapter_id: str, settings: str | None = None
-                     ) -> pd.DataFrame:
+def committed_trials(trials: pd.DataFrame, chapter_id: str) -> pd.DataFrame:
     """One chapter's recorded trials (``results/paper/trials``) as headline rows a chapter's
-    report functions read. ``settings`` is a regular expression whose named groups are settings
-    the metric name carries (``_e(?P<epochs>\\d+)`` in ``test_after_e10``): each becomes a
-    column, of numbers where it holds numbers, missing where a name has none."""
-    rows = trials[trials["chapter_id"] == chapter_id].assign(headline=True)
-    if settings is not None:
-        found = rows["metric"].str.extract(settings).apply(_as_numbers)
-        rows = pd.concat([rows, found], axis=1)
-    return rows
-
-
-def _as_numbers(column: pd.Series) -> pd.Series:
-    """Integers or floats when every present value is a number; the words otherwise."""
-    numbers = pd.to_numeric(column, errors="coerce")
-    if numbers.isna().sum() > column.isna().sum():
-        return column
-    whole = numbers.notna().all() and (numbers == numbers.round()).all()
-    return numbers.astype(int) if whole else numbers
+    report functions read: every name of their settings becomes a column, as in a fresh run."""
+    return setting.expand(trials[trials["chapter_id"] == chapter_id].assign(headline=True))
 
 
 def summary(df: pd.DataFrame, metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -86,9 +73,7 @@ def summary(df: pd.DataFrame, metrics: tuple[str, ...] | None = None) -> pd.Data
     rows = headline(df)
     if metrics is not None:
         rows = rows[rows["metric"].isin(metrics)]
-    out = rows.groupby(["dataset", "method", "metric"], sort=False)["value"].agg(
-        ["mean", "std", "count"]
-    )
+    out = rows.groupby(KEY, sort=False)["value"].agg(["mean", "std", "count"])
     return out.rename(columns={"count": "n"}).reset_index()
 
 
@@ -101,8 +86,7 @@ def compare_to_paper(df: pd.DataFrame, chapter_id: str) -> pd.DataFrame:
     ours = summary(df)
     paper = load_paper_values()
     paper = paper[paper["chapter_id"] == chapter_id]
-    table = ours.merge(paper, on=["dataset", "method", "metric"], how="left",
-                       suffixes=("", "_paper"))
+    table = ours.merge(paper, on=KEY, how="left", suffixes=("", "_paper"))
     table["difference"] = table["mean"] - table["value"]
     table["vs paper"] = [
         "not in paper" if pd.isna(p) else paper_spread(m, p, s)
@@ -260,7 +244,8 @@ def rehearsal_gains(df: pd.DataFrame) -> pd.DataFrame:
     The gain is computed per trial (both nets share initial weights, batches and stored
     examples), then averaged, so its std is that of the paired difference.
     """
-    rows = df[df["metric"].str.startswith("final_acc_p")]
+    rows = headline(df)
+    rows = rows[rows["metric"] == "final_acc"]
     wide = rows.pivot_table(index=["fraction", "trial"], columns="method", values="value")
     wide["gain"] = wide["rehearsal_src"] - wide["rehearsal"]
     out = wide.groupby("fraction").agg(["mean", "std"])
@@ -291,7 +276,8 @@ def rehearsal_verdict(df: pd.DataFrame, paper: pd.DataFrame) -> str:
     The paper's fraction is not on the original grid, so instead of a side-by-side number this
     names the fractions whose mean brackets the paper's value.
     """
-    rows = df[df["metric"].str.startswith("final_acc_p")]
+    rows = headline(df)
+    rows = rows[rows["metric"] == "final_acc"]
     means = rows.groupby(["method", "fraction"])["value"].mean()
     lines = []
     for _, row in paper.iterrows():
@@ -303,9 +289,11 @@ def rehearsal_verdict(df: pd.DataFrame, paper: pd.DataFrame) -> str:
         method = METHOD_NAMES.get(row["method"], row["method"])
         if row.get("metric", "final_acc") != "final_acc":
             method += f", {row['metric']}"
+        at = setting.decode(row.get("setting")).get("fraction")
+        quoted = "" if at is None else f" at {100 * at:g} % replayed"
         lines.append(f"- {method}: paper {row['value']:.2f}"
                      + ("" if pd.isna(row["std"]) else f" ± {row['std']:.2f}")
-                     + f"; ours {where}.")
+                     + f"{quoted}; ours {where}.")
     return "\n".join(lines) if lines else "The paper gives no rehearsal number for this data set."
 
 
@@ -329,15 +317,13 @@ def committed_sweep(chapter_id: str, records: pd.DataFrame) -> Styler | str:
     ``records`` is :func:`sleeputils.results.record.load_records` for the paper profile. Returns
     a Markdown sentence instead when that chapter has no committed records yet.
     """
-    rows = records[(records["chapter_id"] == chapter_id)
-                   & records["metric"].astype(str).str.startswith("final_acc_p")]
+    rows = setting.expand(records[(records["chapter_id"] == chapter_id)
+                                  & (records["metric"] == "final_acc")])
     if rows.empty:
         return (f"No `paper`-profile records of {chapter_id} are committed yet: run "
                 f"`sleepbook run {chapter_id} --profile paper` and commit `results/paper/`.")
-    rows = rows.assign(
-        fraction=rows["metric"].str.removeprefix("final_acc_p").astype(float),
-        value=[fmt_pm(m, s, n) for m, s, n in zip(rows["mean"], rows["std"], rows["n"],
-                                                   strict=True)])
+    rows = rows.assign(value=[fmt_pm(m, s, n) for m, s, n in zip(rows["mean"], rows["std"],
+                                                                  rows["n"], strict=True)])
     table = rows.pivot(index="fraction", columns="method", values="value").sort_index()
     table = table.rename(columns=METHOD_NAMES).reset_index()
     table.insert(0, "replayed", [f"{100 * p:g} %" for p in table.pop("fraction")])
@@ -347,7 +333,7 @@ def committed_sweep(chapter_id: str, records: pd.DataFrame) -> Styler | str:
 
 def patches_table(df: pd.DataFrame) -> Styler:
     """Accuracy on all four images per overlap: after task 1, after task 2, after sleep."""
-    acc = df[df["metric"].str.startswith("acc_")]
+    acc = headline(df)
     stats = acc.groupby(["overlap", "stage"])["value"].agg(["mean", "std"])
     table = pd.DataFrame({"overlap": sorted(acc["overlap"].unique())})
     for stage, name in (("after_task1", "after task 1"), ("after_task2", "after task 2"),
@@ -364,7 +350,7 @@ def parallel_gap(table: pd.DataFrame) -> str:
     """
     row = table[(table["method"] == "parallel") & (table["metric"] == "final_acc")]
     if row.empty or row["paper"].isna().all():
-        return "The paper gives no parallel number for this data set."
+        return _parallel_elsewhere(row)
     r = row.iloc[0]
     if abs(r["difference"]) <= 1.0:
         return (f"Our parallel net reaches {fmt_pm(r['mean'], r['std'])} %, within a point of "
@@ -374,9 +360,26 @@ def parallel_gap(table: pd.DataFrame) -> str:
             f"{abs(r['difference']):.2f} points {side} the paper's {r['paper']:.2f} %.")
 
 
+def _parallel_elsewhere(row: pd.DataFrame) -> str:
+    """Markdown: where the paper's parallel number is compared when it is not at this page's
+    setting (the paper text's recipe, in the recipes chapter)."""
+    if row.empty:
+        return "The parallel net was not run."
+    paper = load_paper_values()
+    paper = paper[(paper["dataset"] == row["dataset"].iloc[0])
+                  & (paper["method"] == "parallel") & (paper["metric"] == "final_acc")]
+    if paper.empty:
+        return "The paper gives no parallel number for this data set."
+    p, r = paper.iloc[0], row.iloc[0]
+    return (f"Our parallel net reaches {fmt_pm(r['mean'], r['std'])} % under the original "
+            f"code's recipe. The paper's {p['value']:.2f} % was measured at another setting "
+            f"({setting.describe(p['setting'])}): chapter `{p['chapter_id']}` compares it "
+            "there.")
+
+
 def patches_verdict(df: pd.DataFrame) -> str:
     """Markdown: at how many overlaps sleep raised accuracy after task 2, and by how much."""
-    acc = df[df["metric"].str.startswith("acc_")]
+    acc = headline(df)
     means = acc.groupby(["overlap", "stage"])["value"].mean().unstack("stage")
     gain = means["after_sleep"] - means["after_task2"]
     helped, hurt = gain[gain > 0], gain[gain < 0]
@@ -407,36 +410,36 @@ CROSSMODAL_PAPER = {"ewc": "ewc_si", "si": "ewc_si"}
 
 def crossmodal_compare(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (method, variant, fraction): final accuracy on both test sets and on each,
-    beside the paper's cross-modal row (faithful variant only: that is what the paper ran)."""
+    beside the paper's cross-modal row where it was measured at that setting (the faithful
+    variant: that is what the paper ran)."""
     rows = headline(df)
-    rows = rows.assign(base=rows["metric"].str.replace(r"_p[0-9.e-]+$", "", regex=True),
-                       p=rows["metric"].str.extract(r"_p([0-9.e-]+)$")[0])
-    stats_ = rows.groupby(["method", "p", "base"], dropna=False)["value"].agg(
-        ["mean", "std", "count"]).unstack("base")
-    paper = load_paper_values().query("chapter_id == 'crossmodal'").set_index("method")
+    if "fraction" not in rows:
+        rows = rows.assign(fraction=float("nan"))
+    stats_ = rows.groupby(["method", "variant", "fraction", "metric"], dropna=False)[
+        "value"].agg(["mean", "std", "count"]).unstack("metric")
+    paper = load_paper_values().query("chapter_id == 'crossmodal'")
     out = []
-    for (method, p), r in stats_.iterrows():
-        base = method.removesuffix("_corrected")
-        corrected = method != base
-        label = METHOD_NAMES.get(base, base) + (f" (p = {100 * float(p):g} %)" if
-                                                isinstance(p, str) else "")
-        key = CROSSMODAL_PAPER.get(base, base)
-        has_paper = key in paper.index and not corrected
-        value = paper.loc[key, "value"] if has_paper else float("nan")
-        spread = paper.loc[key, "std"] if has_paper else float("nan")
+    for (method, variant, p), r in stats_.iterrows():
+        label = METHOD_NAMES.get(method, method) + ("" if pd.isna(p) else f" (p = {100 * p:g} %)")
+        ours = {"variant": variant, "fraction": None if pd.isna(p) else p}
+        match = paper[(paper["method"] == CROSSMODAL_PAPER.get(method, method))
+                      & (paper["metric"] == "final_acc")
+                      & paper["setting"].map(lambda t, o=ours: setting.within(t, o))]
+        value = match["value"].iloc[0] if len(match) else float("nan")
+        spread = match["std"].iloc[0] if len(match) else float("nan")
         mean = r[("mean", "final_acc")]
-        variant = ("corrected" if corrected else
-                   "faithful" if base in crossmodal.VARIANT_METHODS else "same in both")
+        shown = variant if method in crossmodal.VARIANT_METHODS else "same in both"
         out.append({
-            "method": label, "variant": variant,
+            "method": label, "variant": shown,
             "mean": mean, "std": r[("std", "final_acc")], "n": r[("count", "final_acc")],
             "mnist": r[("mean", "acc_mnist")], "fashion": r[("mean", "acc_fashion")],
             "paper": value, "paper std": spread, "difference": mean - value,
-            "vs paper": paper_spread(mean, value, spread) if has_paper else "not in paper",
+            "vs paper": paper_spread(mean, value, spread) if len(match) else "not in paper",
+            "_order": list(METHOD_NAMES).index(method) if method in METHOD_NAMES else 99,
         })
-    order = {m: i for i, m in enumerate(METHOD_NAMES.values())}
     table = pd.DataFrame(out)
-    table["_order"] = [order.get(m.split(" (")[0], 99) for m in table["method"]]
+    if table.empty:
+        return table
     table["_corrected"] = table["variant"] == "corrected"
     return (table.sort_values(["_corrected", "_order", "method"], kind="stable")
             .drop(columns=["_order", "_corrected"]).reset_index(drop=True))
@@ -470,10 +473,10 @@ def crossmodal_variants(df: pd.DataFrame) -> str:
             lines.append(f"- {method}: {what} moves the accuracy on both test sets from "
                          f"{a:.2f} % to {b:.2f} % ({b - a:+.2f} points).")
     finals = headline(df)
-    finals = finals[finals["metric"] == "final_acc"].pivot_table(index="trial", columns="method",
-                                                                 values="value")
-    for variant, suffix in (("faithful", ""), ("corrected", "_corrected")):
-        src, seq = f"src{suffix}", f"sequential{suffix}"
+    finals = finals[finals["metric"] == "final_acc"].pivot_table(
+        index="trial", columns=["variant", "method"], values="value")
+    for variant in crossmodal.VARIANTS:
+        src, seq = (variant, "src"), (variant, "sequential")
         if src in finals.columns and seq in finals.columns:
             lines.append(f"- {variant}: SRC {finals[src].mean():.2f} % against sequential "
                          f"{finals[seq].mean():.2f} %, {_paired(finals[src], finals[seq])}.")
@@ -485,19 +488,21 @@ def _sleep_without_effect(df: pd.DataFrame) -> list[str]:
     """A line for each rehearsal + SRC setting whose final accuracy equals rehearsal's in every
     trial: its sleep changed nothing the test sets can see."""
     rows = headline(df)
-    rows = rows[rows["metric"].str.startswith("final_acc_p")]
-    wide = rows.pivot_table(index="trial", columns=["method", "metric"], values="value")
+    rows = rows[(rows["metric"] == "final_acc") & rows["method"].isin(["rehearsal",
+                                                                        "rehearsal_src"])]
+    if rows.empty:
+        return []
+    wide = rows.pivot_table(index="trial", columns=["method", "variant", "fraction"],
+                            values="value")
     lines = []
-    for method, metric in wide.columns:
-        if not method.startswith("rehearsal_src") or ("rehearsal", metric) not in wide:
+    for method, variant, fraction in wide.columns:
+        if method != "rehearsal_src" or ("rehearsal", "faithful", fraction) not in wide:
             continue
-        ours, base = wide[(method, metric)], wide[("rehearsal", metric)]
+        ours, base = wide[(method, variant, fraction)], wide[("rehearsal", "faithful", fraction)]
         if ours.notna().all() and ours.equals(base):
-            variant = "corrected" if method.endswith("_corrected") else "faithful"
-            share = 100 * float(metric.removeprefix("final_acc_p"))
-            lines.append(f"- rehearsal + SRC ({variant}, {share:g} % replayed) equals rehearsal "
-                         f"in every one of its {len(ours)} trials: that sleep changed nothing "
-                         "the test sets can see.")
+            lines.append(f"- rehearsal + SRC ({variant}, {100 * fraction:g} % replayed) equals "
+                         f"rehearsal in every one of its {len(ours)} trials: that sleep changed "
+                         "nothing the test sets can see.")
     return lines
 
 

@@ -13,12 +13,14 @@ from ..results.paper import fmt_pm
 from .tables import for_people, headline
 
 NAMES = {"sequential": "no sleep", "src": "SRC"}
+#: The task each recorded accuracy is measured on.
+TASK_OF = {"task1_acc": 1, "task2_acc": 2}
 
 
 def accuracies(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (task, task-2 epochs, trial) with both methods side by side and SRC's gain."""
     rows = headline(df)
-    rows = rows.assign(task=rows["metric"].str[4].astype(int))
+    rows = rows.assign(task=rows["metric"].map(TASK_OF))
     wide = rows.pivot_table(index=["task", "task2_epochs", "trial"], columns="method",
                             values="value").reset_index()
     return wide.assign(gain=wide["src"] - wide["sequential"])
@@ -63,7 +65,7 @@ def task2_verdict(df: pd.DataFrame) -> str:
 def task2_figure(df: pd.DataFrame) -> plt.Figure:
     """Accuracy on each task against task-2 epochs, with and without sleep."""
     rows = headline(df)
-    rows = rows.assign(task=rows["metric"].str[:5].str.replace("task", "task "),
+    rows = rows.assign(task=rows["metric"].map(TASK_OF).map("task {}".format),
                        method=rows["method"].map(NAMES))
     grid = sns.relplot(rows, x="task2_epochs", y="value", hue="method", col="task", kind="line",
                        marker="o", errorbar="sd", height=3.2, aspect=1.3,

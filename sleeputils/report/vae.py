@@ -20,9 +20,8 @@ from ..results.paper import fmt_pm
 from .tables import for_people
 
 NAMES = {"d1": "dataset 1 (remote)", "d2": "dataset 2 (recent)"}
-#: A schedule's final error as a headline name, e.g. ``d1_final_c10_r0.2-0.8_frozen``.
-FINAL_NAME = (r"^(?P<data>d[12])_final_c(?P<cycles>\d+)_r(?P<rem_share>[\d.]+)"
-              r"(?:-(?P<rem_end>[\d.]+))?_(?P<rem_from>[a-z]+)$")
+#: A schedule's recorded final error on each dataset, and the per-cycle metric it is the last of.
+FINAL = {"d1_final": "d1_error", "d2_final": "d2_error"}
 #: Fewest runs for which a rank correlation gets a p-value in the verdicts.
 MIN_RUNS_FOR_P = 5
 #: A run whose error exceeds this multiple of the median of its group is named in the verdict.
@@ -119,18 +118,18 @@ def final_table(df: pd.DataFrame) -> Styler:
 
 
 def committed_finals(full: pd.DataFrame) -> pd.DataFrame:
-    """A committed run's final errors (trial rows whose names :data:`FINAL_NAME` parsed) as the
+    """A committed run's final errors (:data:`FINAL`, each schedule under its setting) as the
     rows :func:`errors` reads: each schedule's last cycle, nothing before it."""
-    rows = parsed(full, "_error")
+    rows = renamed(full, FINAL)
     rows = rows.sort_values(["cycles", "rem_share", "rem_end", "rem_from"], na_position="first")
     return rows.assign(cycle=rows["cycles"])
 
 
-def parsed(full: pd.DataFrame, suffix: str) -> pd.DataFrame:
-    """The committed trial rows a name pattern parsed (its ``data`` group: ``d1`` or ``d2``),
-    renamed to the per-dataset metric ``data + suffix`` the chapter's functions read."""
-    rows = full.dropna(subset=["data"]) if "data" in full else full.iloc[:0]
-    return rows.assign(metric=rows["data"] + suffix).drop(columns="data")
+def renamed(full: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:
+    """The committed trial rows of the recorded ``metrics`` (keys), renamed to the per-dataset
+    metric the chapter's functions read (values)."""
+    rows = full[full["metric"].isin(list(metrics))] if "metric" in full else full.iloc[:0]
+    return rows.assign(metric=rows["metric"].map(metrics))
 
 
 def _interval(values: pd.Series) -> str:

@@ -13,14 +13,14 @@ from pandas.io.formats.style import Styler
 from ..protocols.vae_common import blank_errors
 from ..results.paper import fmt_pm
 from .tables import for_people
-from .vae import NAMES, far_line, parsed, trend_line
+from .vae import NAMES, far_line, renamed, trend_line
 
 #: Below this fraction under a blank page's error, a VAE has barely learned a dataset.
 BARELY = 0.1
-#: A run's error after training as a headline name: ``d1_after_new500_old500``.
-AFTER_NAME = r"^(?P<data>d[12])_after_(?:new(?P<new>\d+))?_?(?:old(?P<sampled>\d+))?$"
-#: An interleaving run's error as a headline name: ``d2_mse_n50``.
-BLOCK_NAME = r"^(?P<data>d[12])_mse_n(?P<block>\d+)$"
+#: A run's recorded error after training on each dataset, and the metric it is measured as.
+AFTER = {"d1_after": "d1_error", "d2_after": "d2_error"}
+#: An interleaving run's recorded errors (per block size, its setting).
+BLOCKS = {"d1_mse": "d1_mse", "d2_mse": "d2_mse"}
 
 
 def _runs(df: pd.DataFrame, kind: str = "error") -> pd.DataFrame:
@@ -68,17 +68,17 @@ def mix_table(df: pd.DataFrame) -> Styler:
 
 
 def committed_runs(full: pd.DataFrame) -> pd.DataFrame:
-    """A committed run's errors after training (trial rows whose names :data:`AFTER_NAME`
-    parsed) as the rows the mix and sweep functions read."""
-    rows = parsed(full, "_error")
+    """A committed run's errors after training (:data:`AFTER`, each mix under its setting) as
+    the rows the mix and sweep functions read."""
+    rows = renamed(full, AFTER)
     return rows.assign(stage="after", new=rows["new"].fillna(0).astype(int),
                        sampled=rows["sampled"].fillna(0).astype(int))
 
 
 def committed_blocks(full: pd.DataFrame) -> pd.DataFrame:
-    """A committed interleaving run's errors (trial rows whose names :data:`BLOCK_NAME` parsed)
-    as the rows the block functions read."""
-    return parsed(full, "_mse")
+    """A committed interleaving run's errors (:data:`BLOCKS`, each block size under its
+    setting) as the rows the block functions read."""
+    return renamed(full, BLOCKS)
 
 
 def mix_figure(df: pd.DataFrame) -> plt.Figure:
