@@ -140,8 +140,9 @@ def test_committed_trials_read_back_into_the_chapter_tables() -> None:
 
     trials = pd.DataFrame({"chapter_id": "paradigms", "dataset": ["fashion"] * 4 + ["mnist"] * 2,
                            "method": ["er", "er", "sequential", "sequential", "er", "sequential"],
-                           "metric": ["final_acc_m100", "final_acc_m100", "final_acc",
-                                      "final_acc", "final_acc_m100", "final_acc"],
+                           "metric": "final_acc",
+                           "setting": ['{"budget":100}', '{"budget":100}', "", "",
+                                       '{"budget":100}', ""],
                            "trial": [0, 1, 0, 1, 0, 0], "value": [30.0, 40.0, 20.0, 20.0, 50, 10]})
     df = report.from_trials(trials)
     assert list(dict.fromkeys(df["dataset"])) == ["mnist", "fashion"]

@@ -83,7 +83,7 @@ def test_zero_rehearsal_is_sequential_and_zero_rehearsal_src_is_src() -> None:
                           store=store, progress=False)
     reh = run_rehearsal(RehearsalConfig(fractions=(0.0,), **SMALL), store=store, progress=False)
     ours = inc[inc["metric"] == "final_acc"].set_index("method")["value"]
-    theirs = reh[reh["metric"] == "final_acc_p0"].set_index("method")["value"]
+    theirs = reh[reh["metric"] == "final_acc"].set_index("method")["value"]
     assert theirs["rehearsal"] == ours["sequential"]
     assert theirs["rehearsal_src"] == ours["src"]
 
@@ -104,7 +104,7 @@ def test_rehearsal_rejects_bad_input_before_compute() -> None:
 def _curve(values: dict[float, float]):
     import pandas as pd
     return pd.DataFrame({"method": "rehearsal", "fraction": list(values), "trial": 0,
-                         "metric": [f"final_acc_p{p:g}" for p in values],
+                         "metric": "final_acc", "headline": True,
                          "value": list(values.values())})
 
 

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from sleeputils.params import ParamError
-from sleeputils.protocols.vae_baselines import BaselinesConfig, mix_name, run_baselines
+from sleeputils.protocols.vae_baselines import BaselinesConfig, run_baselines
 from sleeputils.protocols.vae_interleave import InterleaveConfig, interleave, run_interleaving
+from sleeputils.results.setting import encode
 from sleeputils.results.store import ResultStore
 
 TINY = {"initial_epochs": 1, "initial_images": 300, "num_new": 12, "num_sampled": 12,
@@ -18,7 +19,8 @@ TINY = {"initial_epochs": 1, "initial_images": 300, "num_new": 12, "num_sampled"
 
 def _headline(df) -> dict:
     rows = df[df["headline"].fillna(False).astype(bool)]
-    return dict(zip(rows["metric"], rows["value"], strict=True))
+    return dict(zip(zip(rows["metric"], rows["setting"], strict=True), rows["value"],
+                    strict=True))
 
 
 def test_interleave_alternates_blocks_of_n() -> None:
@@ -34,7 +36,7 @@ def test_baseline_runs_are_the_mixes_then_the_sweep_and_rerun_identically() -> N
     first = _headline(run_baselines(config, store=ResultStore.disabled(), progress=False))
     again = _headline(run_baselines(config, store=ResultStore.disabled(), progress=False))
     assert first == again
-    assert set(first) == {f"{d}_after_{mix_name(n, s)}" for d in ("d1", "d2")
+    assert set(first) == {(f"{d}_after", encode(new=n, sampled=s)) for d in ("d1", "d2")
                           for n, s in config.runs()}
 
 
@@ -42,7 +44,8 @@ def test_interleaving_reruns_identically_and_blocks_differ() -> None:
     config = InterleaveConfig(blocks=(1, 10), per_set=40, test_images=50, trials=1)
     first = _headline(run_interleaving(config, store=ResultStore.disabled(), progress=False))
     again = _headline(run_interleaving(config, store=ResultStore.disabled(), progress=False))
-    assert first == again and first["d1_mse_n1"] != first["d1_mse_n10"]
+    assert first == again
+    assert first[("d1_mse", encode(block=1))] != first[("d1_mse", encode(block=10))]
 
 
 def test_bad_input_fails_in_one_line_before_compute() -> None:
@@ -56,12 +59,13 @@ def test_bad_input_fails_in_one_line_before_compute() -> None:
         BaselinesConfig(mixes=("new", "dreams"))
 
 
-def _committed(df, name: str):
+def _committed(df):
     from sleeputils.report.tables import committed_trials
 
     heads = df[df["headline"].fillna(False).astype(bool)]
-    trials = heads[["dataset", "method", "metric", "trial", "value"]].assign(chapter_id="x")
-    return committed_trials(trials, "x", name)
+    trials = heads[["dataset", "method", "setting", "metric", "trial", "value"]].assign(
+        chapter_id="x")
+    return committed_trials(trials, "x")
 
 
 def test_committed_replay_errors_table_as_the_run_they_came_from() -> None:
@@ -69,7 +73,7 @@ def test_committed_replay_errors_table_as_the_run_they_came_from() -> None:
 
     config = BaselinesConfig(**{**TINY, "sample_counts": (0, 2, 4), "trials": 2})
     df = run_baselines(config, store=ResultStore.disabled(), progress=False)
-    full = report.committed_runs(_committed(df, report.AFTER_NAME))
+    full = report.committed_runs(_committed(df))
     assert len(full) == 2 * 2 * len(config.runs())  # seeds x datasets x runs
     ran = report.mix_table(report.mixes(df, config)).data
     kept = report.mix_table(report.mixes(full, config)).data
@@ -85,7 +89,7 @@ def test_committed_interleaving_table_as_the_run_it_came_from() -> None:
 
     config = InterleaveConfig(blocks=(1, 2, 5), per_set=20, test_images=20, trials=2)
     df = run_interleaving(config, store=ResultStore.disabled(), progress=False)
-    full = report.committed_blocks(_committed(df, report.BLOCK_NAME))
+    full = report.committed_blocks(_committed(df))
     ran, kept = report.block_table(df).data, report.block_table(full).data
     assert "summed error" in ran and "summed error" not in kept
     assert ran[["block size", "dataset", "MSE × 1000"]].equals(

@@ -532,6 +532,10 @@ def methods_not_run(missing: list[str], chapter_id: str) -> str:
             f"`sleepbook run {chapter_id} --profile paper` runs every method.")
 
 
+#: The two-task protocol's recorded accuracies, by the task they are measured on.
+TASKS = {"task1_acc": "task 1", "task2_acc": "task 2"}
+
+
 def two_task_table(df: pd.DataFrame, chapter_id: str) -> Styler:
     """One row per method: accuracy on each task's test images beside the paper's."""
     t = compare_to_paper(df, chapter_id)
@@ -539,7 +543,7 @@ def two_task_table(df: pd.DataFrame, chapter_id: str) -> Styler:
     for method, g in t.groupby("method", sort=False):
         row = {"method": METHOD_NAMES.get(method, method), "n": int(g["n"].max())}
         for _, r in g.sort_values("metric").iterrows():
-            task = r["metric"].removesuffix("_acc").replace("task", "task ")
+            task = TASKS.get(r["metric"], r["metric"])
             row[f"{task} (%)"] = fmt_pm(r["mean"], r["std"])
             row[f"{task}, paper"] = fmt_pm(r["paper"], r["paper std"])
         out.append(row)

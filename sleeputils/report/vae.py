@@ -22,6 +22,9 @@ from .tables import for_people
 NAMES = {"d1": "dataset 1 (remote)", "d2": "dataset 2 (recent)"}
 #: A schedule's recorded final error on each dataset, and the per-cycle metric it is the last of.
 FINAL = {"d1_final": "d1_error", "d2_final": "d2_error"}
+#: The dataset (``d1``: remote, ``d2``: recent) each per-dataset metric is measured on.
+DATA_OF = {f"{d}_{kind}": d for d in ("d1", "d2")
+           for kind in ("error", "recall", "mse", "final", "after")}
 #: Fewest runs for which a rank correlation gets a p-value in the verdicts.
 MIN_RUNS_FOR_P = 5
 #: A run whose error exceeds this multiple of the median of its group is named in the verdict.
@@ -93,7 +96,7 @@ def errors(df: pd.DataFrame, kind: str = "error") -> pd.DataFrame:
     """One row per (schedule, seed, cycle, dataset) with the mean test error (``kind`` =
     "error") or the recall accuracy (``kind`` = "recall")."""
     rows = _schedules(df[df["metric"].isin([f"d1_{kind}", f"d2_{kind}"])])
-    rows["data"] = rows["metric"].str[:2]
+    rows["data"] = rows["metric"].map(DATA_OF)
     return rows
 
 

@@ -13,7 +13,7 @@ from pandas.io.formats.style import Styler
 from ..protocols.vae_common import blank_errors
 from ..results.paper import fmt_pm
 from .tables import for_people
-from .vae import NAMES, far_line, renamed, trend_line
+from .vae import DATA_OF, NAMES, far_line, renamed, trend_line
 
 #: Below this fraction under a blank page's error, a VAE has barely learned a dataset.
 BARELY = 0.1
@@ -25,7 +25,7 @@ BLOCKS = {"d1_mse": "d1_mse", "d2_mse": "d2_mse"}
 
 def _runs(df: pd.DataFrame, kind: str = "error") -> pd.DataFrame:
     rows = df[df["metric"].isin([f"d1_{kind}", f"d2_{kind}"])].copy()
-    rows["data"] = rows["metric"].str[:2].map(NAMES)
+    rows["data"] = rows["metric"].map(DATA_OF).map(NAMES)
     rows["trained on"] = [_trained_on(n, s) for n, s in zip(rows["new"], rows["sampled"],
                                                              strict=True)]
     return rows
@@ -188,7 +188,7 @@ def block_table(df: pd.DataFrame) -> Styler:
     """Per block size and dataset: per-pixel MSE (× 1000; mean ± std and median over seeds)
     and, when recorded, the summed absolute error (mean ± std)."""
     out = []
-    for (block, d), g in df.assign(d=df["metric"].str[:2]).groupby(["block", "d"]):
+    for (block, d), g in df.assign(d=df["metric"].map(DATA_OF)).groupby(["block", "d"]):
         if d not in NAMES:
             continue
         mse = 1000 * g.loc[g["metric"] == f"{d}_mse", "value"]
@@ -206,7 +206,7 @@ def block_table(df: pd.DataFrame) -> Styler:
 def block_curve(df: pd.DataFrame) -> plt.Figure:
     """Per-pixel MSE on each dataset against the block size (log axis), mean ± std."""
     e = df[df["metric"].isin(["d1_mse", "d2_mse"])].copy()
-    e["data"] = e["metric"].str[:2].map(NAMES)
+    e["data"] = e["metric"].map(DATA_OF).map(NAMES)
     fig, ax = plt.subplots(figsize=(6, 3.6))
     sns.lineplot(e, x="block", y="value", hue="data", marker="o", errorbar="sd", ax=ax)
     ax.set(xscale="log", xlabel="images per block before switching datasets",

@@ -49,9 +49,9 @@ def encode(setting: Mapping[str, Any] | None = None, /, **values: Any) -> str:
     '{"memory":100,"variant":"herding+distill"}'
     """
     items = {**(setting or {}), **values}
-    if not items:
-        return ""
     plain = {str(k): _scalar(k, v) for k, v in items.items() if v is not None}
+    if not plain:
+        return ""
     return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
