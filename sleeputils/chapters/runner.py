@@ -23,9 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from ..report import scoreboard
 from ..report.presets import presets_markdown
-from ..report.status import summary_markdown
+from ..report.status import joined, summary_markdown
 from ..results import provenance
+from ..results.record import PAPER_PROFILE
 from ..results.runlog import ChapterRun, log_run
 from ..results.store import ResultStore, default_root
 from .registry import Book, Resolved
@@ -237,6 +239,9 @@ def write_generated(book: Book, profile: str, store: ResultStore | None = None) 
     provenance.atomic_write_text(folder / "summary.md",
                                  summary_markdown(profile, project=book.project, store=store))
     provenance.atomic_write_text(folder / "presets.md", presets_markdown())
+    paper_numbers = joined(PAPER_PROFILE, project=book.project, store=store)
+    scoreboard.save_figure(paper_numbers[paper_numbers["source"].notna()],
+                           folder / "scoreboard.png")
 
 
 def jupyter_book_command() -> list[str]:

@@ -27,21 +27,19 @@ from ..results.record import KEY, PAPER_PROFILE, keyed, load_records
 from ..results.reference import load_reference
 from ..results.runlog import load_run_log
 from ..results.store import ResultStore, default_root
+from . import scoreboard
 from .tables import METHOD_NAMES
 
 #: What identifies one number within a chapter: where it was measured is part of it.
 NUMBER = KEY
 
 
-def status_table(
+def joined(
     profile: str, *, project: Path | None = None, store: ResultStore | None = None
 ) -> pd.DataFrame:
-    """One row per paper number (then our numbers the paper has no value for).
-
-    Columns: chapter, dataset, method, metric, paper, ours, ours (paper profile), tolerance,
-    Δ paper, vs paper, source, note (strings, formatted for people). ``ours`` is for
-    ``profile``; the paper-profile column shows the committed records in ``results/paper``
-    (empty if none).
+    """One row per paper number (then our numbers the paper has no value for), as numbers:
+    the paper's (``paper``, ``paper_std``), ``profile``'s (``ours_*``), the committed paper
+    profile's (``p_*``) and the reference tolerance (``tol``), keyed by chapter and :data:`NUMBER`.
     """
     store = store or ResultStore(default_root(project))
     key = ["chapter_id", *NUMBER]
@@ -52,34 +50,61 @@ def status_table(
     reference = load_reference(profile, project)
     if reference is None:
         reference = pd.DataFrame(columns=["chapter_id", *NUMBER, "tol"])
-
     table = paper.merge(ours, on=key, how="outer")
     table = table.merge(committed, on=key, how="left")
     table = table.merge(keyed(reference)[[*key, "tol"]], on=key, how="left")
     table = table.sort_values(["_order", *key], ignore_index=True)
+    table["label"] = [f"{METHOD_NAMES.get(m, m)}, {c}" for m, c in
+                      zip(table["method"], table["chapter_id"], strict=True)]
+    return table
 
+
+def status_table(
+    profile: str, *, project: Path | None = None, store: ResultStore | None = None
+) -> pd.DataFrame:
+    """One row per paper number (then our numbers the paper has no value for).
+
+    Columns: chapter, dataset, method, setting, metric, paper, ours, ours (paper profile),
+    tolerance, Δ paper, vs paper, why, source, note (strings, formatted for people). ``ours`` is
+    for ``profile``; the paper-profile column shows the committed records in ``results/paper``
+    (empty if none). ``why`` says, for a miss or a number not computed, what was measured (from
+    ``reasons.yaml``), with a link to the book section that shows it.
+    """
+    table = joined(profile, project=project, store=store)
+    verdict = [paper_spread(*row) for row in
+               table[["ours_mean", "paper", "paper_std"]].itertuples(index=False, name=None)]
+    # a reason explains the full protocol's verdict where it is committed
+    full = [paper_spread(p, v, s) if pd.notna(p) else mine for p, v, s, mine in
+            zip(table["p_mean"], table["paper"], table["paper_std"], verdict, strict=True)]
     return pd.DataFrame(
         {
             "chapter": table["chapter_id"],
             "dataset": table["dataset"],
-            "method": table["method"].map(METHOD_NAMES).fillna(table["method"]),
-            "metric": table["metric"],
+            "method": table["method"].map(lambda m: METHOD_NAMES.get(m, m)),
             "setting": table["setting"].map(setting.describe),
+            "metric": table["metric"],
             "paper": pm_column(table, "paper", "paper_std"),
             f"ours ({profile})": pm_column(table, "ours_mean", "ours_std", "ours_n", NOT_COVERED),
             "ours (paper profile)": pm_column(table, "p_mean", "p_std", "p_n"),
             "tolerance": [f"± {t:.2f}" if pd.notna(t) else "—" for t in table["tol"]],
             "Δ paper": signed_points(table["ours_mean"] - table["paper"]),
-            "vs paper": [
-                SHORT[paper_spread(*row)]
-                for row in table[["ours_mean", "paper", "paper_std"]].itertuples(
-                    index=False, name=None
-                )
-            ],
+            "vs paper": [SHORT[v] for v in verdict],
+            "why": [_why_cell(c, d, m, v, project) for c, d, m, v in
+                    zip(table["chapter_id"], table["dataset"], table["method"], full,
+                        strict=True)],
             "source": table["source"].fillna("book only"),
             "note": table["note"].fillna(""),
         }
     )
+
+
+def _why_cell(chapter: str, dataset: str, method: str, verdict: str,
+              project: Path | None) -> str:
+    """The reason of a miss or a gap, with a link to its evidence (HTML, for the status table)."""
+    text, label = scoreboard.why(chapter, dataset, method, verdict)
+    page = scoreboard.label_page(label, project or provenance.project_root() or Path(".")) \
+        if label else None
+    return text + (f' (<a href="../methods/{page}.html#{label}">evidence</a>)' if page else "")
 
 
 def _ours(records: pd.DataFrame, prefix: str) -> pd.DataFrame:
