@@ -98,8 +98,8 @@ def test_protocol_is_deterministic_with_one_number_per_method_and_budget() -> No
     timed = df["metric"].str.endswith("seconds")  # wall times, of the run and of sleeps
     assert df["value"][~timed].tolist() == again["value"][~timed].tolist()
     head = df[df["headline"].fillna(False).astype(bool)]
-    assert not head.duplicated(["dataset", "method", "metric", "trial"]).any()
-    finals = head[head["metric"].str.startswith("final_acc")]
+    assert not head.duplicated(["dataset", "method", "setting", "metric", "trial"]).any()
+    finals = head[head["metric"] == "final_acc"]
     expected = {(m, b) for m in config.methods
                 for b in (config.budgets if m in BUDGETED else (None,))}
     got = {(m, None if b is None or b != b else int(b))
