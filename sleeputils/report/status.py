@@ -27,7 +27,7 @@ from ..results.record import PAPER_PROFILE, load_records
 from ..results.reference import load_reference
 from ..results.runlog import load_run_log
 from ..results.store import ResultStore, default_root
-from .tables import METHOD_NAMES
+from .names import METHODS
 
 NUMBER = ["dataset", "method", "metric"]
 
@@ -61,7 +61,7 @@ def status_table(
         {
             "chapter": table["chapter_id"],
             "dataset": table["dataset"],
-            "method": table["method"].map(METHOD_NAMES).fillna(table["method"]),
+            "method": table["method"].map(METHODS).fillna(table["method"]),
             "metric": table["metric"],
             "paper": pm_column(table, "paper", "paper_std"),
             f"ours ({profile})": pm_column(table, "ours_mean", "ours_std", "ours_n", NOT_COVERED),

@@ -6,7 +6,6 @@ import textwrap
 
 import pandas as pd
 from pandas.io.formats.style import Styler
-from scipy import stats
 
 from ..protocols import crossmodal
 from ..protocols.tuning import winners
@@ -19,16 +18,9 @@ from ..results.paper import (
     load_paper_values,
     paper_spread,
 )
-
-#: How methods and metrics are named in tables.
-METHOD_NAMES = {"sequential": "sequential", "src": "SRC", "ewc": "EWC", "si": "SI",
-                "owm": "OWM", "parallel": "parallel", "rehearsal": "rehearsal",
-                "rehearsal_src": "rehearsal + SRC"}
-#: The symbol of each baseline's searched strength.
-STRENGTH_NAMES = {"ewc": "λ", "si": "c", "owm": "α"}
-METRIC_NAMES = {"final_acc": "final accuracy (%)", "bwt": "BWT (points)",
-                "forgetting": "forgetting (points)"}
-
+from ..results.record import KEY, summarise
+from . import stats
+from .names import METHODS, METRICS, STRENGTHS, method_name
 
 #: Cell spacing, so that neighbouring columns do not run together.
 #: Characters per line of a column of long text.
@@ -81,24 +73,14 @@ def _as_numbers(column: pd.Series) -> pd.Series:
     return numbers.astype(int) if whole else numbers
 
 
-def summary(df: pd.DataFrame, metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Mean, std and n over trials of every headline number."""
-    rows = headline(df)
-    if metrics is not None:
-        rows = rows[rows["metric"].isin(metrics)]
-    out = rows.groupby(["dataset", "method", "metric"], sort=False)["value"].agg(
-        ["mean", "std", "count"]
-    )
-    return out.rename(columns={"count": "n"}).reset_index()
-
-
 def compare_to_paper(df: pd.DataFrame, chapter_id: str) -> pd.DataFrame:
     """Our mean, std, n beside the paper's value and std, the difference and ``vs paper``.
 
     ``vs paper`` is :func:`sleeputils.results.paper.paper_spread`: within 2 paper std, or within
     1 point where the paper prints no spread (so a miss is always called a miss).
     """
-    ours = summary(df)
+    first_seen = headline(df)[KEY].drop_duplicates()  # the run's order, not the alphabet's
+    ours = first_seen.merge(summarise(df)[[*KEY, "mean", "std", "n"]], on=KEY)
     paper = load_paper_values()
     paper = paper[paper["chapter_id"] == chapter_id]
     table = ours.merge(paper, on=["dataset", "method", "metric"], how="left",
@@ -120,7 +102,7 @@ def versus_paper(df: pd.DataFrame, chapter_id: str) -> Styler:
     n = int(t["n"].max()) if len(t) else 0
     final = t[t["metric"] == "final_acc"].set_index("method")
     table = pd.DataFrame({
-        "method": final.index.map(lambda m: METHOD_NAMES.get(m, m)),
+        "method": final.index.map(method_name),
         f"final accuracy (%), n = {n}": [fmt_pm(m, s) for m, s in
                                          zip(final["mean"], final["std"], strict=True)],
         "paper": [fmt_pm(m, s) for m, s in zip(final["paper"], final["paper std"], strict=True)],
@@ -129,7 +111,7 @@ def versus_paper(df: pd.DataFrame, chapter_id: str) -> Styler:
     })
     for metric in ("bwt", "forgetting"):
         rows = t[t["metric"] == metric].set_index("method").reindex(final.index)
-        table[METRIC_NAMES[metric]] = [fmt_pm(m, s) for m, s in
+        table[METRICS[metric]] = [fmt_pm(m, s) for m, s in
                                        zip(rows["mean"], rows["std"], strict=True)]
     return for_people(table)
 
@@ -143,10 +125,10 @@ def search_table(df: pd.DataFrame) -> Styler | str:
     table = rows.pivot_table(index="strength", columns="method", values="value", sort=True)
     chosen = winners(rows)
     parts = []
-    for method in [m for m in METHOD_NAMES if m in table.columns]:
+    for method in [m for m in METHODS if m in table.columns]:
         col = table[method].dropna()
         parts.append(pd.DataFrame({
-            "method": f"{METHOD_NAMES[method]} ({STRENGTH_NAMES.get(method, 'strength')})",
+            "method": f"{METHODS[method]} ({STRENGTHS.get(method, 'strength')})",
             "strength": [f"{v:g}" for v in col.index],
             "validation accuracy (%)": col.to_numpy(),
             "chosen": ["✓" if v == chosen[method] else "" for v in col.index],
@@ -164,8 +146,8 @@ def search_edges(df: pd.DataFrame) -> str:
         best = g.loc[g["value"].idxmax(), "strength"]
         if len(g) > 1 and best in (g["strength"].min(), g["strength"].max()):
             side = "largest" if best == g["strength"].max() else "smallest"
-            lines.append(f"- {METHOD_NAMES.get(method, method)}: the chosen "
-                         f"{STRENGTH_NAMES.get(method, 'strength')} = {best:g} is the {side} "
+            lines.append(f"- {method_name(method)}: the chosen "
+                         f"{STRENGTHS.get(method, 'strength')} = {best:g} is the {side} "
                          "value of the grid, so a wider grid might find a better one.")
     if rows.empty:
         return ""
@@ -180,26 +162,30 @@ def baselines_verdict(df: pd.DataFrame) -> str:
     final = rows[rows["metric"] == "final_acc"].pivot_table(index="trial", columns="method",
                                                            values="value")
     strength = df[df["metric"] == "strength"].groupby("method")["value"].first()
+    methods = [m for m in STRENGTHS if m in final.columns]
+    tests = (stats.family([stats.paired(final[m], final["sequential"]) for m in methods])
+             if "sequential" in final.columns else [None] * len(methods))
     lines = []
-    for method in [m for m in STRENGTH_NAMES if m in final.columns]:
-        name = METHOD_NAMES[method]
-        head = (f"- {name} ({STRENGTH_NAMES[method]} = {strength.get(method, float('nan')):g}): "
+    for method, r in zip(methods, tests, strict=True):
+        head = (f"- {METHODS[method]} ({STRENGTHS[method]} = "
+                f"{strength.get(method, float('nan')):g}): "
                 f"{fmt_pm(final[method].mean(), final[method].std())} %")
-        if "sequential" not in final.columns:
+        if r is None:
             lines.append(head + ".")
             continue
-        diff = (final[method] - final["sequential"]).dropna()
-        text = f", {diff.mean():+.2f} points against sequential training (paired, n = {len(diff)}"
-        if len(diff) >= 2 and diff.std() > 0:
-            p = stats.ttest_rel(final[method], final["sequential"], nan_policy="omit").pvalue
-            better = p < 0.05 and diff.mean() > 0
-            word = "**better** than" if better else (
-                "**worse** than" if p < 0.05 else "**no different** from")
-            text += f", p = {p:.2g}): {word} no protection at all."
+        text = f", {r.difference:+.2f} points against sequential training (paired, n = {r.n}"
+        if r.tested:
+            word = BASELINE_WORDS[r.verdict]
+            text += f", {stats.p_text(r)}): {word} no protection at all."
         else:
-            text += "): too few trials to test."
+            text += f"): {stats.why_untested(r)}."
         lines.append(head + text)
     return "\n".join(lines) if lines else "No baseline was run."
+
+
+#: How a baseline's verdict against sequential training reads.
+BASELINE_WORDS = {stats.HIGHER: "**better** than", stats.LOWER: "**worse** than",
+                  stats.UNCLEAR: "**no different** from"}
 
 
 def verdict(table: pd.DataFrame) -> str:
@@ -221,7 +207,7 @@ def verdict(table: pd.DataFrame) -> str:
             word = "**reproduced** (within 1 point; the paper gives no spread)"
         else:
             word = "**missed** (more than 1 point off; the paper gives no spread)"
-        method = METHOD_NAMES.get(row["method"], row["method"])
+        method = method_name(row["method"])
         if row.get("metric", "final_acc") != "final_acc":
             method += f", {row['metric']}"
         lines.append(
@@ -300,7 +286,7 @@ def rehearsal_verdict(df: pd.DataFrame, paper: pd.DataFrame) -> str:
         curve = means.loc[row["method"]]
         below, above = curve[curve < row["value"]], curve[curve >= row["value"]]
         where = _bracket(below, above)
-        method = METHOD_NAMES.get(row["method"], row["method"])
+        method = method_name(row["method"])
         if row.get("metric", "final_acc") != "final_acc":
             method += f", {row['metric']}"
         lines.append(f"- {method}: paper {row['value']:.2f}"
@@ -339,7 +325,7 @@ def committed_sweep(chapter_id: str, records: pd.DataFrame) -> Styler | str:
         value=[fmt_pm(m, s, n) for m, s, n in zip(rows["mean"], rows["std"], rows["n"],
                                                    strict=True)])
     table = rows.pivot(index="fraction", columns="method", values="value").sort_index()
-    table = table.rename(columns=METHOD_NAMES).reset_index()
+    table = table.rename(columns=METHODS).reset_index()
     table.insert(0, "replayed", [f"{100 * p:g} %" for p in table.pop("fraction")])
     table.columns.name = None
     return for_people(table)
@@ -418,7 +404,7 @@ def crossmodal_compare(df: pd.DataFrame) -> pd.DataFrame:
     for (method, p), r in stats_.iterrows():
         base = method.removesuffix("_corrected")
         corrected = method != base
-        label = METHOD_NAMES.get(base, base) + (f" (p = {100 * float(p):g} %)" if
+        label = method_name(base) + (f" (p = {100 * float(p):g} %)" if
                                                 isinstance(p, str) else "")
         key = CROSSMODAL_PAPER.get(base, base)
         has_paper = key in paper.index and not corrected
@@ -434,7 +420,7 @@ def crossmodal_compare(df: pd.DataFrame) -> pd.DataFrame:
             "paper": value, "paper std": spread, "difference": mean - value,
             "vs paper": paper_spread(mean, value, spread) if has_paper else "not in paper",
         })
-    order = {m: i for i, m in enumerate(METHOD_NAMES.values())}
+    order = {m: i for i, m in enumerate(METHODS.values())}
     table = pd.DataFrame(out)
     table["_order"] = [order.get(m.split(" (")[0], 99) for m in table["method"]]
     table["_corrected"] = table["variant"] == "corrected"
@@ -472,11 +458,15 @@ def crossmodal_variants(df: pd.DataFrame) -> str:
     finals = headline(df)
     finals = finals[finals["metric"] == "final_acc"].pivot_table(index="trial", columns="method",
                                                                  values="value")
+    heads, tests = [], []
     for variant, suffix in (("faithful", ""), ("corrected", "_corrected")):
         src, seq = f"src{suffix}", f"sequential{suffix}"
         if src in finals.columns and seq in finals.columns:
-            lines.append(f"- {variant}: SRC {finals[src].mean():.2f} % against sequential "
-                         f"{finals[seq].mean():.2f} %, {_paired(finals[src], finals[seq])}.")
+            heads.append(f"- {variant}: SRC {finals[src].mean():.2f} % against sequential "
+                         f"{finals[seq].mean():.2f} %")
+            tests.append(stats.paired(finals[src], finals[seq]))
+    lines += [f"{head}, {stats.gain(r)}." for head, r in
+              zip(heads, stats.family(tests), strict=True)]
     lines += _sleep_without_effect(df)
     return "\n".join(lines) if lines else "Only one variant was run."
 
@@ -501,28 +491,11 @@ def _sleep_without_effect(df: pd.DataFrame) -> list[str]:
     return lines
 
 
-def paired_gain(a: pd.Series, b: pd.Series) -> tuple[float, float]:
-    """Mean of ``a - b`` over the pairs both have, and the paired t-test's p-value (NaN with
-    fewer than two pairs or no spread)."""
-    diff = (a - b).dropna()
-    if len(diff) < 2 or not diff.std() > 0:
-        return diff.mean(), float("nan")
-    return diff.mean(), stats.ttest_rel(a, b, nan_policy="omit").pvalue
-
-
-def _paired(a: pd.Series, b: pd.Series) -> str:
-    """'a gain of +x ± s points (paired, n = k, p = ...)', or without the test for n < 2."""
-    diff = (a - b).dropna()
-    text = f"a gain of {fmt_pm(diff.mean(), diff.std())} points (paired, n = {len(diff)}"
-    _, p = paired_gain(a, b)
-    return text + ("; too few trials to test)" if pd.isna(p) else f", p = {p:.2g})")
-
-
 def methods_not_run(missing: list[str], chapter_id: str) -> str:
     """Markdown: which methods this profile leaves out, and the command that runs them all."""
     if not missing:
         return "Every method of the protocol was run."
-    names = ", ".join(METHOD_NAMES.get(m, m) for m in missing)
+    names = ", ".join(method_name(m) for m in missing)
     return (f"This profile leaves out {names} to keep the book's build short; "
             f"`sleepbook run {chapter_id} --profile paper` runs every method.")
 
@@ -532,7 +505,7 @@ def two_task_table(df: pd.DataFrame, chapter_id: str) -> Styler:
     t = compare_to_paper(df, chapter_id)
     out = []
     for method, g in t.groupby("method", sort=False):
-        row = {"method": METHOD_NAMES.get(method, method), "n": int(g["n"].max())}
+        row = {"method": method_name(method), "n": int(g["n"].max())}
         for _, r in g.sort_values("metric").iterrows():
             task = r["metric"].removesuffix("_acc").replace("task", "task ")
             row[f"{task} (%)"] = fmt_pm(r["mean"], r["std"])
