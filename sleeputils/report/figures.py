@@ -157,7 +157,7 @@ def _nothing_to_show(why: str) -> plt.Figure:
 
 def crossmodal_tradeoff(df: pd.DataFrame) -> plt.Figure:
     """MNIST accuracy against Fashion-MNIST accuracy after task 2, one point per method."""
-    from .tables import crossmodal_compare
+    from .crossmodal import crossmodal_compare
 
     t = crossmodal_compare(df)
     if t.empty:
