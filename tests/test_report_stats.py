@@ -144,3 +144,28 @@ def test_every_recorded_method_has_a_display_name() -> None:
 def test_display_names_are_unique() -> None:
     names = pd.Series(METHODS)
     assert not names.duplicated().any(), names[names.duplicated(keep=False)].to_dict()
+
+
+def test_committed_chapters_state_their_tests_as_one_holm_family() -> None:
+    """The committed full-protocol sections, as readers see them: every setting of a chapter's
+    verdict list is one family, no adjusted p is below the test's own, no text says nan."""
+    from sleeputils.report import icarl, paradigms, representations, single, wscl
+    from sleeputils.report.tables import committed_trials
+    from sleeputils.results.record import load_trials
+
+    trials = load_trials("paper", project=ROOT)
+    full = committed_trials(trials, "icarl-mnist", r"_k(?P<memory>\d+)_(?P<variant>[a-z+]+)$")
+    tests = [r for _, _, r in icarl.gains(full)]
+    assert len(tests) == 40 and {r.family for r in tests} == {40}
+    assert all(r.p_holm >= r.p for r in tests)
+    table = representations.paired_tests(committed_trials(trials, "representations-mnist"))
+    assert (table["p_holm"] >= table["p"]).all()
+    texts = [icarl.icarl_verdict(full, "icarl-mnist"),
+             paradigms.verdict(paradigms.from_trials(trials)),
+             wscl.verdict(committed_trials(trials, "wscl-mnist")),
+             single.single_verdict(committed_trials(trials, "single",
+                                                    r"_e(?P<epochs>\d+)_n(?P<images>\d+)$"))]
+    for text in texts:
+        assert "nan" not in text and "Holm p = " in text
+    questions = [line for line in texts[1].splitlines() if line.startswith("  - ")]
+    assert questions and all(line.endswith(("gain.", "loss.", "difference.")) for line in questions)
