@@ -9,7 +9,7 @@ from sleeputils.methods import Rehearsal, stored_count
 from sleeputils.params import ParamError
 from sleeputils.protocols.incremental import IncrementalConfig, run_incremental
 from sleeputils.protocols.rehearsal import RehearsalConfig, rehearsal_preset, run_rehearsal
-from sleeputils.report import tables
+from sleeputils.report import rehearsal
 from sleeputils.results.store import ResultStore
 from sleeputils.sleep.presets import preset_names
 from sleeputils.training import TaskContext
@@ -112,6 +112,6 @@ def test_verdict_brackets_the_paper_value() -> None:
     import pandas as pd
     paper = pd.DataFrame({"method": ["rehearsal"], "value": [79.91], "std": [5.34],
                           "note": [None]})
-    text = tables.rehearsal_verdict(_curve({0.01: 70.0, 0.1: 90.0}), paper)
+    text = rehearsal.rehearsal_verdict(_curve({0.01: 70.0, 0.1: 90.0}), paper)
     assert "between 1 % (70.00) and 10 % (90.00)" in text
-    assert "stays below" in tables.rehearsal_verdict(_curve({0.01: 50.0, 0.1: 60.0}), paper)
+    assert "stays below" in rehearsal.rehearsal_verdict(_curve({0.01: 50.0, 0.1: 60.0}), paper)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sleeputils.report import tables
+from sleeputils.report import crossmodal, incremental, patches, rehearsal
 
 
 def _records(method: str, values: list[float]) -> pd.DataFrame:
@@ -14,15 +14,15 @@ def _records(method: str, values: list[float]) -> pd.DataFrame:
 
 def test_versus_paper_difference_and_verdicts() -> None:
     df = pd.concat([_records("src", [40.0, 50.0]), _records("parallel", [94.0, 94.5])])
-    table = tables.compare_to_paper(df, "incremental-mnist").set_index("method")
+    table = incremental.compare_to_paper(df, "incremental-mnist").set_index("method")
     assert table.loc["src", "mean"] == pytest.approx(45.0)
     assert table.loc["src", "difference"] == pytest.approx(45.0 - 48.47, abs=0.01)
     assert table.loc["src", "vs paper"] == "within paper spread"
     # the paper's parallel number was measured under the paper text's recipe, not this one's
     assert table.loc["parallel", "vs paper"] == "not in paper"
-    text = tables.verdict(table.reset_index())
+    text = incremental.verdict(table.reset_index())
     assert "**reproduced**" in text and "parallel" not in text
-    gap = tables.parallel_gap(table.reset_index())
+    gap = incremental.parallel_gap(table.reset_index())
     assert "98.02 % was measured at another setting (recipe paper-text)" in gap
     assert "`recipes-mnist`" in gap
 
@@ -30,14 +30,14 @@ def test_versus_paper_difference_and_verdicts() -> None:
 def test_a_miss_without_paper_spread_is_still_a_miss() -> None:
     # the paper prints no spread for parallel: a 3.8-point gap must still read as a miss
     df = _records("parallel", [94.0, 94.5]).assign(setting='{"recipe":"paper-text"}')
-    table = tables.compare_to_paper(df, "recipes-mnist").set_index("method")
+    table = incremental.compare_to_paper(df, "recipes-mnist").set_index("method")
     assert table.loc["parallel", "vs paper"].startswith("outside")
-    assert "points below the paper's 98.02" in tables.parallel_gap(table.reset_index())
+    assert "points below the paper's 98.02" in incremental.parallel_gap(table.reset_index())
 
 
 def test_tables_for_people_have_no_index_and_no_nan() -> None:
     df = pd.concat([_records("src", [40.0, 50.0]), _records("owm", [44.0, 44.5])])
-    html = tables.versus_paper(df, "incremental-mnist").to_html()
+    html = incremental.versus_paper(df, "incremental-mnist").to_html()
     assert "45.00 ± 7.07" in html and "48.47 ± 5.03" in html and "77.04" in html
     assert "nan" not in html.lower() and "✗ missed" in html and "✓ within" in html
     assert "row_heading" not in html  # no index column
@@ -56,7 +56,7 @@ def _weights(claimed_after: float) -> pd.DataFrame:
 @pytest.mark.parametrize(("after", "word"), [(-0.2, "**supported**"), (0.3, "**not supported**"),
                                              (0.02, "**not supported**")])
 def test_weight_claim_follows_the_weights(after: float, word: str) -> None:
-    text = tables.weight_claim(_weights(after))
+    text = patches.weight_claim(_weights(after))
     assert f"claim is {word}" in text
     assert f"change {after - 0.02:+.4f}" in text
 
@@ -69,11 +69,12 @@ def test_committed_sweep_tables_the_paper_records() -> None:
                     '{"fraction":0.1}'],
         "metric": ["final_acc", "final_acc", "final_acc", "bwt"],
         "mean": [23.0, 62.3, 86.3, -13.1], "std": [0.3, 3.4, 0.5, 0.9], "n": 5})
-    table = tables.committed_sweep("rehearsal-mnist", records).data
+    table = rehearsal.committed_sweep("rehearsal-mnist", records).data
     assert table["replayed"].tolist() == ["1 %", "10 %"]
     assert table["rehearsal + SRC"].tolist()[0] == "62.30 ± 3.40 (n=5)"
     assert pd.isna(table["rehearsal + SRC"].tolist()[1])
-    assert "sleepbook run rehearsal-fashion" in tables.committed_sweep("rehearsal-fashion", records)
+    missing = rehearsal.committed_sweep("rehearsal-fashion", records)
+    assert "sleepbook run rehearsal-fashion" in missing
 
 
 def test_baselines_verdict_follows_the_paired_differences() -> None:
@@ -86,7 +87,7 @@ def test_baselines_verdict_follows_the_paired_differences() -> None:
         pd.DataFrame({"dataset": "mnist", "method": ["ewc", "owm", "si"], "metric": "strength",
                       "trial": 0, "value": [300.0, 1e-3, 3.0], "headline": False}),
     ])
-    lines = tables.baselines_verdict(df).splitlines()
+    lines = incremental.baselines_verdict(df).splitlines()
     assert lines[0].startswith("- EWC (λ = 300)") and "**no different** from" in lines[0]
     assert lines[1].startswith("- SI (c = 3)") and "**worse** than" in lines[1]
     assert lines[2].startswith("- OWM (α = 0.001)") and "**better** than" in lines[2]
@@ -97,7 +98,7 @@ def test_search_table_marks_the_best_value_of_each_method() -> None:
     df = pd.DataFrame({"method": ["ewc"] * 3 + ["owm"] * 2, "metric": "val_acc",
                        "strength": [100.0, 300.0, 1000.0, 1e-3, 1e-2],
                        "value": [19.0, 25.0, 10.0, 40.0, 30.0]})
-    table = tables.search_table(df).data
+    table = incremental.search_table(df).data
     chosen = table[table["chosen"] == "✓"]
     assert chosen["strength"].astype(str).tolist() == ["300", "0.001"]
 
@@ -106,7 +107,7 @@ def test_search_edges_flags_a_winner_on_the_grid_edge() -> None:
     df = pd.DataFrame({"method": ["owm"] * 3 + ["ewc"] * 3, "metric": "val_acc",
                        "strength": [1e-3, 1e-2, 1e-1, 100.0, 300.0, 1000.0],
                        "value": [27.0, 34.0, 36.9, 19.0, 19.5, 19.1]})
-    text = tables.search_edges(df)
+    text = incremental.search_edges(df)
     assert "OWM: the chosen α = 0.1 is the largest value" in text
     assert "EWC" not in text  # its winner, 300, is inside the grid
 
@@ -122,11 +123,11 @@ def test_crossmodal_tables_separate_the_variants() -> None:
                          "variant": variant, "setting": f'{{"variant":"{variant}"}}',
                          "trial": 0, "value": value, "headline": True})
     df = pd.DataFrame(rows)
-    t = tables.crossmodal_compare(df).set_index(["method", "variant"])
+    t = crossmodal.crossmodal_compare(df).set_index(["method", "variant"])
     assert t.loc[("SRC", "faithful"), "paper"] == 61.33  # the paper ran the faithful script
     assert pd.isna(t.loc[("SRC", "corrected"), "paper"])
     assert t.loc[("parallel", "same in both"), "mnist"] == 69.5
-    text = tables.crossmodal_variants(df)
+    text = crossmodal.crossmodal_variants(df)
     assert "from 58.00 % to 49.00 % (-9.00 points)" in text
     assert ("corrected: SRC 49.00 % against sequential 60.00 %, a gain of -11.00 points "
             "(paired, n = 1; too few trials to test)") in text
@@ -157,6 +158,6 @@ def test_a_sleep_that_changes_nothing_is_named() -> None:
                                        ("rehearsal_src", "faithful", [80.0, 81.0]),
                                        ("rehearsal_src", "corrected", [80.0, 82.0]))
             for t, v in enumerate(values)]
-    lines = tables._sleep_without_effect(pd.DataFrame(rows))
+    lines = crossmodal._sleep_without_effect(pd.DataFrame(rows))
     assert lines == ["- rehearsal + SRC (faithful, 10 % replayed) equals rehearsal in every one "
                      "of its 2 trials: that sleep changed nothing the test sets can see."]

@@ -22,7 +22,8 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from ..params import Params, show
-from ..report.tables import METHOD_NAMES, committed_trials, for_people
+from ..report.names import method_name
+from ..report.tables import committed_trials, for_people
 from ..results import setting as settings
 from ..results.paper import pm_column, signed_points
 from ..results.record import (
@@ -133,7 +134,7 @@ class Page:
         table = table.sort_values(KEY, key=_natural, ignore_index=True)
         return for_people(pd.DataFrame({
             "data set": table["dataset"],
-            "method": table["method"].map(lambda m: METHOD_NAMES.get(m, m)),
+            "method": table["method"].map(method_name),
             "number": table["metric"],
             "setting": table["setting"].map(settings.describe),
             f"this page ({self.label})": pm_column(table, "mean", "std", "n"),

@@ -8,7 +8,8 @@ from pandas.io.formats.style import Styler
 
 from ..results import setting
 from ..results.paper import fmt_pm, load_paper_values
-from .tables import METHOD_NAMES, for_people
+from .names import method_name
+from .tables import for_people
 
 
 def missing_box(chapter_id: str, missing: str) -> str:
@@ -32,7 +33,7 @@ def paper_numbers(chapter_id: str) -> Styler | str:
     if paper.empty:
         return "The book records no published number for this chapter's protocol."
     table = pd.DataFrame({
-        "method": paper["method"].map(lambda m: METHOD_NAMES.get(m, m)).to_numpy(),
+        "method": paper["method"].map(method_name).to_numpy(),
         "metric": paper["metric"].map(_readable).to_numpy(),
         "setting": paper["setting"].map(setting.describe).to_numpy(),
         "paper": [fmt_pm(v, s) for v, s in zip(paper["value"], paper["std"], strict=True)],

@@ -10,10 +10,9 @@ import seaborn as sns
 from pandas.io.formats.style import Styler
 
 from ..results.paper import fmt_pm
-from .icarl import SCORES, icarl_verdict, paper_row
+from .icarl import icarl_verdict, paper_row
+from .names import METHODS, SCORES
 from .tables import for_people, headline
-
-NAMES = {"icarl": "iCaRL", "icarl_src": "iCaRL + SRC"}
 
 
 def curves(df: pd.DataFrame) -> pd.DataFrame:
@@ -85,7 +84,7 @@ def savings_verdict(df: pd.DataFrame, grid_low: int) -> str:
 
 def epochs_figure(df: pd.DataFrame) -> plt.Figure:
     """Accuracy against epochs per task, both methods, one panel per score."""
-    c = curves(df).assign(method=lambda d: d["method"].map(NAMES),
+    c = curves(df).assign(method=lambda d: d["method"].map(METHODS),
                           score=lambda d: d["score"].map(SCORES))
     grid = sns.relplot(c, x="epochs", y="value", hue="method", col="score", kind="line",
                        marker="o", errorbar="sd", height=3.2, aspect=1.3,

@@ -11,12 +11,14 @@ from pandas.io.formats.style import Styler
 from ..protocols.icarl import VARIANTS
 from ..results import setting
 from ..results.paper import fmt_pm, load_paper_values
-from .tables import _paired, for_people, headline, paired_gain
+from . import stats
+from .names import METHODS, SCORES
+from .tables import for_people, headline
 
-#: The two scores: the metric each is recorded as, and its name for people.
-SCORES = {"final_acc": "softmax", "nme_acc": "nearest mean"}
-#: Significance level of the verdicts (paired t-test on the trials of one setting).
-ALPHA = 0.05
+#: What SRC does to iCaRL, by the verdict of their paired test.
+EFFECT = {stats.HIGHER: "**helps**", stats.LOWER: "**hurts**",
+          stats.UNCLEAR: "**has no clear effect on**", stats.TOO_FEW: "**is not tested on**",
+          stats.NO_SPREAD: "**is not tested on**"}
 
 
 def scores(df: pd.DataFrame) -> pd.DataFrame:
@@ -32,6 +34,14 @@ def _variant_order(col: pd.Series) -> pd.Series:
     if col.name == "variant":
         return col.map(list(VARIANTS).index)
     return col
+
+
+def gains(df: pd.DataFrame) -> list[tuple[tuple, pd.DataFrame, stats.Paired]]:
+    """Per (memory, variant, score) setting: its rows and SRC's paired test against iCaRL, the
+    settings' tests one family (the chapter's verdicts state them together)."""
+    groups = list(scores(df).groupby(["memory", "variant", "score"], sort=False))
+    tests = stats.family([stats.paired(g["icarl_src"], g["icarl"]) for _, g in groups])
+    return [(key, g, r) for (key, g), r in zip(groups, tests, strict=True)]
 
 
 def paper_row(dataset: str) -> pd.DataFrame:
@@ -88,13 +98,9 @@ def icarl_verdict(df: pd.DataFrame, dataset: str) -> str:
     how far are we from the paper's pair where it was measured at this setting."""
     paper = paper_row(dataset)
     lines = []
-    for (memory, variant, score), g in scores(df).groupby(["memory", "variant", "score"],
-                                                          sort=False):
-        gain, p = paired_gain(g["icarl_src"], g["icarl"])
-        word = ("has no clear effect on" if p >= ALPHA else  # a NaN p (n < 2) keeps the sign
-                "helps" if gain > 0 else "hurts" if gain < 0 else "does not change")
-        line = (f"- K = {memory}, {variant}, {SCORES[score]}: SRC **{word}** iCaRL, "
-                f"{_paired(g['icarl_src'], g['icarl'])}.")
+    for (memory, variant, score), g, r in gains(df):
+        line = (f"- K = {memory}, {variant}, {SCORES[score]}: SRC {EFFECT[r.verdict]} iCaRL, "
+                f"{stats.gain(r)}.")
         p = _pair_at(paper, memory, variant, score, _epochs(df))
         if len(p) == 2:
             line += (f" Against the paper: iCaRL {g['icarl'].mean() - p.at['icarl', 'value']:+.2f},"
@@ -108,18 +114,17 @@ def icarl_overview(df: pd.DataFrame) -> str:
     """Markdown: over every (K, variant, score) setting, how often SRC raises or lowers iCaRL's
     final accuracy (and how often significantly), then the mean paired gain per K for each
     score, averaged over the variants: the pattern behind the per-setting lines."""
-    rows = []
-    for (memory, _, score), g in scores(df).groupby(["memory", "variant", "score"], sort=False):
-        gain, p = paired_gain(g["icarl_src"], g["icarl"])
-        rows.append({"memory": memory, "score": score, "gain": gain, "p": p})
-    t = pd.DataFrame(rows)
+    t = pd.DataFrame([{"memory": memory, "score": score, "gain": r.difference,
+                       "verdict": r.verdict} for (memory, _, score), _, r in gains(df)])
     if t.empty:
         return "No iCaRL trial was run."
-    up, down, sig = t["gain"] > 0, t["gain"] < 0, t["p"] < ALPHA
+    up, down = t["gain"] > 0, t["gain"] < 0
+    higher, lower = t["verdict"] == stats.HIGHER, t["verdict"] == stats.LOWER
     lines = [f"Over the {len(t)} settings (memory × variant × score), SRC raises iCaRL's final "
-             f"accuracy in **{up.sum()}** ({(up & sig).sum()} significantly, paired t-test "
-             f"p < {ALPHA:g}) and lowers it in **{down.sum()}** ({(down & sig).sum()} "
-             "significantly). Mean paired gain per memory K, averaged over the variants:", ""]
+             f"accuracy in **{up.sum()}** ({higher.sum()} significantly: paired t-test, "
+             f"Holm-adjusted over the settings, p < {stats.ALPHA:g}) and lowers it in "
+             f"**{down.sum()}** ({lower.sum()} significantly). Mean paired gain per memory K, "
+             "averaged over the variants:", ""]
     for score, g in t.groupby("score", sort=False):
         per_k = g.groupby("memory")["gain"].mean()
         lines.append(f"- {SCORES[score]}: " + ", ".join(f"K = {k}: {v:+.1f}"
@@ -165,7 +170,7 @@ def icarl_scores_figure(df: pd.DataFrame) -> plt.Figure:
     """Accuracy of both methods per memory, one panel per score, one colour per variant."""
     s = scores(df).melt(id_vars=["memory", "variant", "score", "trial"],
                         value_vars=["icarl", "icarl_src"], var_name="method", value_name="acc")
-    s["method"] = s["method"].map({"icarl": "iCaRL", "icarl_src": "iCaRL + SRC"})
+    s["method"] = s["method"].map(METHODS)
     s["score"] = s["score"].map(SCORES)
     grid = sns.catplot(s, x="memory", y="acc", hue="method", col="score", row="variant",
                        kind="point", errorbar="sd", dodge=0.2, height=3.0, aspect=1.4,

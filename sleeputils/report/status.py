@@ -28,7 +28,7 @@ from ..results.reference import load_reference
 from ..results.runlog import load_run_log
 from ..results.store import ResultStore, default_root
 from . import scoreboard
-from .tables import METHOD_NAMES
+from .names import METHODS
 
 #: What identifies one number within a chapter: where it was measured is part of it.
 NUMBER = KEY
@@ -54,7 +54,7 @@ def joined(
     table = table.merge(committed, on=key, how="left")
     table = table.merge(keyed(reference)[[*key, "tol"]], on=key, how="left")
     table = table.sort_values(["_order", *key], ignore_index=True)
-    table["label"] = [f"{METHOD_NAMES.get(m, m)}, {c}" for m, c in
+    table["label"] = [f"{METHODS.get(m, m)}, {c}" for m, c in
                       zip(table["method"], table["chapter_id"], strict=True)]
     return table
 
@@ -80,7 +80,7 @@ def status_table(
         {
             "chapter": table["chapter_id"],
             "dataset": table["dataset"],
-            "method": table["method"].map(lambda m: METHOD_NAMES.get(m, m)),
+            "method": table["method"].map(METHODS).fillna(table["method"]),
             "setting": table["setting"].map(setting.describe),
             "metric": table["metric"],
             "paper": pm_column(table, "paper", "paper_std"),

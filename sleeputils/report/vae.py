@@ -17,9 +17,10 @@ from scipy import stats
 from ..protocols.vae_common import blank_errors, unpack_images
 from ..protocols.vae_schedule import unpack_floats
 from ..results.paper import fmt_pm
+from .names import GENERATIVE_DATA as NAMES
+from .stats import ALPHA, mean_ci
 from .tables import for_people
 
-NAMES = {"d1": "dataset 1 (remote)", "d2": "dataset 2 (recent)"}
 #: A schedule's recorded final error on each dataset, and the per-cycle metric it is the last of.
 FINAL = {"d1_final": "d1_error", "d2_final": "d2_error"}
 #: The dataset (``d1``: remote, ``d2``: recent) each per-dataset metric is measured on.
@@ -43,9 +44,9 @@ def correlation(x: pd.Series, y: pd.Series) -> str:
 def trend(x: pd.Series, y: pd.Series) -> str | None:
     """``"higher"`` or ``"lower"``: how ``y`` goes as ``x`` grows (the sign of Spearman's ρ);
     None when there are enough runs for a test (``MIN_RUNS_FOR_P``) and it finds no trend
-    (p ≥ 0.05, or no variation)."""
+    (p ≥ ALPHA, or no variation)."""
     rho, p = stats.spearmanr(x, y)
-    if len(x) >= MIN_RUNS_FOR_P and not p < 0.05:
+    if len(x) >= MIN_RUNS_FOR_P and not p < ALPHA:
         return None
     return "lower" if rho < 0 else "higher"
 
@@ -139,9 +140,7 @@ def _interval(values: pd.Series) -> str:
     """The t interval of the mean, "[a, b]"; "—" with fewer than two seeds."""
     if len(values) < 2:
         return "—"
-    if values.std() == 0:  # seeds that agree exactly (a collapsed model): no width
-        return f"[{values.mean():.1f}, {values.mean():.1f}]"
-    low, high = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+    low, high = mean_ci(values)  # zero width for seeds that agree exactly (a collapsed model)
     return f"[{low:.1f}, {high:.1f}]"
 
 

@@ -178,10 +178,6 @@ class CheckResult:
     def failed(self) -> bool:
         return failed(self.table) or bool(self.trials["status"].isin(FAILING).any())
 
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failed else 0
-
     def report(self) -> str:
         """Table, then one line per moved/missing number, then a verdict line."""
         parts = [format_table(self.table), ""]
