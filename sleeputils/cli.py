@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 
 from .chapters.registry import DEFAULT_PROFILE, Book, find_project
 from .params import ParamError, show
+from .results.store import default_root, require_writable
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 #: Chapter notebooks a build runs at once when its units go to worker processes.
@@ -168,17 +169,23 @@ def cmd_build(args: argparse.Namespace, book: Book) -> int:
 def cmd_check(args: argparse.Namespace, book: Book) -> int:
     """Run what is not computed yet, then compare recorded numbers with the reference."""
     from .chapters import runner
-    from .results.check import check_profile
+    from .results.check import NothingToCheck, check_profile, require_reference
 
     book.profiles.check(args.profile)
     all_ok, failed = True, set()
-    if not args.no_run:
-        jobs = _jobs(args)
-        with _executor(args):
-            runs = runner.run_all(book, args.profile, progress=not args.no_progress, jobs=jobs)
-        all_ok = _report_runs(runs)
-        failed = {run.chapter_id for run in runs if not run.ok}  # their old numbers don't count
-    result = check_profile(args.profile, project=book.project, skip=failed)
+    try:
+        require_reference(args.profile, book.project)  # before anything runs
+        if not args.no_run:
+            jobs = _jobs(args)
+            with _executor(args):
+                runs = runner.run_all(book, args.profile, progress=not args.no_progress,
+                                      jobs=jobs)
+            all_ok = _report_runs(runs)
+            failed = {run.chapter_id for run in runs if not run.ok}  # old numbers don't count
+        result = check_profile(args.profile, project=book.project, skip=failed)
+    except NothingToCheck as err:
+        print(f"sleepbook check: {err}", file=sys.stderr)
+        return EXIT_FAIL
     print(result.report())
     return EXIT_FAIL if result.failed or not all_ok else EXIT_OK
 
@@ -224,6 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         book = Book(find_project(args.root))
         if args.command == "list":
             return cmd_list(book)
+        if args.command in ("run", "build", "check"):  # they store units: fail before, not after
+            require_writable(default_root(book.project))
         handler = {"run": cmd_run, "build": cmd_build, "check": cmd_check, "freeze": cmd_freeze}
         return handler[args.command](args, book)
     except ParamError as err:

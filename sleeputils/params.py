@@ -7,7 +7,9 @@ A protocol declares its parameters once, as fields of a :class:`Params` subclass
         trials: int = declare(5, "independent trials", low=1, high=100)
 
 The field's default is the original protocol; its metadata holds a one-line help and the allowed
-values (``choices`` or ``low``/``high``; ``none`` names what ``None`` means, e.g. ``"all"``).
+values (``choices`` or ``low``/``high``; ``none`` names what ``None`` means, e.g. ``"all"``). A
+list holds each value once (a sweep that lists a value twice would compute and record it twice)
+unless declared with ``repeats=True`` (layer widths), and at most ``longest`` values.
 Construction validates every field, so a bad value fails in one line (:class:`ParamError`) before
 anything runs. The command line's ``-p KEY VALUE`` parsing (:meth:`Params.parse`), ``sleepbook
 list`` (:meth:`Params.describe`), the profiles (checked by :meth:`Params.replace`) and the chapter
@@ -27,6 +29,12 @@ from typing import Any, Self
 
 __all__ = ["ParamError", "Params", "declare", "same_as"]
 
+#: Most values a list parameter takes unless its declaration says otherwise: every declared
+#: sweep is far shorter (25 at most), and a list of thousands is a mistake, not a sweep.
+LONGEST = 100
+#: Characters of a value an error message quotes (a 100,000-character value is cut).
+QUOTED = 80
+
 
 class ParamError(ValueError):
     """A parameter, chapter or profile that is not allowed; the message is one line."""
@@ -40,20 +48,25 @@ def declare(
     low: float | None = None,
     high: float | None = None,
     none: str | None = None,
+    repeats: bool = False,
+    longest: int = LONGEST,
 ) -> Any:
     """A dataclass field with its help and allowed values (see the module docstring).
 
     ``none`` allows ``None`` and says what it means (``"all"``, ``"the data set's original"``);
-    on the command line it is spelled ``none``.
+    on the command line it is spelled ``none``. For a list, ``repeats`` allows a value more than
+    once and ``longest`` is the most values it takes.
     """
-    meta = {"help": help, "choices": choices, "low": low, "high": high, "none": none}
+    meta = {"help": help, "choices": choices, "low": low, "high": high, "none": none,
+            "repeats": repeats, "longest": longest}
     return dataclasses.field(default=default, metadata=meta)
 
 
 def same_as(cls: type[Params], name: str) -> Any:
     """A field declared exactly as ``cls``'s field ``name`` (to share it, not repeat it)."""
     s = cls.field(name)
-    return declare(s.default, s.help, choices=s.choices, low=s.low, high=s.high, none=s.none)
+    return declare(s.default, s.help, choices=s.choices, low=s.low, high=s.high, none=s.none,
+                   repeats=s.repeats, longest=s.longest)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +83,8 @@ class Declared:
     low: float | None
     high: float | None
     none: str | None
+    repeats: bool = False
+    longest: int = LONGEST
 
     def allowed(self) -> str:
         """Human description of the allowed values, e.g. ``an integer in 1..100``."""
@@ -84,7 +99,7 @@ class Declared:
         return text + (" or none" if self.optional else "")
 
     def fail(self, value: Any) -> ParamError:
-        shown = f"'{value}'" if isinstance(value, str) else repr(_plain(value))
+        shown = f"'{clip(value)}'" if isinstance(value, str) else clip(repr(_plain(value)))
         return ParamError(f"parameter '{self.name}' = {shown} is not valid: use {self.allowed()}")
 
     def check(self, value: Any) -> Any:
@@ -97,9 +112,19 @@ class Declared:
             return self._item(value, value)
         if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
             raise self.fail(value)
+        if hasattr(value, "__len__") and len(value) > self.longest:  # before reading them all
+            raise ParamError(f"parameter '{self.name}' lists {len(value)} values: at most "
+                             f"{self.longest} are allowed")
         items = tuple(self._item(item, value) for item in value)
         if not items:
             raise self.fail(value)
+        if len(items) > self.longest:
+            raise ParamError(f"parameter '{self.name}' lists {len(items)} values: at most "
+                             f"{self.longest} are allowed")
+        if not self.repeats and len(set(items)) < len(items):
+            twice = next(item for i, item in enumerate(items) if item in items[:i])
+            raise ParamError(f"parameter '{self.name}' lists {clip(_fmt_item(twice))} more "
+                             "than once: give each value once")
         return items
 
     def _item(self, value: Any, whole: Any) -> Any:
@@ -132,7 +157,11 @@ class Declared:
             return self.check(self._read(text))
         span = re.fullmatch(r"(-?\d+)\s*\.\.\s*(-?\d+)", text)
         if span and self.base is int:
-            return self.check(range(int(span[1]), int(span[2]) + 1))
+            low, high = int(span[1]), int(span[2])
+            if low > high:
+                raise ParamError(f"parameter '{self.name}' = '{clip(text)}' is an empty range: "
+                                 f"write the smaller end first ({high}..{low})")
+            return self.check(range(low, high + 1))
         items = text.strip("[]()").replace(",", " ").split()
         return self.check([self._read(item) for item in items])
 
@@ -166,7 +195,7 @@ class Params:
         if name == "profile":
             raise ParamError("'profile' is not a chapter parameter: choose it with --profile")
         valid = ", ".join(s.name for s in cls.fields()) or "none"
-        raise ParamError(f"unknown parameter '{name}'; valid: {valid}")
+        raise ParamError(f"unknown parameter '{clip(name)}'; valid: {valid}")
 
     @classmethod
     def parse(cls, name: str, text: str) -> Any:
@@ -216,7 +245,7 @@ def _fields_of(cls: type) -> tuple[Declared, ...]:
         if optional != (m["none"] is not None):
             raise TypeError(f"{cls.__name__}.{f.name}: an Optional field needs none=..., and back")
         fields.append(Declared(f.name, base, is_tuple, optional, f.default, m["help"], m["choices"],
-                          m["low"], m["high"], m["none"]))
+                               m["low"], m["high"], m["none"], m["repeats"], m["longest"]))
     return tuple(fields)
 
 
@@ -233,6 +262,11 @@ def _read_hint(hint: Any, where: str) -> tuple[type, bool, bool]:
     elif hint in (int, float, str):
         return hint, False, optional
     raise TypeError(f"{where}: unsupported parameter type {hint}")
+
+
+def clip(text: str, most: int = QUOTED) -> str:
+    """``text`` as an error message quotes it: at most ``most`` characters, then how long."""
+    return text if len(text) <= most else f"{text[:most]}... ({len(text)} characters)"
 
 
 def _fmt(x: float) -> str:

@@ -246,3 +246,48 @@ def test_a_paper_number_is_compared_only_at_its_setting(project: Path) -> None:
                      & (table["source"] != "book only")]
     assert parallel["ours (quick)"].tolist() == ["98.10 ± 0.14 (n=2)"]
     assert parallel["setting"].tolist() == ["recipe paper-text"]
+
+
+def test_check_without_a_reference_fails_in_one_line_before_running(project: Path,
+                                                                     capsys) -> None:
+    record(run_rows([48.0, 49.0, 50.0]), "incremental-mnist", "smoke")
+    code = main(["--root", str(project), "check", "--profile", "smoke"])  # would run chapters
+    captured = capsys.readouterr()
+    assert code == 1 and captured.out == "" and captured.err.count("\n") == 1
+    assert "profile smoke has no reference numbers" in captured.err
+    assert "sleepbook freeze --profile smoke" in captured.err
+    assert "passed" not in captured.err
+
+
+def test_check_with_nothing_recorded_says_what_to_run(project: Path, capsys) -> None:
+    record(run_rows([48.0, 49.0, 50.0]), "incremental-mnist", "smoke")
+    freeze("smoke", project=project)
+    for folder in (project / "results" / "cache" / "records").rglob("*.csv"):
+        folder.unlink()
+    code = main(["--root", str(project), "check", "--profile", "smoke", "--no-run"])
+    captured = capsys.readouterr()
+    assert code == 1 and captured.out == "" and captured.err.count("\n") == 1
+    assert "nothing of profile smoke is recorded: run `sleepbook build --profile smoke`" in (
+        captured.err)
+
+
+def test_a_chapter_with_nothing_recorded_is_one_line(project: Path) -> None:
+    record(run_rows([48.0, 49.0, 50.0]), "incremental-mnist", "smoke")
+    record(run_rows([28.0, 29.0]), "patches", "smoke")
+    freeze("smoke", project=project)
+    (project / "results" / "cache" / "records" / "smoke" / "patches.csv").unlink()
+    (project / "results" / "cache" / "records" / "smoke" / "trials" / "patches.csv").unlink()
+    result = check.check_profile("smoke", project=project)
+    assert result.failed
+    lines = [line for line in result.report().splitlines() if line.startswith("MISSING")]
+    assert lines == ["MISSING patches: none of its 1 reference number(s) is recorded; run "
+                     "`sleepbook run patches --profile smoke`"]
+
+
+def test_nothing_compared_is_never_a_pass() -> None:
+    only_new = check.compare(recorded(50.0), None, PAPER)  # no reference value to meet
+    assert only_new["status"].tolist() == ["new"]
+    trials = check.compare_trials(_trials("src", [50.0], "A"), None)
+    result = check.CheckResult(only_new, True, "smoke", trials)
+    assert result.compared == 0 and result.failed
+    assert "check FAILED" in result.report()

@@ -55,6 +55,16 @@ def test_list_runs(capsys) -> None:
         (["run", "incremental", "-p", "methods", "ewc,lwf"],
          "use a list of sequential, src, ewc, si, owm, parallel"),
         (["run", "incremental", "-p", "ewc_variant", "offline"], "use one of standard, online"),
+        (["run", "patches", "-p", "overlaps", "4,4"],
+         "parameter 'overlaps' lists 4 more than once: give each value once"),
+        (["run", "rehearsal", "-p", "fractions", "0.1,0.10"], "'fractions' lists 0.1 more than"),
+        (["run", "rehearsal", "-p", "fractions", ",".join(["0.1"] * 50_000)],
+         "parameter 'fractions' lists 50000 values: at most 100 are allowed"),
+        (["run", "patches", "-p", "overlaps", "1..99999999999"], "at most 100 are allowed"),
+        (["run", "patches", "-p", "trials", "2", "-p", "trials", "1"],
+         "parameter 'trials' is given 2 times (-p trials 2, -p trials 1): give it once"),
+        (["run", "patches", "-p", "overlaps", "25..1"],
+         "'overlaps' = '25..1' is an empty range: write the smaller end first (1..25)"),
     ],
 )
 def test_bad_parameters_fail_in_one_line(capsys, argv: list[str], message: str) -> None:
@@ -62,6 +72,23 @@ def test_bad_parameters_fail_in_one_line(capsys, argv: list[str], message: str) 
     assert code == 2
     assert message in err
     assert err.count("\n") == 1 and out == ""  # one line, and nothing ran
+
+
+@pytest.mark.parametrize(("key", "what"), [("dataset", "value"), ("x" * 100_000, "key")])
+def test_an_error_quotes_at_most_80_characters_of_a_value(capsys, key: str, what: str) -> None:
+    value = "y" * 100_000
+    code, out, err = run_cli(capsys, "run", "incremental", "-p", key, value)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert ("y" * 80 + "... (100000 characters)" if what == "value" else
+            "x" * 80 + "... (100000 characters)") in err
+    assert len(err) < 400  # the valid keys are listed after the cut key
+
+
+def test_lists_hold_each_value_once_except_layer_widths() -> None:
+    with pytest.raises(ParamError, match="'ewc_grid' lists 10 more than once"):
+        IncrementalConfig(ewc_grid=(1.0, 10.0, 10))
+    assert IncrementalConfig(hidden=(64, 64)).hidden == (64, 64)  # a shape, not a set
+    assert PatchesConfig(overlaps=range(1, 26)).overlaps == tuple(range(1, 26))
 
 
 def test_unknown_key_lists_the_valid_ones(capsys) -> None:
@@ -213,3 +240,22 @@ def test_a_page_shows_its_numbers_beside_the_committed_full_protocol(tmp_path: P
     # a project with nothing committed (which chapters have a run changes as runs land)
     none_yet = Page(BOOK.resolve("interleave", "quick"), tmp_path).full_protocol(df)
     assert "No `paper`-profile run" in none_yet.data
+
+
+def test_a_root_without_a_book_fails_in_one_line_and_writes_nothing(capsys, tmp_path) -> None:
+    missing = tmp_path / "nothere"
+    code, out, err = run_cli(capsys, "--root", str(missing), "run", "patches",
+                             "--profile", "smoke")
+    assert (code, out) == (2, "") and err.count("\n") == 1
+    assert f"--root {missing} holds no book (no _toc.yml)" in err
+    assert not missing.exists()
+
+
+def test_an_unwritable_results_folder_fails_in_one_line_before_running(
+        capsys, tmp_path, monkeypatch) -> None:
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("SLEEPBOOK_RESULTS", str(tmp_path / "a-file" / "results"))
+    code, out, err = run_cli(capsys, "run", "patches", "--profile", "smoke")
+    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert (f"the results folder {tmp_path / 'a-file' / 'results'} (from $SLEEPBOOK_RESULTS) "
+            "is not writable") in err

@@ -216,3 +216,71 @@ def test_canonical_config_ignores_order_and_tuples() -> None:
     b = provenance.config_hash({"seed": 0, "hidden": [64, 64]})
     assert a == b
     assert a != provenance.config_hash({"seed": 1, "hidden": [64, 64]})
+
+
+def _cut_at_a_line(path: Path) -> None:
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[: len(lines) // 2]))
+
+
+def _without_trailer(path: Path) -> None:  # a unit written before units had a trailer
+    path.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:-1]))
+
+
+DAMAGE = {
+    "zero-length": lambda p: p.write_bytes(b""),
+    "cut at a line boundary": _cut_at_a_line,
+    "cut mid-line": lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]),
+    "NUL bytes": lambda p: p.write_bytes(b"\0" * len(p.read_bytes())),
+    "no trailer (older unit)": _without_trailer,
+    "a value altered": lambda p: p.write_bytes(p.read_bytes().replace(b"50.0", b"58.0", 1)),
+    "a record line repeated": lambda p: p.write_bytes(
+        p.read_bytes().splitlines(keepends=True)[0] + p.read_bytes()),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_unit_is_reported_by_path_and_recomputed(tmp_path: Path, damage: str) -> None:
+    store = ResultStore(tmp_path, fingerprint="code-a")
+    compute = Counter()
+    intact = store.unit("c", {"x": 1}, 0, compute)
+    (path,) = unit_files(tmp_path)
+    DAMAGE[damage](path)
+    with pytest.warns(UserWarning, match=f"recomputing damaged result unit {path}"):
+        again = store.unit("c", {"x": 1}, 0, compute)
+    assert compute.calls == 2  # not trusted: computed anew
+    pd.testing.assert_frame_equal(again.drop(columns=["created", "wall_time_s"]),
+                                  intact.drop(columns=["created", "wall_time_s"]))
+    store.unit("c", {"x": 1}, 0, compute)  # and the file that replaced it is trusted
+    assert compute.calls == 2
+
+
+def test_load_leaves_a_damaged_unit_out_and_names_it(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path, fingerprint="code-a")
+    store.unit("a", {"x": 1}, 0, Counter(1.0))
+    store.unit("a", {"x": 1}, 1, Counter(2.0))
+    cut = store.unit_path("a", {"x": 1}, 1)
+    _cut_at_a_line(cut)
+    with pytest.warns(UserWarning, match=f"skipping damaged result unit {cut}"):
+        loaded = store.load("a")
+    assert loaded["trial"].tolist() == [0, 0]
+
+
+def test_a_unit_with_no_records_is_complete(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path, fingerprint="code-a")
+    calls = []
+    store.unit("c", {"x": 1}, 0, lambda: calls.append(1) or [])
+    assert store.unit("c", {"x": 1}, 0, lambda: calls.append(1) or []).empty
+    assert calls == [1]
+
+
+def test_the_trailer_counts_and_hashes_the_record_lines(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    store = ResultStore(tmp_path, fingerprint="code-a")
+    store.unit("c", {"x": 1}, 0, Counter())
+    *records, last = store.unit_path("c", {"x": 1}, 0).read_text().splitlines(keepends=True)
+    body = "".join(records).encode()
+    assert json.loads(last) == {"unit_trailer": {"records": 2,
+                                                 "sha256": hashlib.sha256(body).hexdigest()}}

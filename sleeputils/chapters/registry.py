@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from ..params import ParamError, Params, show
+from ..params import ParamError, Params, clip, show
 from ..protocols.crossmodal import CrossModalConfig
 from ..protocols.cub import CubConfig
 from ..protocols.epochs import EpochsConfig
@@ -208,7 +208,7 @@ class Profiles:
     def check(self, profile: str) -> None:
         """``ParamError`` naming the valid profiles if ``profile`` is not one."""
         if profile not in self.table:
-            raise ParamError(f"unknown profile '{profile}'; valid: {', '.join(self.names)}")
+            raise ParamError(f"unknown profile '{clip(profile)}'; valid: {', '.join(self.names)}")
 
     def help(self, profile: str) -> str:
         return (self.table[profile] or {}).get("help", "")
@@ -257,7 +257,7 @@ class Book:
             if decl.choices is None or value in decl.choices:
                 return Chapter(chapter_id, notebook, {notebook.instance: value})
         ids = ", ".join(toc_chapter_ids(self.project))
-        raise ParamError(f"unknown chapter '{chapter_id}'; valid: {ids} "
+        raise ParamError(f"unknown chapter '{clip(chapter_id)}'; valid: {ids} "
                          f"(or a notebook: {', '.join(self.notebooks)})")
 
     def notebook_of(self, name: str) -> Notebook:
@@ -265,10 +265,17 @@ class Book:
         return self.notebooks[name] if name in self.notebooks else self.chapter(name).notebook
 
     def parse(self, name: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
-        """Typed values of ``-p KEY VALUE`` pairs for chapter or notebook ``name``."""
+        """Typed values of ``-p KEY VALUE`` pairs for chapter or notebook ``name``; a key given
+        twice is an error (which one was meant?)."""
         config = self.notebook_of(name).config
         if config is None and pairs:
             raise ParamError(f"chapter {name} has no parameters (only --profile)")
+        keys = [key for key, _ in pairs]
+        for key in keys:
+            if keys.count(key) > 1:
+                given = ", ".join(f"-p {k} {clip(v, 20)}" for k, v in pairs if k == key)
+                raise ParamError(f"parameter '{clip(key)}' is given {keys.count(key)} times "
+                                 f"({given}): give it once")
         return {key: config.parse(key, value) for key, value in pairs}
 
     def resolve(
@@ -306,10 +313,16 @@ class Book:
 
 
 def find_project(root: Path | None = None) -> Path:
-    """The book's root folder: ``root``, else the nearest ``_toc.yml`` above the working
-    directory, else the checkout the package was installed from (editable installs)."""
+    """The book's root folder: ``root`` (``ParamError`` unless it holds ``_toc.yml``), else the
+    nearest ``_toc.yml`` above the working directory, else the checkout the package was
+    installed from (editable installs)."""
     if root is not None:
-        return Path(root).resolve()
+        folder = Path(root).expanduser().resolve()
+        if not (folder / provenance.PROJECT_MARKER).is_file():
+            raise ParamError(f"--root {clip(str(root))} holds no book (no "
+                             f"{provenance.PROJECT_MARKER}): give the folder of the sleepbook "
+                             "checkout")
+        return folder
     found = provenance.project_root()
     if found is None and (provenance.PACKAGE_DIR.parent / provenance.PROJECT_MARKER).is_file():
         found = provenance.PACKAGE_DIR.parent

@@ -64,7 +64,7 @@ class CrossModalConfig(Params):
     per_task_train: int | None = declare(None, "training images of each data set", low=100,
                                          high=60000, none="all 60000")
     hidden: tuple[int, ...] = declare((1200, 1200), "widths of the hidden layers", low=1,
-                                      high=10000)
+                                      high=10000, repeats=True)
     sleep_scale: float = same_as(IncrementalConfig, "sleep_scale")
     rehearsal_fractions: tuple[float, ...] = declare(
         (0.01, 0.1), "fractions of MNIST's training data replayed during task 2", low=0.0,

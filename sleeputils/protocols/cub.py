@@ -47,7 +47,7 @@ class CubConfig(Params):
     seed: int = seed_field()
     methods: tuple[str, ...] = declare(METHODS, "methods to run", choices=METHODS)
     hidden: tuple[int, ...] = declare((350, 300), "widths of the hidden layers", low=1,
-                                      high=10000)
+                                      high=10000, repeats=True)
     per_task_train: int = declare(2900, "training examples per task (first ones after the "
                                   "shuffle)", low=10, high=3000)
     epochs: int = declare(50, "SGD epochs per task", low=1, high=500)

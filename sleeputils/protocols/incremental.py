@@ -60,7 +60,8 @@ class IncrementalConfig(Params):
     trials: int = declare(5, "independent trials", low=1, high=100)
     seed: int = seed_field()
     hidden: tuple[int, ...] | None = declare(None, "widths of the hidden layers", low=1,
-                                             high=10000, none="the data set's original")
+                                             high=10000, none="the data set's original",
+                                             repeats=True)
     per_task_train: int = declare(5000, "training examples per task (MNIST-like data sets)",
                                   low=10, high=12000)
     epochs: int | None = declare(None, "SGD epochs per task", low=1, high=100,

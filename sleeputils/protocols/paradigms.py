@@ -63,7 +63,8 @@ class ParadigmsConfig(Params):
     trials: int = declare(5, "seeds", low=1, high=100)
     seed: int = seed_field()
     hidden: tuple[int, ...] | None = declare(None, "widths of the hidden layers", low=1,
-                                             high=10000, none="the data set's original")
+                                             high=10000, none="the data set's original",
+                                             repeats=True)
     per_task_train: int = declare(5000, "training images per task", low=10, high=12000)
     epochs: int = declare(2, "epochs per task", low=2, high=100)
     sleep_scale: float = declare(1.0, "factor on every SRC sleep length", low=0.0, high=10.0)

@@ -48,7 +48,7 @@ class SingleTaskConfig(Params):
     trials: int = declare(5, "independent trials per setting", low=1, high=100)
     seed: int = seed_field()
     hidden: tuple[int, ...] = declare((1200, 1200), "widths of the hidden layers", low=1,
-                                      high=10000)
+                                      high=10000, repeats=True)
     lr: float = declare(0.01, "SGD learning rate", low=1e-6, high=1.0)
     sleep_scale: float = same_as(IncrementalConfig, "sleep_scale")
     test_subset: int | None = same_as(IncrementalConfig, "test_subset")

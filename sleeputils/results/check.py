@@ -21,7 +21,7 @@ from . import setting as settings
 from .paper import PAPER_MISSES, load_paper_values, paper_spread, pm_column, signed_points
 from .record import KEY as NUMBER
 from .record import keyed, load_records, load_trials
-from .reference import load_reference, trial_tolerance
+from .reference import load_reference, reference_path, trial_tolerance
 from .store import ResultStore
 
 #: Columns that identify one recorded number across the book.
@@ -31,6 +31,11 @@ OK, MOVED, MISSING, NEW = "ok", "MOVED", "MISSING", "new"
 OTHER_MACHINE = "other machine"
 #: Check statuses that fail ``sleepbook check``.
 FAILING = (MOVED, MISSING)
+
+
+class NothingToCheck(LookupError):
+    """There is nothing to compare (no reference for the profile, or nothing recorded); the
+    message is one line saying what to run."""
 
 
 def compare(
@@ -175,14 +180,32 @@ class CheckResult:
     trials: pd.DataFrame = field(default_factory=lambda: compare_trials(pd.DataFrame(), None))
 
     @property
+    def compared(self) -> int:
+        """Numbers (means and trials) that met their reference value."""
+        return int(self.table["status"].isin([OK, MOVED, OTHER_MACHINE]).sum()
+                   + self.trials["status"].isin([OK, MOVED, OTHER_MACHINE]).sum())
+
+    @property
     def failed(self) -> bool:
-        return failed(self.table) or bool(self.trials["status"].isin(FAILING).any())
+        """A number moved or is missing, or nothing at all was compared (never a pass)."""
+        return (failed(self.table) or bool(self.trials["status"].isin(FAILING).any())
+                or self.compared == 0)
+
+    def unrecorded_chapters(self) -> list[str]:
+        """Chapters with reference numbers and not one recorded number."""
+        by_chapter = self.table.groupby("chapter_id")["status"]
+        return sorted(c for c, statuses in by_chapter if (statuses == MISSING).all())
 
     def report(self) -> str:
         """Table, then one line per moved/missing number, then a verdict line."""
         parts = [format_table(self.table), ""]
-        parts += diff_lines(self.table)
-        parts += trial_lines(self.trials)
+        unrecorded = self.unrecorded_chapters()
+        for chapter in unrecorded:  # one line, not one per number
+            count = int((self.table["chapter_id"] == chapter).sum())
+            parts.append(f"MISSING {chapter}: none of its {count} reference number(s) is "
+                         f"recorded; run `sleepbook run {chapter} --profile {self.profile}`")
+        parts += diff_lines(self.table[~self.table["chapter_id"].isin(unrecorded)])
+        parts += trial_lines(self.trials[~self.trials["chapter_id"].isin(unrecorded)])
         misses = int(self.table["paper_status"].isin(PAPER_MISSES).sum())
         if not self.has_reference:
             parts.append(
@@ -213,16 +236,33 @@ def check_profile(
     """Check every recorded number and trial of ``profile`` against its frozen reference.
 
     ``skip`` names chapters whose records do not count (their last run failed), so their
-    reference numbers come out MISSING.
+    reference numbers come out MISSING. :class:`NothingToCheck` when the profile has no
+    reference or nothing of it is recorded.
     """
+    reference = require_reference(profile, project)
     means = load_records(profile, project=project, store=store)
     trials = load_trials(profile, project=project, store=store)
     means, trials = (f[~f["chapter_id"].isin(list(skip))] for f in (means, trials))
-    reference = load_reference(profile, project)
+    if means.empty and trials.empty:
+        raise NothingToCheck(
+            f"nothing of profile {profile} is recorded: run `sleepbook build --profile "
+            f"{profile}` first (or `sleepbook check --profile {profile}` without --no-run)")
     table = compare(means, reference, load_paper_values())
     trial_table = compare_trials(trials, load_reference(profile, project, trials=True))
     return CheckResult(single_chaotic_elsewhere(table, trial_table), reference is not None,
                        profile, trial_table)
+
+
+def require_reference(profile: str, project: Path | None = None) -> pd.DataFrame:
+    """The frozen reference numbers of ``profile``; :class:`NothingToCheck` if it has none
+    (asked before anything runs, so that a check never computes for nothing)."""
+    reference = load_reference(profile, project)
+    if reference is None or reference.empty:
+        where = reference_path(profile, project) if project else f"{profile}.csv"
+        raise NothingToCheck(
+            f"profile {profile} has no reference numbers ({where}): nothing to compare with; "
+            f"freeze them from a reviewed run with `sleepbook freeze --profile {profile}`")
+    return reference
 
 
 def single_chaotic_elsewhere(table: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:

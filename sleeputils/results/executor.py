@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from . import session
 from .provenance import UNIT_THREADS
 from .store import IN_PROCESS, ResultStore
 
@@ -119,13 +120,16 @@ def run_units(
     """
     store = store or ResultStore()
     keyed = [(setting, unit_config(setting), trial) for setting, trial in units]
+    keys = [store.unit_key(chapter, config, trial) for _, config, trial in keyed]
     frames: dict[int, pd.DataFrame] = {}
     for i, (_, config, trial) in enumerate(keyed):
         stored = store.cached(chapter, config, trial)
         if stored is not None:
             frames[i] = stored
+    if store.enabled:  # the command running this chapter counts what it reused
+        session.asked(keys, [keys[i] for i in frames])
     todo = [i for i in range(len(keyed)) if i not in frames]
-    names = [f"unit-{chapter}-{store.unit_key(chapter, keyed[i][1], keyed[i][2])}" for i in todo]
+    names = [f"unit-{chapter}-{keys[i]}" for i in todo]
     failures = []
     with tqdm(total=len(keyed), initial=len(frames), desc=desc, disable=not progress) as bar:
         for i, outcome in current_executor().map(compute, [keyed[i] for i in todo], todo,

@@ -5,16 +5,24 @@ its configuration, the trial number and the code fingerprint, so a stored unit i
 when the same code would recompute it from the same configuration. Each unit is written
 atomically as soon as it is computed, so an interrupted sweep resumes from the trials it finished.
 
+A unit proves itself complete: its last line is a trailer holding the number of records and the
+SHA-256 of the record lines above it. Units come back from clusters and are copied between
+machines, so a file that is empty, cut short (even at a line boundary), altered, or written
+before units had a trailer is not trusted: it is reported by path and recomputed
+(:class:`DamagedUnit`).
+
 Layout under the store root::
 
-    units/<chapter>/<config hash>_t<trial>_<key>.jsonl   one JSON record per line
+    units/<chapter>/<config hash>_t<trial>_<key>.jsonl   one JSON record per line, then the trailer
     records/<profile>/<chapter id>.csv                   headline summaries (see ``record.py``)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -23,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from sleeputils.results import provenance
+from sleeputils.results import provenance, session
 
 #: Environment variable that overrides the default store root.
 ENV_ROOT = "SLEEPBOOK_RESULTS"
@@ -33,6 +41,14 @@ IN_PROCESS = "in-process"
 
 #: Keys every record returned by a protocol's compute function must have.
 REQUIRED_KEYS: tuple[str, ...] = ("dataset", "method", "metric", "value")
+
+#: The one key of a unit's last line, the trailer: ``{"unit_trailer": {"records": n, "sha256":
+#: hex digest of the record lines above it}}``.
+TRAILER = "unit_trailer"
+
+
+class DamagedUnit(ValueError):
+    """A unit file that does not prove itself complete; the message says why, in a few words."""
 
 
 def default_root(project: Path | None = None) -> Path:
@@ -49,6 +65,24 @@ def default_root(project: Path | None = None) -> Path:
     if project is not None:
         return project / "results" / "cache"
     return Path.home() / ".cache" / "sleeputils" / "results"
+
+
+class StoreUnwritable(RuntimeError):
+    """The results folder cannot be written; the message is one line naming it."""
+
+
+def require_writable(root: Path) -> None:
+    """Fail in one line (:class:`StoreUnwritable`) unless units can be written under ``root``:
+    asked before a command computes anything, not after its first unit."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".probe-"):
+            pass
+    except OSError as err:
+        origin = f" (from ${ENV_ROOT})" if os.environ.get(ENV_ROOT) else ""
+        reason = err.strerror or type(err).__name__
+        raise StoreUnwritable(f"the results folder {root}{origin} is not writable: {reason}; "
+                              f"point ${ENV_ROOT} at a folder you can write") from None
 
 
 def _plain(value: Any) -> Any:
@@ -150,15 +184,15 @@ class ResultStore:
         return self.save(chapter, config, trial, records, time.perf_counter() - start)
 
     def cached(self, chapter: str, config: Mapping[str, Any], trial: int) -> pd.DataFrame | None:
-        """The stored records of one unit, or None if it is not stored (or unreadable: it is
-        then recomputed and replaced)."""
+        """The stored records of one unit, or None if it is not stored, or is damaged (reported
+        by path; the caller recomputes it and the new file replaces it)."""
         path = self.unit_path(chapter, config, trial) if self.enabled else None
         if path is None or not path.is_file():
             return None
         try:
-            return _read_unit(path)
+            return read_unit(path)
         except (OSError, ValueError) as err:
-            warnings.warn(f"recomputing unreadable result unit {path}: {err}", stacklevel=2)
+            _report(path, err, "recomputing")
             return None
 
     def save(
@@ -174,8 +208,9 @@ class ResultStore:
         and write them atomically; the records as a DataFrame."""
         rows = self._with_provenance(chapter, config, trial, records, wall_time_s, worker)
         if self.enabled:
-            text = "".join(json.dumps(row, allow_nan=True) + "\n" for row in rows)
-            provenance.atomic_write_text(self.unit_path(chapter, config, trial), text)
+            path = self.unit_path(chapter, config, trial)
+            provenance.atomic_write_text(path, unit_text(rows))
+            session.note(session.STORED, key=self.unit_key(chapter, config, trial))
         return pd.DataFrame.from_records(rows)
 
     def _with_provenance(
@@ -220,7 +255,8 @@ class ResultStore:
         """All stored records (of one chapter, or of every chapter) as one DataFrame.
 
         Includes units of older code versions; filter on ``code_fingerprint`` or
-        ``config_hash`` to select one run.
+        ``config_hash`` to select one run. A damaged unit is left out and reported by path (the
+        next run that needs it recomputes it).
         """
         if not self.enabled:
             return pd.DataFrame()
@@ -229,13 +265,45 @@ class ResultStore:
         frames = []
         for path in files:
             try:
-                frames.append(_read_unit(path))
+                frames.append(read_unit(path))
             except (OSError, ValueError) as err:
-                warnings.warn(f"skipping unreadable result unit {path}: {err}", stacklevel=2)
+                _report(path, err, "skipping")
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _read_unit(path: Path) -> pd.DataFrame:
-    """Read one unit file written by :meth:`ResultStore.unit`."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return pd.DataFrame.from_records([json.loads(line) for line in lines if line])
+def _report(path: Path, err: Exception, doing: str) -> None:
+    """Tell the running command about a damaged unit (it prints the path at the end), or warn
+    when there is none."""
+    if not session.note(session.DAMAGED, path=str(path), reason=str(err)):
+        warnings.warn(f"{doing} damaged result unit {path}: {err}", stacklevel=3)
+
+
+def unit_text(rows: list[dict[str, Any]]) -> str:
+    """A unit file's text: one JSON record per line, then the trailer that proves them whole."""
+    body = "".join(json.dumps(row, allow_nan=True) + "\n" for row in rows)
+    trailer = {TRAILER: {"records": len(rows), "sha256": _digest(body)}}
+    return body + json.dumps(trailer) + "\n"
+
+
+def _digest(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def read_unit(path: Path) -> pd.DataFrame:
+    """The records of one unit file; :class:`DamagedUnit` unless its trailer vouches for them."""
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    if not text:
+        raise DamagedUnit("empty file")
+    body, _, last = text.rstrip("\n").rpartition("\n")
+    body = body + "\n" if body else ""
+    try:
+        trailer = json.loads(last)[TRAILER]
+        count, digest = int(trailer["records"]), str(trailer["sha256"])
+    except (ValueError, TypeError, KeyError):
+        raise DamagedUnit("no trailer: cut short, or written before units had one") from None
+    lines = body.splitlines()
+    if len(lines) != count:
+        raise DamagedUnit(f"{len(lines)} record line(s) where the trailer says {count}")
+    if _digest(body) != digest:
+        raise DamagedUnit("the records do not match the trailer's checksum")
+    return pd.DataFrame.from_records([json.loads(line) for line in lines])
