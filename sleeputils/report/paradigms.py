@@ -12,19 +12,18 @@ import seaborn as sns
 from pandas.io.formats.style import Styler
 from scipy import stats
 
-from ..protocols.paradigms import BUDGETED
+from ..methods.registry import all_specs, get
+from ..protocols.paradigms import CHAPTER
 from .tables import committed_trials, for_people
 
-NAMES = {"sequential": "sequential", "ewc": "EWC", "si": "SI", "owm": "OWM", "src": "SRC",
-         "er": "replay (ER)", "er_src": "replay + SRC", "icarl": "iCaRL",
-         "icarl_nme": "iCaRL, nearest mean", "icarl_src": "iCaRL + SRC",
-         "icarl_src_nme": "iCaRL + SRC, nearest mean", "er-ace": "ER-ACE",
-         "wscl": "WSCL", "generative": "sleep-scheduled generative replay"}
+#: Table names in table order, from the registry; a method scored by the nearest mean of its
+#: exemplars has that score as a row of its own, after it.
+NAMES = {name: text for s in all_specs(CHAPTER)
+         for name, text in ((s.name, s.display), (f"{s.name}_nme", f"{s.display}, nearest mean"))
+         if s.nearest_mean or name == s.name}
 DATASETS = {"mnist": "Split-MNIST", "fashion": "Split-Fashion"}
 #: Below this many seeds no test is run and no interval is drawn.
 MIN_SEEDS = 3
-#: VAE weights (latent 5) as images of 784 values: the generator's memory.
-VAE_IMAGES = 143_650 / 784
 
 
 def tidy(df: pd.DataFrame) -> pd.DataFrame:
@@ -48,15 +47,8 @@ def from_trials(trials: pd.DataFrame) -> pd.DataFrame:
 
 
 def memory(method: str, budget: float) -> str:
-    """What the method keeps besides the network."""
-    base = method.removesuffix("_nme")
-    if base in BUDGETED:
-        extra = {"er_src": " + sleep data", "icarl_src": " + sleep data",
-                 "wscl": " + 200 held out"}.get(base, "")
-        return f"{int(budget)} images{extra}"
-    return {"sequential": "—", "ewc": "Fisher and anchor per task", "si": "importance, anchor",
-            "owm": "input projectors", "src": "sleep data (seen images)",
-            "generative": f"VAE (≈ {VAE_IMAGES:.0f} images of weights)"}[base]
+    """What the method keeps besides the network (its spec's words)."""
+    return get(method.removesuffix("_nme")).memory(budget)
 
 
 def _ci(values: pd.Series) -> str:
