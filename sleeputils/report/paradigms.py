@@ -8,17 +8,17 @@ import pandas as pd
 import seaborn as sns
 from pandas.io.formats.style import Styler
 
-from ..protocols.paradigms import BUDGETED
+from ..methods.registry import all_specs, get
+from ..protocols.paradigms import CHAPTER
 from . import stats
 from .names import BENCHMARKS, METHODS
 from .tables import committed_trials, for_people
 
-#: The methods in the order the tables and the figure list them (iCaRL's nearest-mean score as
-#: a method of its own).
-ORDER = ("sequential", "ewc", "si", "owm", "src", "er", "er_src", "icarl", "icarl_nme",
-         "icarl_src", "icarl_src_nme", "er-ace", "wscl", "generative")
-#: VAE weights (latent 5) as images of 784 values: the generator's memory.
-VAE_IMAGES = 143_650 / 784
+#: The methods in the order the tables and the figure list them, from the registry: a method
+#: scored by the nearest mean of its exemplars (iCaRL) has that score as a method of its own,
+#: after it.
+ORDER = tuple(name for s in all_specs(CHAPTER)
+              for name in ((s.name, f"{s.name}_nme") if s.nearest_mean else (s.name,)))
 
 
 def tidy(df: pd.DataFrame) -> pd.DataFrame:
@@ -42,15 +42,8 @@ def from_trials(trials: pd.DataFrame) -> pd.DataFrame:
 
 
 def memory(method: str, budget: float) -> str:
-    """What the method keeps besides the network."""
-    base = method.removesuffix("_nme")
-    if base in BUDGETED:
-        extra = {"er_src": " + sleep data", "icarl_src": " + sleep data",
-                 "wscl": " + 200 held out"}.get(base, "")
-        return f"{int(budget)} images{extra}"
-    return {"sequential": "—", "ewc": "Fisher and anchor per task", "si": "importance, anchor",
-            "owm": "input projectors", "src": "sleep data (seen images)",
-            "generative": f"VAE (≈ {VAE_IMAGES:.0f} images of weights)"}[base]
+    """What the method keeps besides the network (its spec's words)."""
+    return get(method.removesuffix("_nme")).memory(budget)
 
 
 def _ci(values: pd.Series) -> str:
