@@ -14,13 +14,16 @@ setup: $(VENV)/.installed
 
 # torch first, from the exact CPU wheel this machine has; then every other package at the exact
 # version and hash requirements.lock names (torch is not in it); then the package itself, built
-# by the locked setuptools and installed without resolving anything further.
+# by the locked setuptools and installed without resolving anything further. (setuptools says
+# on every editable install that a folder named like the package may shadow it: here that
+# folder is the package, so the notice is silenced for this one command.)
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	PYTHONWARNINGS="ignore:Editable installation" \
+	  $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 # Refresh requirements.lock: the newest releases that fit pyproject.toml, every one with its

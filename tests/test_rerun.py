@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sleeputils.chapters.htmlcheck import check_html
 from sleeputils.chapters.registry import Book, Resolved
 from sleeputils.chapters.rerun import command_value, rerun_box, rerun_command
 from sleeputils.cli import _parser
@@ -66,3 +67,44 @@ def test_box_names_the_command_the_source_and_the_executed_notebook() -> None:
     box = rerun_box(run)
     assert ".venv/bin/sleepbook run icarl-mnist --profile quick -p trials 2" in box
     assert "</notebooks/icarl.md>" in box and "</book/chapters/icarl-mnist.ipynb>" in box
+
+
+PAGE = """<html><head>
+<link rel="stylesheet" href="../_static/pydata.css">
+<link rel="canonical" href="https://example.org/book/chapters/icarl-mnist.html">
+{head}
+<script src="../_static/mathjax/tex-chtml.js"></script>
+<script>const THEBE_JS_URL = "https://unpkg.com/thebe@0.8.2/lib/index.js"; const x = 1</script>
+<script>window.MathJax = {{tex: {{inlineMath: [["\\\\(", "\\\\)"]]}}}}</script>
+</head><body>
+<a href="https://doi.org/10.1038/s41467-022-34938-7">the paper</a>
+<div class="highlight"><pre><span></span>.venv/bin/sleepbook<span class="w"> </span>run<span
+class="w"> </span>icarl-mnist<span class="w"> </span>--profile<span class="w"> </span>quick</pre>
+</div></body></html>"""
+
+
+@pytest.mark.parametrize("head", [
+    '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"></script>',
+    '<link rel="stylesheet" href="//fonts.googleapis.com/css?family=Lato">',
+    '<link rel="preconnect" href="https://fonts.gstatic.com">',
+    '<script>MathJax = {loader: {paths: {mathjax: "https://cdn.example.net/mathjax"}}}</script>',
+    '<img src="http://example.org/logo.png">',
+    '<script async src="https://unpkg.com/thebe@0.8.2/lib/index.js"></script>',
+])
+def test_html_check_names_what_a_page_loads_from_another_host(tmp_path, head: str) -> None:
+    page = tmp_path / "book" / "chapters" / "icarl-mnist.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(PAGE.format(head=""))
+    assert check_html(tmp_path, ["icarl-mnist"]) == []  # links to other hosts are fine
+    page.write_text(PAGE.format(head=head))
+    (problem,) = check_html(tmp_path, ["icarl-mnist"])
+    assert problem.startswith("book/chapters/icarl-mnist.html loads ") and "//" in problem
+
+
+def test_html_check_names_a_chapter_page_without_its_command(tmp_path) -> None:
+    page = tmp_path / "book" / "chapters" / "icarl-mnist.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(PAGE.format(head="").replace("icarl-mnist<", "icarl-fashion<"))
+    assert check_html(tmp_path, ["icarl-mnist", "single"]) == [
+        "book/chapters/icarl-mnist.html has no re-run command (sleepbook run icarl-mnist ...)",
+        "book/chapters/single.html was not built"]
