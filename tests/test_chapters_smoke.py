@@ -9,6 +9,7 @@ reproduces the same numbers.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -185,3 +186,42 @@ def test_same_config_and_seed_give_the_same_numbers() -> None:
     a, b, c = (d[d["metric"] != timing].reset_index(drop=True) for d in (a, b, c))
     pd.testing.assert_series_equal(a["value"], b["value"])
     assert not a["value"].equals(c["value"])
+
+
+def test_a_built_chapter_reads_offline_and_says_how_to_rerun_it(book: Book) -> None:
+    """One executed chapter and one page of equations built by ``jupyter-book`` with the book's
+    own ``_config.yml``: nothing is fetched from another host (MathJax is served from
+    ``_static``), and the chapter shows its command and offers its source and notebook."""
+    import subprocess
+
+    from sleeputils.chapters.htmlcheck import check_html, read_page
+    from sleeputils.chapters.runner import jupyter_book_command
+
+    output = book.project / "book" / "chapters" / "patches.ipynb"
+    if not output.is_file():  # the parametrised run above executes it in a full run
+        run_chapter(book.resolve("patches", "smoke"), book, progress=False)
+    for name in ("_config.yml", "book/references.bib", "book/bibliography.md"):
+        shutil.copy(ROOT / name, book.project / name)
+    (book.project / "book" / "maths.md").write_text(
+        "# Maths\n\nInline $v_i(t)$ and displayed:\n\n$$\\sum_j W_{ij} s_j$$\n")
+    toc = book.project / "_toc.yml"
+    original = toc.read_text()
+    toc.write_text("format: jb-book\nroot: book/maths\nchapters:\n"
+                   "  - file: book/chapters/patches\n  - file: book/bibliography\n")
+    try:
+        done = subprocess.run([*jupyter_book_command(), "build", "--quiet", str(book.project)],
+                              capture_output=True, text=True, check=False)
+    finally:
+        toc.write_text(original)
+    assert done.returncode == 0, done.stderr[-2000:]
+    html = book.project / "_build" / "html"
+    assert check_html(html, ["patches"]) == []
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert "_static/mathjax/tex-chtml.js" in (html / "book" / "maths.html").read_text()
+    page = (html / "book" / "chapters" / "patches.html").read_text()
+    assert ".venv/bin/sleepbook run patches --profile smoke" in read_page(
+        html / "book" / "chapters" / "patches.html")[1]
+    downloads = [html / "book" / "chapters" / href for href in
+                 re.findall(r'href="([^"]*_downloads/[^"]+)"', page)]
+    assert {p.name for p in downloads} == {"patches.md", "patches.ipynb"}
+    assert all(p.is_file() for p in downloads)

@@ -37,6 +37,7 @@ from ..results.record import (
     summarise,
 )
 from .registry import DEFAULT_PROFILE, Book, Resolved, find_project
+from .rerun import rerun_box
 
 
 @dataclass(frozen=True)
@@ -65,18 +66,23 @@ class Page:
 
     def banner(self) -> Markdown:
         """The run's first lines: which profile, and for a custom run what differs and where
-        its numbers go."""
+        its numbers go; then how to re-run this page (:meth:`rerun`)."""
         if self.run.differences:
             where = self._records_path()
-            return Markdown(
-                f"> **Custom run.** This page differs from the `{self.run.profile}` profile in "
-                f"{self.run.differences_text()}. Its numbers are recorded as `{self.label}` "
-                f"(`{where}`), not as the `{self.run.profile}` profile's."
-            )
-        trials = getattr(self.config, "trials", None)
-        extra = f", {trials} trial{'s' * (trials != 1)}" if trials else ""
-        return Markdown(f"*Computed on the `{self.run.profile}` profile{extra}; every parameter "
-                        "is listed at the end of the page.*")
+            text = (f"> **Custom run.** This page differs from the `{self.run.profile}` profile "
+                    f"in {self.run.differences_text()}. Its numbers are recorded as "
+                    f"`{self.label}` (`{where}`), not as the `{self.run.profile}` profile's.")
+        else:
+            trials = getattr(self.config, "trials", None)
+            extra = f", {trials} trial{'s' * (trials != 1)}" if trials else ""
+            text = (f"*Computed on the `{self.run.profile}` profile{extra}; every parameter "
+                    "is listed at the end of the page.*")
+        return Markdown(f"{text}\n\n{rerun_box(self.run)}")
+
+    def rerun(self) -> Markdown:
+        """A box with the exact ``sleepbook run`` command of this page, its MyST source and its
+        executed notebook (for pages without a :meth:`banner`)."""
+        return Markdown(rerun_box(self.run))
 
     def parameters(self) -> pd.DataFrame:
         """Every parameter of this run: value, where it came from and what it means."""

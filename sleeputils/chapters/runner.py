@@ -30,6 +30,7 @@ from ..results import provenance
 from ..results.record import PAPER_PROFILE
 from ..results.runlog import ChapterRun, log_run
 from ..results.store import ResultStore, default_root
+from .htmlcheck import check_html
 from .registry import Book, Resolved
 
 KERNEL = "python3"
@@ -271,8 +272,14 @@ def build_book(
     """Run every chapter (``jobs`` at once), write the generated pages and build the HTML book.
 
     Returns ``index.html`` and the chapter runs (some may have failed; the book is built anyway
-    so that the status page shows the failure).
+    so that the status page shows the failure). ``RuntimeError`` if a built page loads anything
+    from another host or a chapter that ran lacks its re-run command
+    (:func:`.htmlcheck.check_html`).
     """
     runs = run_all(book, profile, progress=progress, store=store, jobs=jobs)
     write_generated(book, profile, store)
-    return build_html(book.project), runs
+    index = build_html(book.project)
+    problems = check_html(index.parent, [run.chapter_id for run in runs if run.ok])
+    if problems:
+        raise RuntimeError("the built book is not what a reader needs:\n" + "\n".join(problems))
+    return index, runs
