@@ -29,8 +29,9 @@ PAPER_PROFILE = "paper"
 #: Columns that identify one recorded number.
 KEY: list[str] = ["dataset", "method", "metric"]
 
-#: Columns of a per-trial recorded-numbers file, in order.
-TRIAL_COLUMNS: list[str] = ["chapter_id", *KEY, "trial", "value", "machine"]
+#: Columns of a per-trial recorded-numbers file, in order. ``seconds``: the compute time (one
+#: core) of the unit the number came from, so what a chapter costs is read from its records.
+TRIAL_COLUMNS: list[str] = ["chapter_id", *KEY, "trial", "value", "machine", "seconds"]
 
 #: Columns of a recorded-numbers file, in order.
 RECORD_COLUMNS: list[str] = [
@@ -132,11 +133,13 @@ def record(
 
 
 def per_trial(df: pd.DataFrame) -> pd.DataFrame:
-    """The headline rows of ``df``, one per (dataset, method, metric, trial)."""
+    """The headline rows of ``df``, one per (dataset, method, metric, trial), with the
+    ``seconds`` of the unit each came from (the store's ``wall_time_s``; NaN without one)."""
     rows = df[df["headline"].fillna(False).astype(bool)] if "headline" in df else df.iloc[:0]
     if "trial" not in rows:
         rows = rows.assign(trial=0)
-    out = rows.reindex(columns=[*KEY, "trial", "value"]).copy()
+    out = rows.reindex(columns=[*KEY, "trial", "value", "wall_time_s"]).copy()
+    out = out.rename(columns={"wall_time_s": "seconds"})
     out["value"] = pd.to_numeric(out["value"], errors="coerce")
     return out.sort_values([*KEY, "trial"], ignore_index=True)
 
