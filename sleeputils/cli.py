@@ -212,16 +212,19 @@ def cmd_freeze(args: argparse.Namespace, book: Book) -> int:
 def cmd_cost(args: argparse.Namespace, book: Book) -> int:
     """Print each chapter's units, core-seconds, slowest unit and wall time on N workers."""
     from .results.cost import cost_table, profile_costs
+    from .results.runlog import load_run_log
 
     book.profiles.check(args.profile)
     if args.workers < 1:
         raise ParamError(f"--workers must be a whole number of at least 1, got {args.workers}")
-    costs = profile_costs(args.profile, args.workers, chapters=[c.id for c in book.chapters
-                                                           if c.notebook.config is not None],
-                          project=book.project)
+    chapters = [c.id for c in book.chapters if c.notebook.config is not None]
+    costs = profile_costs(args.profile, args.workers, chapters=chapters, project=book.project)
+    log = load_run_log(args.profile)
+    last_run = None if log.empty else dict(zip(log["chapter_id"], log["seconds"], strict=True))
     print(f"profile {args.profile}, {args.workers} worker(s), from the recorded trials' unit "
-          "times (units without a recorded number, e.g. validation searches, not counted):")
-    print(cost_table(costs, args.workers).to_string(index=False))
+          "times (units without a recorded number, e.g. validation searches, not counted)"
+          + ("; last run: this machine's run log" if last_run is not None else "") + ":")
+    print(cost_table(costs, args.workers, last_run).to_string(index=False))
     return EXIT_OK
 
 

@@ -94,3 +94,13 @@ def test_cost_command_on_the_committed_records(capsys) -> None:
     assert "vae-inverted" in out and "total" in out
     assert main(["cost", "--profile", "paper", "--workers", "0"]) == 2
     assert "--workers must be" in capsys.readouterr().err
+
+
+def test_the_run_logs_seconds_show_beside_the_estimate() -> None:
+    trials = pd.DataFrame({"chapter_id": ["a", "a", "b"], "trial": [0, 1, 0],
+                           "seconds": [30.0, 90.0, 5.0]})
+    costs = chapter_costs(trials, 2, "quick")
+    table = cost_table(costs, 2, {"a": 100.0})
+    assert table["last run"].tolist() == ["1.7 min", "-", "1.7 min"]
+    assert table[table["chapter"] == "a"]["wall on 2"].item() == "1.5 min"  # 90 s on its own
+    assert "last run" not in cost_table(costs, 2).columns

@@ -107,18 +107,24 @@ def _duration(seconds: float) -> str:
     return f"{int(seconds // 3600)} h {round(seconds % 3600 / 60):02d} min"
 
 
-def cost_table(costs: list[ChapterCost], workers: int) -> pd.DataFrame:
+def cost_table(costs: list[ChapterCost], workers: int,
+               last_run: dict[str, float] | None = None) -> pd.DataFrame:
     """The costs as a table for people, with a total row over the timed chapters (wall: the
-    chapters one after another, each on every worker)."""
+    chapters one after another, each on every worker). ``last_run``: seconds the chapter's last
+    execution took (the run log), shown beside the estimate when given."""
     rows = [{"chapter": c.chapter_id, "units": c.units if c.units else "-",
              "core-seconds": "-" if math.isnan(c.core_seconds) else f"{c.core_seconds:.0f}",
              "slowest unit": _duration(c.slowest), f"wall on {workers}": _duration(c.wall),
+             **({"last run": _duration(last_run.get(c.chapter_id, math.nan))}
+                if last_run is not None else {}),
              "note": c.note} for c in costs]
     timed = [c for c in costs if math.isfinite(c.wall)]
     rows.append({"chapter": "total", "units": sum(c.units for c in timed) or "-",
                  "core-seconds": f"{sum(c.core_seconds for c in timed):.0f}" if timed else "-",
                  "slowest unit": _duration(max((c.slowest for c in timed), default=math.nan)),
                  f"wall on {workers}": _duration(sum(c.wall for c in timed)) if timed else "-",
+                 **({"last run": _duration(sum(last_run.values()) if last_run else math.nan)}
+                    if last_run is not None else {}),
                  "note": _untimed(costs)})
     return pd.DataFrame(rows)
 
