@@ -65,6 +65,7 @@ test: data lint unit
 bench: setup
 	$(BIN)/python benchmarks/sleep_speed.py
 	$(BIN)/python benchmarks/parallel_speed.py
+	$(BIN)/python benchmarks/unit_speed.py
 
 clean:
 	rm -rf _build book/chapters book/_generated

@@ -37,7 +37,7 @@ from ..sleep.src import SRC
 from ..training import Hook, TaskContext, run_sequence, train_epochs
 from .common import DATASET_PROTOCOLS, seed_field, trial_seed, trial_setup
 from .incremental import TUNED, IncrementalConfig, baseline_hook
-from .tuning import SEARCH_TRIAL, winners
+from .tuning import SEARCH_TRIAL, validation_score, winners
 
 CHAPTER = "crossmodal"
 DATASET = "crossmodal"
@@ -216,11 +216,12 @@ def run_method(data: tuple[Dataset, Dataset], config: dict, trial: int) -> list[
                   for name, a in zip(("mnist", "fashion"), per_task, strict=True))]
         return [{**tag, **r, "setting": setting.encode(variant=config["variant"])}
                 for r in rows]
+    if validation:
+        final = validation_score(net, tasks, method_hooks(mnist, config, seed),
+                                 config["epochs"], gen, evaluator)
+        return [{**tag, "metric": "val_acc", "strength": config["strength"], "value": final}]
     rows = run_sequence(net, tasks, method_hooks(mnist, config, seed), config["epochs"], gen,
                         evaluator)
-    if validation:
-        final = next(r["value"] for r in rows if r["metric"] == "final_acc")
-        return [{**tag, "metric": "val_acc", "strength": config["strength"], "value": final}]
     last = [r for r in rows if r["metric"] == "acc_task" and r["after_task"] == 2]
     last = {r["task"]: r["value"] for r in last}  # the last stage's values win
     out = []

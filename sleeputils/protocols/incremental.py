@@ -37,7 +37,7 @@ from .common import (
     trial_seed,
     trial_setup,
 )
-from .tuning import SEARCH_TRIAL, validation_evaluator, winners
+from .tuning import SEARCH_TRIAL, validation_evaluator, validation_score, winners
 
 CHAPTER = "incremental"
 #: The methods this chapter compares: every registered method that names it
@@ -180,9 +180,8 @@ def run_method(ds: Dataset, config: dict, trial: int) -> list[dict]:
     if "validation" in config:
         evaluator = validation_evaluator(ds, setup.tasks, config["per_task_train"],
                                          config["validation"])
-        rows = run_sequence(net, setup.tasks, method_hooks(ds, config, seed), config["epochs"],
-                            gen, evaluator)
-        final = next(r["value"] for r in rows if r["metric"] == "final_acc")
+        final = validation_score(net, setup.tasks, method_hooks(ds, config, seed),
+                                 config["epochs"], gen, evaluator)
         return [{**tag, "metric": "val_acc", "strength": config["strength"], "value": final}]
     if spec.loop == "joint":
         train_epochs(net, ds.x_train, ds.y_train, config["parallel_epochs"] or config["epochs"],

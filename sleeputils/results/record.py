@@ -32,8 +32,9 @@ PAPER_PROFILE = "paper"
 #: Columns that identify one recorded number within a chapter.
 KEY: list[str] = ["dataset", "method", settings.COLUMN, "metric"]
 
-#: Columns of a per-trial recorded-numbers file, in order.
-TRIAL_COLUMNS: list[str] = ["chapter_id", *KEY, "trial", "value", "machine"]
+#: Columns of a per-trial recorded-numbers file, in order. ``seconds``: the compute time (one
+#: core) of the unit the number came from, so what a chapter costs is read from its records.
+TRIAL_COLUMNS: list[str] = ["chapter_id", *KEY, "trial", "value", "machine", "seconds"]
 
 #: Columns of a recorded-numbers file, in order.
 RECORD_COLUMNS: list[str] = [
@@ -151,11 +152,13 @@ def headline_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def per_trial(df: pd.DataFrame) -> pd.DataFrame:
-    """The headline rows of ``df``, one per (dataset, method, setting, metric, trial)."""
+    """The headline rows of ``df``, one per (dataset, method, setting, metric, trial), with the
+    ``seconds`` of the unit each came from (the store's ``wall_time_s``; NaN without one)."""
     rows = headline_rows(df)
     if "trial" not in rows:
         rows = rows.assign(trial=0)
-    out = rows.reindex(columns=[*KEY, "trial", "value"]).copy()
+    out = rows.reindex(columns=[*KEY, "trial", "value", "wall_time_s"]).copy()
+    out = out.rename(columns={"wall_time_s": "seconds"})
     out["value"] = pd.to_numeric(out["value"], errors="coerce")
     return out.sort_values([*KEY, "trial"], ignore_index=True)
 
