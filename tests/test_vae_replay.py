@@ -8,7 +8,12 @@ import pytest
 
 from sleeputils.params import ParamError
 from sleeputils.protocols.vae_baselines import BaselinesConfig, run_baselines
-from sleeputils.protocols.vae_interleave import InterleaveConfig, interleave, run_interleaving
+from sleeputils.protocols.vae_interleave import (
+    InterleaveConfig,
+    interleave,
+    interleave_data,
+    run_interleaving,
+)
 from sleeputils.results.setting import encode
 from sleeputils.results.store import ResultStore
 
@@ -28,6 +33,15 @@ def test_interleave_alternates_blocks_of_n() -> None:
     assert interleave(a, b, 2)[:, 0].tolist() == [0, 1, 10, 11, 2, 3, 12, 13, 4, 5, 14, 15]
     assert interleave(a, b, 1)[:, 0].tolist() == [0, 10, 1, 11, 2, 12, 3, 13, 4, 14, 5, 15]
     assert sorted(interleave(a, b, 4)[:, 0].tolist()) == sorted([*range(6), *range(10, 16)])
+
+
+def test_interleaving_inverts_the_images_it_shows_upright() -> None:
+    # As the original: every training image is met upright and inverted (pixel by pixel).
+    data = interleave_data(InterleaveConfig(per_set=30, test_images=20))
+    assert data["d1_train"].shape == data["d2_train"].shape == (30, 784)
+    assert np.array_equal(data["d2_train"], 1.0 - data["d1_train"])
+    assert np.array_equal(data["d2_test"], 1.0 - data["d1_test"])
+    assert data["d1_train"].std(axis=0).max() > 0  # distinct images, not one repeated
 
 
 def test_baseline_runs_are_the_mixes_then_the_sweep_and_rerun_identically() -> None:

@@ -231,3 +231,18 @@ def test_splits_with_the_same_first_dataset_train_one_initial_vae(tmp_path: Path
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
     digits = initial_settings(ScheduleConfig(**{**TINY, "split": "digits"}))
     assert digits != initial_settings(ScheduleConfig(**TINY))  # its own dataset 1
+
+
+def test_each_code_version_trains_its_own_initial_vae_and_schedules(tmp_path: Path) -> None:
+    # 2023 and 2024 are two declared configurations: two initial VAEs and two sets of
+    # schedules, with different numbers.
+    store = ResultStore(tmp_path)
+    finals = {}
+    for version in ("2023", "2024"):
+        config = ScheduleConfig(code_version=version, rem_shares=(0.5,), rem_from=("frozen",),
+                                **TINY)
+        finals[version] = _finals(run_schedules(config, store=store, progress=False))
+    assert len(list((store.units_dir / "vae-initial").iterdir())) == 2
+    assert finals["2023"] != finals["2024"]
+    units = [pd.read_json(p, lines=True) for p in (store.units_dir / "vae").glob("*.jsonl")]
+    assert len(units) == 2

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..nets.vae import LOSSES, absolute_errors
+from ..nets.vae import CODE_VERSIONS, LOSSES, absolute_errors
 from ..params import ParamError, Params, declare
 from ..results import setting
 from ..results.executor import run_units
@@ -35,6 +35,7 @@ from .vae_common import (
     pack_images,
     recall_accuracy,
     split_data,
+    vae_loss,
 )
 
 CHAPTER = "vae"
@@ -48,9 +49,15 @@ class ScheduleConfig(Params):
     """Parameters of the schedule grid; defaults are the grid of the original's figures."""
 
     split: str = declare("inverted", "dataset 1 -> dataset 2", choices=SPLITS)
+    code_version: str = declare("2024", "the original's code: 2024 (current: absolute error, "
+                                "ReLU) or 2023 (the published figures': cross-entropy, leaky "
+                                "ReLU, no input dropout, Adam eps 1e-7)",
+                                choices=tuple(CODE_VERSIONS))
     latent: int = declare(5, "latent dimensions", low=1, high=256)
-    loss: str = declare("mae", "reconstruction term: summed absolute error or binary "
-                        "cross-entropy", choices=LOSSES)
+    loss: str | None = declare(None, "reconstruction term: summed absolute error, binary "
+                               "cross-entropy of the sigmoid outputs or of their logits",
+                               choices=LOSSES, none="the code version's: bce_logits (2023), "
+                               "mae (2024)")
     initial_epochs: int = declare(25, "most epochs of the initial VAE (early stopping, "
                                   "patience 3)", low=1, high=500)
     initial_images: int | None = declare(None, "dataset-1 training images of the initial VAE",
@@ -107,9 +114,10 @@ def run_schedules(config: ScheduleConfig = ScheduleConfig(), *,
         raise ParamError(f"num = {config.num} > the {len(data['d2_train'])} dataset-2 images")
     initial = initial_vae(initial_settings(config), data, store=store, progress=progress)
     classifier = digit_classifier(store=store, progress=progress)
-    base = {k: getattr(config, k) for k in ("split", "latent", "loss", "initial_epochs",
-                                            "initial_images", "total_epochs", "num", "seed", "lr",
-                                            "test_subset")}
+    base = {k: getattr(config, k) for k in ("split", "code_version", "latent",
+                                            "initial_epochs", "initial_images", "total_epochs",
+                                            "num", "seed", "lr", "test_subset")}
+    base["loss"] = vae_loss(config)
     schedules = config.schedules()
     runs = list(dict.fromkeys(same_run(s, config.rem_from) for s in schedules))
     units = [(s, t) for s in runs for t in range(config.trials)]
@@ -159,8 +167,9 @@ def run_schedule(data: dict, initial: dict, classifier: DigitClassifier, config:
     seed = trial_seed(config["seed"], trial)
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng([seed, 17])
-    vae = make_vae(config["latent"], config["loss"], config["lr"], seed, initial)
-    frozen = make_vae(config["latent"], config["loss"], config["lr"], seed, initial)
+    version = config["code_version"]
+    vae = make_vae(config["latent"], config["loss"], config["lr"], seed, initial, version)
+    frozen = make_vae(config["latent"], config["loss"], config["lr"], seed, initial, version)
     source = frozen if config["rem_from"] == "frozen" else vae
     n, cycles = config["test_subset"], config["cycles"]
     shown = {0, 1, cycles}
