@@ -3,6 +3,7 @@ spec, and SRC composed onto a method is that method's hooks then a sleep, nothin
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -102,6 +103,14 @@ def test_the_composed_sleep_changes_the_net(trial) -> None:
     _, slept = _run(trial, get("src"), get("src").settings(sleep_scale=0.05))
     assert not all(torch.equal(w, v) for w, v in zip(net.weights, slept.weights, strict=True))
 
+
+def test_every_registered_method_has_its_methods_page_section() -> None:
+    """A spec's label names the section of book/methods/*.md that states the method."""
+    pages = "\n".join(p.read_text() for p in (ROOT / "book" / "methods").glob("*.md"))
+    labels = set(re.findall(r"^\(([\w-]+)\)=$", pages, flags=re.M))
+    assert {"src-hook", "baselines-ewc", "paradigms-er"} <= labels
+    missing = {s.name: s.label for s in all_specs() if s.label not in labels}
+    assert not missing, f"methods without their methods-page section: {missing}"
 
 
 def test_every_registered_method_is_named_as_the_names_table_names_it() -> None:

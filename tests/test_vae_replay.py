@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sleeputils.params import ParamError
-from sleeputils.protocols.vae_baselines import BaselinesConfig, run_baselines
+from sleeputils.protocols.vae_baselines import ReplayConfig, run_baselines
 from sleeputils.protocols.vae_interleave import (
     InterleaveConfig,
     interleave,
@@ -45,7 +45,7 @@ def test_interleaving_inverts_the_images_it_shows_upright() -> None:
 
 
 def test_baseline_runs_are_the_mixes_then_the_sweep_and_rerun_identically() -> None:
-    config = BaselinesConfig(**TINY)
+    config = ReplayConfig(**TINY)
     assert config.runs() == [(12, 0), (0, 12), (6, 6), (6, 0), (6, 4)]
     first = _headline(run_baselines(config, store=ResultStore.disabled(), progress=False))
     again = _headline(run_baselines(config, store=ResultStore.disabled(), progress=False))
@@ -67,10 +67,10 @@ def test_bad_input_fails_in_one_line_before_compute() -> None:
         run_interleaving(InterleaveConfig(blocks=(1, 50), per_set=40), progress=False)
     with pytest.raises(ParamError, match="40000 new images asked for, but dataset 2 of split "
                        "'digits' has 29404"):
-        run_baselines(BaselinesConfig(**{**TINY, "split": "digits", "num_new": 40000}),
+        run_baselines(ReplayConfig(**{**TINY, "split": "digits", "num_new": 40000}),
                       progress=False)
     with pytest.raises(ParamError, match="'mixes' = .* is not valid"):
-        BaselinesConfig(mixes=("new", "dreams"))
+        ReplayConfig(mixes=("new", "dreams"))
 
 
 def _committed(df):
@@ -85,7 +85,7 @@ def _committed(df):
 def test_committed_replay_errors_table_as_the_run_they_came_from() -> None:
     from sleeputils.report import vae_replay as report
 
-    config = BaselinesConfig(**{**TINY, "sample_counts": (0, 2, 4), "trials": 2})
+    config = ReplayConfig(**{**TINY, "sample_counts": (0, 2, 4), "trials": 2})
     df = run_baselines(config, store=ResultStore.disabled(), progress=False)
     full = report.committed_runs(_committed(df))
     assert len(full) == 2 * 2 * len(config.runs())  # seeds x datasets x runs

@@ -156,12 +156,6 @@ def method_hooks(ds: Dataset, config: dict, seed: int) -> list[Hook]:
                                          sleeper(ds, proto, seed)))
 
 
-def baseline_hook(method: str, strength: float) -> Hook:
-    """The hook of one searched baseline (book/methods/baselines.md) at ``strength``."""
-    spec = get(method)
-    return spec.make_hooks(MethodContext(None, 0, spec.settings(strength)))[0]
-
-
 def run_method(ds: Dataset, config: dict, trial: int) -> list[dict]:
     """One method's trial (``config`` is the unit's stored configuration). With a
     ``validation`` setting it is a search run: scored on the validation split instead."""

@@ -40,8 +40,9 @@ MIXES = ("new", "old", "both")
 
 
 @dataclass(frozen=True)
-class BaselinesConfig(Params):
-    """Parameters of the no-sleep baselines; defaults are the original's (latent 20)."""
+class ReplayConfig(Params):
+    """Parameters of the replay chapter (replay without sleep cycles: new data, the VAE's own
+    samples, or both); defaults are the original's (latent 20)."""
 
     split: str = declare("inverted", "dataset 1 -> dataset 2", choices=SPLITS)
     latent: int = declare(20, "latent dimensions", low=1, high=256)
@@ -75,10 +76,10 @@ class BaselinesConfig(Params):
         return list(dict.fromkeys([mixes[m] for m in self.mixes] + sweep))
 
 
-def run_baselines(config: BaselinesConfig = BaselinesConfig(), *,
+def run_baselines(config: ReplayConfig = ReplayConfig(), *,
                   store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
     """The initial VAE and the digit classifier (stored units), then every run of
-    :meth:`BaselinesConfig.runs` with every seed."""
+    :meth:`ReplayConfig.runs` with every seed."""
     data = split_data(config.split)
     largest = max(new for new, _ in config.runs())
     if largest > len(data["d2_train"]):
