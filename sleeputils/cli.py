@@ -16,7 +16,9 @@ tcp://HOST:8786`` on an existing Dask cluster; the records are the same either w
 and ``check`` execute two chapter notebooks at once against those workers (``--jobs``).
 
 Parameter errors are reported in one line with exit code 2 before anything runs; a failed
-check or chapter exits with 1.
+check or chapter exits with 1. ``run``, ``build`` and ``check`` say how many of the units they
+needed were stored already (and name any damaged unit they recomputed); Ctrl-C stops them in one
+line saying how many units are stored, with exit code 130, and the same command resumes.
 """
 
 from __future__ import annotations
@@ -24,14 +26,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 
 from .chapters.registry import DEFAULT_PROFILE, Book, find_project
 from .params import ParamError, show
+from .results import session
 from .results.store import default_root, require_writable
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+#: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
 #: Chapter notebooks a build runs at once when its units go to worker processes.
 CONCURRENT_CHAPTERS = 2
 
@@ -143,11 +150,20 @@ def cmd_run(args: argparse.Namespace, book: Book) -> int:
     run = book.resolve(args.chapter, args.profile, book.parse(args.chapter, args.params))
     with _executor(args):
         done = runner.run_chapter(run, book, progress=not args.no_progress)
+    _say_units(args)
     print(f"{done.chapter_id}: wrote {done.output} ({done.seconds:.1f} s, recorded as "
           f"{run.label})")
     if run.differences:
         print(f"custom run: differs from profile {run.profile} in {run.differences_text()}")
     return EXIT_OK
+
+
+def _say_units(args: argparse.Namespace) -> None:
+    """Name every damaged unit found (recomputed), then how many units were reused."""
+    done = session.summary(args.events)
+    for line in done.damaged_lines():
+        print(line, file=sys.stderr)
+    print(done.reuse_line())
 
 
 def _report_runs(runs: list) -> bool:
@@ -167,6 +183,7 @@ def cmd_build(args: argparse.Namespace, book: Book) -> int:
     with _executor(args):
         index, runs = runner.build_book(book, args.profile, progress=not args.no_progress,
                                         jobs=jobs)
+    _say_units(args)
     all_ok = _report_runs(runs)
     print(f"book: {index}")
     return EXIT_OK if all_ok else EXIT_FAIL
@@ -186,6 +203,7 @@ def cmd_check(args: argparse.Namespace, book: Book) -> int:
             with _executor(args):
                 runs = runner.run_all(book, args.profile, progress=not args.no_progress,
                                       jobs=jobs)
+            _say_units(args)
             all_ok = _report_runs(runs)
             failed = {run.chapter_id for run in runs if not run.ok}  # old numbers don't count
         result = check_profile(args.profile, project=book.project, skip=failed)
@@ -244,6 +262,32 @@ def cmd_data() -> int:
     return EXIT_OK
 
 
+@contextlib.contextmanager
+def _ctrl_c_says_where(args: argparse.Namespace) -> Iterator[None]:
+    """Within the block, Ctrl-C stops the notebooks' kernels at once (they run in sessions of
+    their own, which the terminal's interrupt does not reach, and would go on storing units),
+    says in one line how many of the units asked for are stored, and raises KeyboardInterrupt
+    to close the workers; a second Ctrl-C does not cut that short."""
+    from .chapters.runner import stop_kernels
+
+    def interrupted(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stop_kernels()
+        after_bar = "" if args.no_progress else "\n"  # a progress bar ends unfinished
+        print(after_bar + session.summary(args.events).interrupted_line(), file=sys.stderr,
+              flush=True)
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sleepbook`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
@@ -256,11 +300,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         book = Book(find_project(args.root))
         if args.command == "list":
             return cmd_list(book)
-        if args.command in ("run", "build", "check"):  # they store units: fail before, not after
-            require_writable(default_root(book.project))
-        handler = {"run": cmd_run, "build": cmd_build, "check": cmd_check, "freeze": cmd_freeze,
-                   "cost": cmd_cost}
-        return handler[args.command](args, book)
+        if args.command == "freeze":
+            return cmd_freeze(args, book)
+        if args.command == "cost":
+            return cmd_cost(args, book)
+        require_writable(default_root(book.project))  # they store units: fail before, not after
+        handler = {"run": cmd_run, "build": cmd_build, "check": cmd_check}[args.command]
+        with session.session() as args.events, _ctrl_c_says_where(args):
+            try:
+                return handler(args, book)
+            except KeyboardInterrupt:  # said where it stopped; the cluster is closed by now
+                return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print(f"sleepbook {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except ParamError as err:
         print(f"sleepbook {args.command}: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import shutil
+import socket
 import sys
+import threading
+import time
 from pathlib import Path
 
 import cloudpickle
@@ -219,3 +224,79 @@ def test_two_clients_needing_one_unit_at_once_compute_it_once(scheduler, tmp_pat
     outputs = [c.communicate(timeout=120)[0].strip() for c in clients]
     assert outputs == ["1.0", "1.0"]  # both got the unit, and both stored it
     assert len((tmp_path / "log").read_text().splitlines()) == 1  # computed once
+
+
+@pytest.mark.parametrize("address", ["foo", "tcp://127.0.0.1:99999", "tcp://:8786",
+                                     "http://10.0.0.5:8786", "tcp://10.0.0.5", "x" * 10_000])
+def test_a_malformed_scheduler_address_fails_in_one_line_before_connecting(capsys, address):
+    from sleeputils.cli import main
+
+    start = time.perf_counter()
+    code = main(["run", "patches", "--profile", "smoke", "--scheduler", address])
+    gc.collect()  # a half-made client would complain when collected
+    err = capsys.readouterr().err
+    assert time.perf_counter() - start < 5
+    assert code == 2 and err.count("\n") == 1 and len(err) < 300
+    assert "is not a scheduler address: use tcp://HOST:PORT" in err
+
+
+class _NotDask(threading.Thread):
+    """A TCP server that answers every connection with an HTTP error, as a web server would."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+
+    def run(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 20)
+
+
+@pytest.mark.parametrize("what", ["refused", "not dask"])
+def test_a_scheduler_that_does_not_answer_fails_in_one_line_at_once(capsys, what):
+    from sleeputils.cli import main
+
+    server = None
+    if what == "refused":
+        with socket.create_server(("127.0.0.1", 0)) as probe:
+            port = probe.getsockname()[1]  # closed again: nothing listens there now
+    else:
+        server = _NotDask()
+        server.start()
+        port = server.port
+    start = time.perf_counter()
+    code = main(["run", "patches", "--profile", "smoke", "--scheduler",
+                 f"tcp://127.0.0.1:{port}"])
+    gc.collect()
+    seconds = time.perf_counter() - start
+    if server is not None:
+        server.server.close()
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1, err
+    assert f"cannot reach a Dask scheduler at tcp://127.0.0.1:{port}" in err
+    assert seconds < 8  # the answer is known at once (not after 20 s of retries, then 40 s)
+    assert ENV_SCHEDULER not in os.environ
+
+
+def test_a_local_cluster_beside_another_one_does_not_warn_about_its_port():
+    """Another cluster's dashboard holds port 8787: ours takes a free port, silently."""
+    import warnings
+
+    taken = socket.socket()
+    with contextlib.suppress(OSError):  # if something holds 8787 already, it is taken anyway
+        taken.bind(("0.0.0.0", 8787))
+        taken.listen()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with local_cluster(2) as address:
+                assert address.startswith("tcp://")
+    finally:
+        taken.close()
+    assert [str(w.message) for w in caught if "8787" in str(w.message)] == []

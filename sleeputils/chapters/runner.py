@@ -12,12 +12,17 @@ The protocols inside reuse cached result units, so an unchanged chapter costs se
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -47,6 +52,69 @@ ABSENT_NOTEBOOK = Path("notebooks/absent.md")
 
 class ChapterFailed(RuntimeError):
     """A chapter notebook raised; the message is one line and names the executed notebook."""
+
+
+#: Kernels of the notebooks running now, so that Ctrl-C can stop them at once (they run in a
+#: session of their own, so the terminal's interrupt does not reach them).
+_KERNELS: weakref.WeakSet = weakref.WeakSet()
+#: Set on Ctrl-C: a notebook that stops because its kernel was stopped is not a failed chapter.
+_INTERRUPTED = threading.Event()
+
+
+@functools.cache
+def kernel_manager() -> type:
+    """The class that starts, reaches and stops a chapter's kernel (built on first use, so that
+    importing this module does not import jupyter_client).
+
+    It talks to the kernel over IPC sockets in a private temporary folder, not over TCP: local
+    TCP ports are open to every user of the machine, and ipykernel warns about it on every
+    start. It shuts the kernel down without the interrupt jupyter_client sends first, which an
+    idle ipykernel logs as ``KeyboardInterrupt caught in kernel`` (a chapter's cells have all
+    run by then). It registers each kernel it starts, for :func:`stop_kernels`.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class ChapterKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        def _ip_default(self) -> str:
+            if self.transport != "ipc":
+                return super()._ip_default()
+            self._socket_dir = tempfile.mkdtemp(prefix="sleepbook-kernel-")  # mode 0700
+            return os.path.join(self._socket_dir, "socket")
+
+        async def start_kernel(self, **kw: Any) -> None:
+            await super().start_kernel(**kw)
+            _KERNELS.add(self)
+
+        async def _async_interrupt_kernel(self) -> None:
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            _KERNELS.discard(self)
+            if not restart and getattr(self, "_socket_dir", None):
+                shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+    return ChapterKernelManager
+
+
+def stop_kernels() -> None:
+    """Kill the kernels of the notebooks running now (Ctrl-C): each with everything it started,
+    at once; the units they stored are kept, the one each was computing is dropped."""
+    _INTERRUPTED.set()
+    # the notebook clients' pending tasks end with their kernels, long after anyone awaits them;
+    # asyncio would log each as an exception never retrieved
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    for manager in list(_KERNELS):
+        process = getattr(manager.provisioner, "process", None)
+        if process is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)  # its own session: its own group
+        with contextlib.suppress(OSError):
+            shutil.rmtree(getattr(manager, "_socket_dir", ""), ignore_errors=True)
 
 
 def notebook_parameters(run: Resolved) -> dict[str, Any]:
@@ -94,7 +162,9 @@ def execute_notebook(
             papermill.execute_notebook(
                 notebook, str(output), parameters=dict(parameters), kernel_name=KERNEL,
                 language="python", cwd=str(cwd), progress_bar=False,
-                stderr_file=sys.stderr if progress else None, request_save_on_cell_execute=True,
+                stderr_file=_KernelStderr() if progress else None,
+                request_save_on_cell_execute=True,
+                kernel_manager_class=kernel_manager(),
             )
     finally:
         if output.is_file():
@@ -104,6 +174,18 @@ def execute_notebook(
                 if INJECTED_TAG in tags and "remove-cell" not in tags:
                     cell["metadata"]["tags"] = [*tags, "remove-cell"]
             provenance.atomic_write_text(output, nbformat.writes(executed))
+
+
+class _KernelStderr:
+    """Where a notebook's stderr (the protocols' progress bars) streams to: this process's
+    stderr, until Ctrl-C (what the stopped kernel had sent before is not worth printing after
+    the line that says where the command stopped)."""
+
+    def write(self, text: str) -> int:
+        return 0 if _INTERRUPTED.is_set() else sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 class _InlineBackend:
@@ -184,12 +266,21 @@ def run_chapter(
                 run.config.check_data(ds)  # ParamError: settings that do not fit the data
     started, clock = provenance.utc_now(), time.perf_counter()
     error = ""
+    if threading.current_thread() is threading.main_thread():
+        _INTERRUPTED.clear()
     try:
         if not source.is_file():
             raise FileNotFoundError(f"notebook {chapter.notebook.source} does not exist")
+        if _INTERRUPTED.is_set():  # Ctrl-C while this chapter was loading its data
+            raise ChapterFailed(f"chapter {chapter.id} interrupted")
         execute_notebook(source, output, parameters, cwd=project, progress=progress,
                          title_suffix=chapter.title_suffix, intro_from=intro_only)
+    except KeyboardInterrupt:
+        stop_kernels()  # the kernel is in a session of its own: Ctrl-C did not reach it
+        raise
     except Exception as err:  # noqa: BLE001 - any notebook error is reported the same way
+        if _INTERRUPTED.is_set():  # its kernel was stopped: not a failure of the chapter
+            raise ChapterFailed(f"chapter {chapter.id} interrupted") from None
         error = f"{type(err).__name__}: {_first_line(err)}"
     seconds = round(time.perf_counter() - clock, 1)
     result = ChapterRun(chapter.id, run.label, output, seconds, not error, started, error)
@@ -227,9 +318,15 @@ def run_all(
 
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
+    _INTERRUPTED.clear()
     first = [c for c in book.chapters if not c.notebook.summary]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        done = {c.id: run for c, run in zip(first, pool.map(one, first), strict=True)}
+        try:
+            done = {c.id: run for c, run in zip(first, pool.map(one, first), strict=True)}
+        except KeyboardInterrupt:  # raised in this thread; the notebooks run in the pool's
+            stop_kernels()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     done.update((c.id, one(c)) for c in book.chapters if c.notebook.summary)  # after the rest
     return [done[c.id] for c in book.chapters]
 

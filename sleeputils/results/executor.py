@@ -24,8 +24,14 @@ at the same time (two chapters sharing an initial model, built side by side) get
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import gc
+import logging
 import os
+import re
+import signal
+import socket
 import time
 import traceback
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -35,6 +41,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from ..params import ParamError, clip
 from . import session
 from .provenance import UNIT_THREADS
 from .store import IN_PROCESS, ResultStore
@@ -54,6 +61,11 @@ RETRIES_AFTER_A_KILLED_WORKER = 1
 
 #: Seconds to wait for a scheduler before giving up.
 CONNECT_TIMEOUT = 20
+#: Seconds to wait for the scheduler's port to answer at all (a refused or unroutable address
+#: fails at once, instead of after Dask's connection retries).
+REACH_TIMEOUT = 5
+#: Transports a scheduler address may name (Dask's backends that reach another process).
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 
 Compute = Callable[[Hashable, dict, int], list[dict]]
 
@@ -241,24 +253,106 @@ def local_cluster(workers: int) -> Iterator[str | None]:
     pinned.pop(MALLOC_TRIM, None)
     settings = {"distributed.nanny.pre-spawn-environ": pinned,
                 "distributed.scheduler.allowed-failures": RETRIES_AFTER_A_KILLED_WORKER}
-    with dask.config.set(settings), LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-    ) as cluster, _scheduler_env(cluster.scheduler_address):
-        yield cluster.scheduler_address
+    with dask.config.set(settings), contextlib.ExitStack() as stack:
+        with _deaf_to_ctrl_c():
+            # no dashboard wanted: a free port (":0"), so a second cluster on the machine does
+            # not warn that 8787 is taken; the cluster's messages below errors are silenced
+            # (a unit's failure comes back as its outcome; the rest is the noise of a worker that
+            # stops later than the scheduler, or is killed after 4 s of stopping: nothing lost)
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True,
+                dashboard_address=":0", silence_logs=logging.CRITICAL))
+        with _scheduler_env(cluster.scheduler_address):
+            yield cluster.scheduler_address
+
+
+@contextlib.contextmanager
+def _deaf_to_ctrl_c() -> Iterator[None]:
+    """Start the cluster with SIGINT blocked in this thread: the cluster's threads start within
+    the block and inherit that, and so do the worker processes they spawn, then or later. So
+    Ctrl-C, which the terminal sends to every process of the command, reaches only the command
+    itself, which stops the units and closes the cluster; the workers print no traceback of
+    their own. A Ctrl-C during the start is delivered when it ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    # the first start of multiprocessing's resource tracker unblocks SIGINT in the thread that
+    # starts it (the cluster's, for its workers' queues): start it here, before blocking
+    resource_tracker.ensure_running()
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def scheduler_address(address: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of a scheduler address such as ``tcp://10.0.0.5:8786`` (a bare
+    ``HOST:PORT`` means tcp); ``ParamError`` in one line for anything else."""
+    text = address.strip()
+    if "://" not in text:
+        text = f"tcp://{text}"
+    match = re.fullmatch(r"([a-z]+)://(\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):(\d{1,5})/?", text)
+    if match is None or match[1] not in SCHEDULER_SCHEMES or not 0 < int(match[3]) < 65536:
+        raise ParamError(f"--scheduler '{clip(address)}' is not a scheduler address: use "
+                         "tcp://HOST:PORT, as `dask scheduler` prints it (tcp://10.0.0.5:8786)")
+    return match[1], match[2].strip("[]"), int(match[3])
 
 
 @contextlib.contextmanager
 def use_scheduler(address: str) -> Iterator[str]:
-    """Within the block, units go to the existing Dask scheduler at ``address``; a scheduler
-    that cannot be reached fails here, in one line, before any compute."""
-    try:
-        _client(address)
-    except (OSError, TimeoutError, ValueError) as err:
-        raise RuntimeError(f"cannot reach the Dask scheduler at {address!r} ({err}); start one "
+    """Within the block, units go to the existing Dask scheduler at ``address``. A malformed
+    address fails in one line (``ParamError``) before connecting; a scheduler that cannot be
+    reached fails in one line (``RuntimeError``) as soon as that is known, before any compute."""
+    scheme, host, port = scheduler_address(address)
+    address = f"{scheme}://{host}:{port}" if ":" not in host else f"{scheme}://[{host}]:{port}"
+    reason = _unreachable(scheme, host, port, address)
+    if not reason:
+        try:
+            _client(address)
+        except Exception as err:  # noqa: BLE001 - any failure to connect is one line
+            reason = _first_line(err)
+    if reason:
+        gc.collect()  # a client that failed to start is closed now, quietly, not at exit
+        raise RuntimeError(f"cannot reach a Dask scheduler at {address} ({reason}); start one "
                            "with `dask scheduler` and workers with `dask worker ADDRESS "
-                           "--nthreads 1`") from None
+                           "--nthreads 1`")
     with _scheduler_env(address):
         yield address
+
+
+def _unreachable(scheme: str, host: str, port: int, address: str) -> str:
+    """Why nothing answers at the address as a Dask scheduler would, or ``""``: a refused port
+    or an unknown host fails at once (Dask's client would retry for ``CONNECT_TIMEOUT``), and
+    on tcp a server that is not a Dask scheduler fails its handshake within ``REACH_TIMEOUT``
+    (a client that failed that way would block for twice its timeout when it is collected)."""
+    if scheme == "ucx":
+        return ""
+    try:
+        socket.create_connection((host, port), timeout=REACH_TIMEOUT).close()
+    except OSError as err:
+        return err.strerror or _first_line(err)
+    if scheme != "tcp":
+        return ""
+
+    async def handshake() -> None:
+        from distributed.comm import connect
+
+        comm = await asyncio.wait_for(connect(address, timeout=REACH_TIMEOUT), REACH_TIMEOUT)
+        await comm.close()
+
+    try:
+        asyncio.run(handshake())
+    except Exception as err:  # noqa: BLE001 - garbage from a foreign server included
+        return f"something answers there, but not a Dask scheduler: {type(err).__name__}"
+    return ""
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return clip(text.splitlines()[0]) if text else type(err).__name__
 
 
 @contextlib.contextmanager

@@ -73,6 +73,8 @@ class Summary:
 
     def interrupted_line(self) -> str:
         """``interrupted: 11 of 36 units stored; run the same command to resume``."""
+        if not self.asked:
+            return "interrupted before any unit was asked for; run the same command to start"
         return (f"interrupted: {self.stored} of {len(self.asked)} units stored; run the same "
                 "command to resume")
 
