@@ -183,9 +183,19 @@ class VAE(nn.Module):
         return losses
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """``n`` images decoded from z ~ N(0, I): grey levels, not binarised (REM replay)."""
-        return self.decode(torch.randn((n, self.config.latent), generator=generator))
+    def sample(self, n: int, generator: torch.Generator, batch: int = EVAL_BATCH
+               ) -> torch.Tensor:
+        """``n`` images decoded from z ~ N(0, I): grey levels, not binarised (REM replay).
+
+        All codes are drawn at once, then decoded in chunks of ``batch`` to ``2 * batch - 1``
+        (the remainder joins the last chunk): on one thread 2 to 3 times faster for thousands of
+        images, and the same images, bit for bit, as one pass (a test checks it; passes of 1 to
+        3 images round differently, which no chunk is unless ``n`` itself is).
+        """
+        z = torch.randn((n, self.config.latent), generator=generator)
+        bounds = [*range(0, max(n // batch, 1) * batch, batch), n]
+        return torch.cat([self.decode(z[a:b]) for a, b in zip(bounds[:-1], bounds[1:],
+                                                                strict=True)])
 
     @torch.no_grad()
     def reconstruct(self, x: np.ndarray | torch.Tensor, batch: int = EVAL_BATCH) -> np.ndarray:
