@@ -104,11 +104,7 @@ def cmd_list(book: Book) -> int:
         print(f"  config: {notebook.config.__module__}.{notebook.config.__name__}")
         rows = [["parameter", "default", *profiles, "allowed", "help"]]
         for name, default, allowed, help_text in notebook.config.describe():
-            per_profile = []
-            for profile in profiles:
-                entries = (book.profiles.table[profile] or {}).get("chapters") or {}
-                entry = entries.get(notebook.name) or {}
-                per_profile.append(show(entry[name]) if name in entry else "·")
+            per_profile = [_profile_value(book, profile, notebook, name) for profile in profiles]
             rows.append([name, default, *per_profile, allowed, help_text])
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
         for row in rows:
@@ -116,6 +112,21 @@ def cmd_list(book: Book) -> int:
             print("  " + "  ".join([*cells, row[-1]]))
     print("\n'·' = the declared default (the original protocol). Set values with -p KEY VALUE.")
     return EXIT_OK
+
+
+def _profile_value(book: Book, profile: str, notebook, name: str) -> str:
+    """What ``profile`` sets ``name`` to in the notebook's chapters: one value when they agree
+    ("·" for the declared default), else each chapter's (``icarl-fashion: 1``)."""
+    chapters = [c for c in book.chapters if c.notebook is notebook]
+    values = {c.id: book.profiles.overrides(profile, c).get(name, DEFAULT) for c in chapters}
+    shown = {k: "·" if v is DEFAULT else show(v) for k, v in values.items()}
+    if len(set(shown.values())) <= 1:
+        return next(iter(shown.values()), "·")
+    return ", ".join(f"{k}: {v}" for k, v in shown.items())
+
+
+#: An override a profile does not set.
+DEFAULT = object()
 
 
 @contextlib.contextmanager

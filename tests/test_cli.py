@@ -275,3 +275,15 @@ def test_an_unwritable_results_folder_fails_in_one_line_before_running(
     assert (code, out) == (1, "") and err.count("\n") == 1
     assert (f"the results folder {tmp_path / 'a-file' / 'results'} (from $SLEEPBOOK_RESULTS) "
             "is not writable") in err
+
+
+def test_list_shows_the_value_each_chapter_runs(capsys) -> None:
+    """A profile value set for one chapter of a notebook is listed per chapter, as resolved."""
+    _, out, _ = run_cli(capsys, "list")
+    icarl = [c for c in BOOK.chapters if c.notebook.name == "icarl"]
+    runs = {c.id: BOOK.resolve(c.id, "quick", {}).config.trials for c in icarl}
+    assert len(set(runs.values())) > 1  # the case the listing must not hide
+    block = out.split("\nicarl  (")[1].split("\n\n")[0]
+    line = next(row for row in block.splitlines() if row.strip().startswith("trials"))
+    for chapter, trials in runs.items():
+        assert f"{chapter}: {trials}" in line
