@@ -12,6 +12,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from ..params import show
 from .registry import Resolved
 
 #: How the command is called from a clone after ``make setup``.
@@ -19,20 +20,9 @@ SLEEPBOOK = ".venv/bin/sleepbook"
 
 
 def command_value(value: Any) -> str:
-    """``value`` as ``-p KEY VALUE`` reads it back exactly: floats in their shortest exact form
-    (``0.025``, ``1e-05``), tuples comma-separated, a run of five or more consecutive integers
-    as ``a..b``, ``None`` as ``none``."""
-    if value is None:
-        return "none"
-    if isinstance(value, tuple | list | range):
-        items = list(value)
-        if (len(items) > 4 and all(isinstance(v, int) for v in items)
-                and items == list(range(items[0], items[-1] + 1))):
-            return f"{items[0]}..{items[-1]}"
-        return ",".join(command_value(v) for v in items)
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
+    """``value`` as ``-p KEY VALUE`` reads it back exactly (floats in their shortest exact form,
+    ``0.025``, ``1e-05``; the rest as ``sleepbook list`` shows it)."""
+    return show(value, exact=True)
 
 
 def rerun_args(run: Resolved) -> list[str]:
