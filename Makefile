@@ -8,17 +8,31 @@ PROFILE ?= quick
 WORKERS ?=
 PARALLEL := $(if $(WORKERS),--workers $(WORKERS))
 
-.PHONY: setup data book paper test unit smoke check lint bench clean
+.PHONY: setup lock data book paper test unit smoke check lint bench clean
 
 setup: $(VENV)/.installed
 
-# torch first, from the exact CPU wheel this machine has; then the package with its dev extra.
-$(VENV)/.installed: pyproject.toml
+# torch first, from the exact CPU wheel this machine has; then every other package at the exact
+# version and hash requirements.lock names (torch is not in it); then the package itself, built
+# by the locked setuptools and installed without resolving anything further. (setuptools says
+# on every editable install that a folder named like the package may shadow it: here that
+# folder is the package, so the notice is silenced for this one command.)
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	PYTHONWARNINGS="ignore:Editable installation" \
+	  $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# Refresh requirements.lock: the newest releases that fit pyproject.toml, every one with its
+# hashes (pip-compile; its settings are [tool.pip-tools] in pyproject.toml). The lock's hash is
+# part of the machine signature the check compares, so refreeze the reference afterwards
+# (`make book`, then `sleepbook freeze --profile quick`) once the moves are understood.
+lock: setup
+	$(BIN)/pip-compile --quiet --upgrade pyproject.toml
+	$(MAKE) setup
 
 # Fashion-MNIST comes from Debian's dataset-fashion-mnist; install it when we may (root + apt).
 data: setup
@@ -51,6 +65,7 @@ test: data lint unit
 bench: setup
 	$(BIN)/python benchmarks/sleep_speed.py
 	$(BIN)/python benchmarks/parallel_speed.py
+	$(BIN)/python benchmarks/unit_speed.py
 
 clean:
 	rm -rf _build book/chapters book/_generated

@@ -8,6 +8,7 @@ Commands (``sleepbook COMMAND --help`` for details)::
     sleepbook check [--profile P] [--no-run]        recorded vs reference (vs paper)
     sleepbook freeze --profile P [--chapters A,B]   reference from the recorded numbers
     sleepbook data                                  prepare the data sets
+    sleepbook cost [--profile P] [--workers N]      per chapter: units, core-seconds, wall time
 
 ``--workers N`` (default: every core) runs a chapter's units on N single-threaded worker
 processes of this machine, ``--workers 1`` in the calling process, and ``--scheduler
@@ -81,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
     freeze.add_argument("--chapters", default=None, metavar="A,B",
                         help="replace only these chapters' reference (default: every chapter)")
     commands.add_parser("data", help="prepare and verify the data sets")
+    cost = commands.add_parser("cost", help="what each chapter costs, from its recorded trials")
+    cost.add_argument("--profile", default=DEFAULT_PROFILE,
+                      help=f"smoke, quick or paper (default {DEFAULT_PROFILE})")
+    cost.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                      help="workers the wall time is estimated for (default: the cores)")
     return parser
 
 
@@ -98,11 +104,7 @@ def cmd_list(book: Book) -> int:
         print(f"  config: {notebook.config.__module__}.{notebook.config.__name__}")
         rows = [["parameter", "default", *profiles, "allowed", "help"]]
         for name, default, allowed, help_text in notebook.config.describe():
-            per_profile = []
-            for profile in profiles:
-                entries = (book.profiles.table[profile] or {}).get("chapters") or {}
-                entry = entries.get(notebook.name) or {}
-                per_profile.append(show(entry[name]) if name in entry else "·")
+            per_profile = [_profile_value(book, profile, notebook, name) for profile in profiles]
             rows.append([name, default, *per_profile, allowed, help_text])
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
         for row in rows:
@@ -110,6 +112,21 @@ def cmd_list(book: Book) -> int:
             print("  " + "  ".join([*cells, row[-1]]))
     print("\n'·' = the declared default (the original protocol). Set values with -p KEY VALUE.")
     return EXIT_OK
+
+
+def _profile_value(book: Book, profile: str, notebook, name: str) -> str:
+    """What ``profile`` sets ``name`` to in the notebook's chapters: one value when they agree
+    ("·" for the declared default), else each chapter's (``icarl-fashion: 1``)."""
+    chapters = [c for c in book.chapters if c.notebook is notebook]
+    values = {c.id: book.profiles.overrides(profile, c).get(name, DEFAULT) for c in chapters}
+    shown = {k: "·" if v is DEFAULT else show(v) for k, v in values.items()}
+    if len(set(shown.values())) <= 1:
+        return next(iter(shown.values()), "·")
+    return ", ".join(f"{k}: {v}" for k, v in shown.items())
+
+
+#: An override a profile does not set.
+DEFAULT = object()
 
 
 @contextlib.contextmanager
@@ -228,6 +245,25 @@ def cmd_freeze(args: argparse.Namespace, book: Book) -> int:
     return EXIT_OK
 
 
+def cmd_cost(args: argparse.Namespace, book: Book) -> int:
+    """Print each chapter's units, core-seconds, slowest unit and wall time on N workers."""
+    from .results.cost import cost_table, profile_costs
+    from .results.runlog import load_run_log
+
+    book.profiles.check(args.profile)
+    if args.workers < 1:
+        raise ParamError(f"--workers must be a whole number of at least 1, got {args.workers}")
+    chapters = [c.id for c in book.chapters if c.notebook.config is not None]
+    costs = profile_costs(args.profile, args.workers, chapters=chapters, project=book.project)
+    log = load_run_log(args.profile)
+    last_run = None if log.empty else dict(zip(log["chapter_id"], log["seconds"], strict=True))
+    print(f"profile {args.profile}, {args.workers} worker(s), from the recorded trials' unit "
+          "times (units without a recorded number, e.g. validation searches, not counted)"
+          + ("; last run: this machine's run log" if last_run is not None else "") + ":")
+    print(cost_table(costs, args.workers, last_run).to_string(index=False))
+    return EXIT_OK
+
+
 def cmd_data() -> int:
     """Prepare the data sets, printing where each came from."""
     from .data import prepare_all
@@ -277,6 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_list(book)
         if args.command == "freeze":
             return cmd_freeze(args, book)
+        if args.command == "cost":
+            return cmd_cost(args, book)
         require_writable(default_root(book.project))  # they store units: fail before, not after
         handler = {"run": cmd_run, "build": cmd_build, "check": cmd_check}[args.command]
         with session.session() as args.events, _ctrl_c_says_where(args):

@@ -123,7 +123,7 @@ class Declared:
                              f"{self.longest} are allowed")
         if not self.repeats and len(set(items)) < len(items):
             twice = next(item for i, item in enumerate(items) if item in items[:i])
-            raise ParamError(f"parameter '{self.name}' lists {clip(_fmt_item(twice))} more "
+            raise ParamError(f"parameter '{self.name}' lists {clip(show(twice))} more "
                              "than once: give each value once")
         return items
 
@@ -277,8 +277,10 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple | range) else value
 
 
-def show(value: Any) -> str:
-    """A value as the command line spells it: ``1..25`` for a long run of integers, ``a,b``."""
+def show(value: Any, *, exact: bool = False) -> str:
+    """A value as the command line spells it: ``1..25`` for a long run of integers, ``a,b``,
+    ``none``; floats short (``%g``), or with ``exact`` in the shortest form that reads back as
+    the same float (``repr``: what a re-run command must carry)."""
     if value is None:
         return "none"
     if isinstance(value, tuple | list | range):
@@ -286,9 +288,9 @@ def show(value: Any) -> str:
         if (len(items) > 4 and all(isinstance(v, int) for v in items)
                 and items == list(range(items[0], items[-1] + 1))):
             return f"{items[0]}..{items[-1]}"
-        return ",".join(map(_fmt_item, items))
-    return _fmt_item(value)
+        return ",".join(show(v, exact=exact) for v in items)
+    if isinstance(value, float):
+        return repr(value) if exact else f"{value:g}"
+    return str(value)
 
 
-def _fmt_item(v: Any) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)

@@ -130,10 +130,13 @@ def _hooked_step(net: MLP, x: torch.Tensor, y: torch.Tensor, generator: torch.Ge
     grads = step.grads
     for hook in hooks:
         grads = hook.gradients(ctx, step, grads)
+    watching = [h for h in hooks if type(h).after_step is not Hook.after_step]
     before = list(net.weights)
     net.apply(grads, lr)
+    if not watching:  # nobody reads the change (EWC): not computed
+        return
     change = [w - w0 for w, w0 in zip(net.weights, before, strict=True)]
-    for hook in hooks:
+    for hook in watching:
         hook.after_step(ctx, step, change)
 
 

@@ -1,5 +1,7 @@
-"""The number check can fail: a deliberately broken SRC moves recorded trials, an intact re-run
-moves none. Smoke-sized runs of the incremental protocol, recorded and checked as a chapter."""
+"""The number check can fail: a deliberately broken SRC or OWM moves recorded trials, an intact
+re-run moves none, on the reference's machine and on another one (CI's CPUs are not the
+reference's; simulated by changing the machine signature). Smoke-sized runs of the incremental
+protocol, recorded and checked as a chapter."""
 
 from __future__ import annotations
 
@@ -7,16 +9,19 @@ from pathlib import Path
 
 import pytest
 
+from sleeputils.methods.owm import OWM
 from sleeputils.protocols import common
 from sleeputils.protocols.incremental import IncrementalConfig, run_incremental
-from sleeputils.results.check import check_profile
+from sleeputils.results import provenance
+from sleeputils.results.check import OTHER_MACHINE, check_profile
 from sleeputils.results.record import record
 from sleeputils.results.reference import freeze
 from sleeputils.results.store import ResultStore
 from sleeputils.sleep.presets import preset
 
 CONFIG = IncrementalConfig(trials=2, hidden=(64, 64), per_task_train=200, epochs=1,
-                           sleep_scale=0.02, test_subset=1000, methods=("sequential", "src"))
+                           sleep_scale=0.02, test_subset=1000,
+                           methods=("sequential", "src", "owm"), owm_alpha=1e-3)
 BREAKS = {
     "no depression": lambda name: preset(name).with_(dec=0.0),
     "alpha halved": lambda name: preset(name).with_(alpha_scale=preset(name).alpha_scale / 2),
@@ -56,5 +61,45 @@ def test_a_broken_src_fails_the_check(project: Path, monkeypatch, broken: str) -
     result = _check(project)
     assert result.failed
     moved = result.trials[result.trials["status"] == "MOVED"]
-    assert set(moved["method"]) == {"src"}  # sequential never sleeps, so it must not move
+    assert set(moved["method"]) == {"src"}  # the others never sleep, so they must not move
     assert "MOVED incremental-mnist mnist/src/" in result.report()
+
+
+OTHER_CPU = "another CPU (simulated) / 2 cores / 1 torch thread per unit"
+#: Measured: on another machine SRC's trials are not compared and its means keep a band of
+#: 3 std sqrt(2 / n); at n = 2 smoke trials (final accuracy 8.3 +- 17.0) a halved alpha moves
+#: the mean by 1.1 points and passes. Only more trials, or trials that reproduce across CPUs,
+#: would catch it; strict, so a check that gains that power must drop this mark.
+TOO_SUBTLE_ELSEWHERE = pytest.mark.xfail(strict=True, reason="halved alpha hides in the band of "
+                                         "two chaotic trials on another machine")
+
+
+@pytest.mark.parametrize("broken", [
+    pytest.param(b, marks=TOO_SUBTLE_ELSEWHERE) if b == "alpha halved" else b for b in BREAKS])
+def test_a_broken_src_fails_the_check_on_another_machine(project: Path, monkeypatch,
+                                                         broken: str) -> None:
+    """CI's CPUs are not the reference's: there SRC's trials are not compared one by one, so
+    what catches a broken SRC is its means (simulated by changing the machine signature)."""
+    monkeypatch.setattr(common, "preset", BREAKS[broken])
+    monkeypatch.setattr(provenance, "machine", lambda: OTHER_CPU)
+    _record_run(project)
+    result = _check(project)
+    assert set(result.trials.loc[result.trials["method"] == "src", "status"]) <= {
+        OTHER_MACHINE}  # the other-machine path: trials shown, not compared
+    assert result.failed, result.report()
+    assert "MOVED incremental-mnist mnist/src/" in result.report()
+
+
+@pytest.mark.parametrize("machine", ["same", "other"])
+def test_a_broken_owm_fails_the_check(project: Path, monkeypatch, machine: str) -> None:
+    """A baseline broken (OWM's projectors never absorb an input: plain SGD) moves its trials,
+    which are compared one by one on any machine (OWM is not chaotic)."""
+    monkeypatch.setattr(OWM, "absorb", lambda self, k, x: None)
+    if machine == "other":
+        monkeypatch.setattr(provenance, "machine", lambda: OTHER_CPU)
+    _record_run(project)
+    result = _check(project)
+    assert result.failed
+    moved = result.trials[result.trials["status"] == "MOVED"]
+    assert set(moved["method"]) == {"owm"}
+    assert "MOVED incremental-mnist mnist/owm/" in result.report()

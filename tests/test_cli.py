@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sleeputils.chapters.registry import NOTEBOOKS, Book, Profiles, toc_chapter_ids
+from sleeputils.chapters.registry import NOTEBOOKS, Book, Notebook, Profiles, toc_chapter_ids
 from sleeputils.cli import main
 from sleeputils.params import ParamError
 from sleeputils.protocols.incremental import IncrementalConfig
@@ -53,7 +53,7 @@ def test_list_runs(capsys) -> None:
         (["run", "incremental", "-p", "ewc_lambda", "0"], "'ewc_lambda' = 0 is not valid"),
         (["run", "incremental", "-p", "owm_alpha", "-1"], "'owm_alpha' = -1 is not valid"),
         (["run", "incremental", "-p", "methods", "ewc,lwf"],
-         "use a list of sequential, src, ewc, si, owm, parallel"),
+         "use a list of sequential, ewc, si, owm, src, parallel"),
         (["run", "incremental", "-p", "ewc_variant", "offline"], "use one of standard, online"),
         (["run", "patches", "-p", "overlaps", "4,4"],
          "parameter 'overlaps' lists 4 more than once: give each value once"),
@@ -138,6 +138,22 @@ def test_a_notebook_name_picks_the_chapter() -> None:
         "incremental-fashion"
     assert BOOK.resolve("incremental", "quick").chapter_id == "incremental-mnist"
     assert BOOK.resolve("patches", "quick").chapter_id == "patches"
+
+
+def test_notebook_names_and_instance_values_may_contain_dashes() -> None:
+    """The longest notebook name before a dash wins: ``wake-sleep-cifar10-images`` is notebook
+    ``wake-sleep`` on ``cifar10-images``, beside a notebook ``wake`` of its own."""
+    from sleeputils.protocols.wscl import WSCLConfig
+
+    notebooks = {**NOTEBOOKS, "wake": Notebook("wake", WSCLConfig, "dataset"),
+                 "wake-sleep": Notebook("wake-sleep", WSCLConfig, "dataset")}
+    book = Book(ROOT, notebooks, Profiles({"smoke": {}}, notebooks))
+    chapter = book.chapter("wake-sleep-cifar10-images")
+    assert chapter.notebook.name == "wake-sleep"
+    assert chapter.fixed == {"dataset": "cifar10-images"}
+    assert book.chapter("wake-mnist").notebook.name == "wake"
+    with pytest.raises(ParamError, match="unknown chapter 'wake-sleep-svhn'"):
+        book.chapter("wake-sleep-svhn")
 
 
 def test_command_line_values_are_parsed() -> None:
@@ -259,3 +275,15 @@ def test_an_unwritable_results_folder_fails_in_one_line_before_running(
     assert (code, out) == (1, "") and err.count("\n") == 1
     assert (f"the results folder {tmp_path / 'a-file' / 'results'} (from $SLEEPBOOK_RESULTS) "
             "is not writable") in err
+
+
+def test_list_shows_the_value_each_chapter_runs(capsys) -> None:
+    """A profile value set for one chapter of a notebook is listed per chapter, as resolved."""
+    _, out, _ = run_cli(capsys, "list")
+    icarl = [c for c in BOOK.chapters if c.notebook.name == "icarl"]
+    runs = {c.id: BOOK.resolve(c.id, "quick", {}).config.trials for c in icarl}
+    assert len(set(runs.values())) > 1  # the case the listing must not hide
+    block = out.split("\nicarl  (")[1].split("\n\n")[0]
+    line = next(row for row in block.splitlines() if row.strip().startswith("trials"))
+    for chapter, trials in runs.items():
+        assert f"{chapter}: {trials}" in line

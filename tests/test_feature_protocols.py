@@ -79,13 +79,14 @@ def test_cifar10_rehearsal_and_icarl_run(feature_data) -> None:
     reh = run_rehearsal(RehearsalConfig(dataset="cifar10", fractions=(0.1,),
                                         per_task_train=200, **SMALL), store=store,
                         progress=False)
-    assert set(_finals(reh, "final_acc_p0.1")) == {"rehearsal", "rehearsal_src"}
+    assert set(_finals(reh, "final_acc")) == {"rehearsal", "rehearsal_src"}
+    assert set(reh.loc[reh["headline"].fillna(False).astype(bool), "fraction"]) == {0.1}
     assert [rehearsal_preset("cifar10", p) for p in (0, 0.01, 0.025, 0.05, 0.1, 0.5)] == [
         "cifar10_rehearsal_p0", "cifar10_rehearsal_p0.01", "cifar10_rehearsal_p0.025",
         "cifar10_rehearsal_p0.05", "cifar10_rehearsal_p0.1+", "cifar10_rehearsal_p0.1+"]
     icarl = run_icarl(ICaRLConfig(dataset="cifar10", memories=(50,), variants=("herding",),
                                   per_task_train=200, **SMALL), store=store, progress=False)
-    assert set(_finals(icarl, "nme_k50_herding")) == {"icarl", "icarl_src"}
+    assert set(_finals(icarl, "nme_acc")) == {"icarl", "icarl_src"}
 
 
 def test_cub200_two_tasks(feature_data) -> None:

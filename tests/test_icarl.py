@@ -156,7 +156,7 @@ def test_icarl_src_without_sleep_is_icarl_exactly() -> None:
     config["hidden"] = list(config["hidden"])
     rows = [r for r in run_trial(ds, config, 0) if r.get("headline")]
     by = {(r["method"], r["metric"]): r["value"] for r in rows}
-    for metric in ("softmax_k20_herding+distill", "nme_k20_herding+distill"):
+    for metric in ("final_acc", "nme_acc"):
         assert by[("icarl", metric)] == by[("icarl_src", metric)]
 
 
@@ -191,10 +191,10 @@ def test_a_curve_shifted_by_one_epoch_saves_one_epoch() -> None:
 
     from sleeputils.report.epochs import savings
 
-    rows = [{"metric": f"nme_e{e}", "method": m, "epochs": e, "trial": 0, "headline": True,
+    rows = [{"metric": "nme_acc", "method": m, "epochs": e, "trial": 0, "headline": True,
              "value": 10.0 * (e + (1 if m == "icarl_src" else 0))}
             for e in range(1, 8) for m in ("icarl", "icarl_src")]
-    s = savings(pd.DataFrame(rows), "nme")
+    s = savings(pd.DataFrame(rows), "nme_acc")
     assert s.loc[s["epochs"] >= 2, "saved"].tolist() == [1.0] * 6  # iCaRL at e = 1 is below
     assert s.loc[s["epochs"] == 1, "saved"].item() == 0.0  # the grid's floor: a lower bound
 
@@ -202,9 +202,9 @@ def test_a_curve_shifted_by_one_epoch_saves_one_epoch() -> None:
 def test_overview_and_verdicts_count_only_significant_gains() -> None:
     from sleeputils.report.icarl import icarl_overview, icarl_verdict
 
-    gains = {(100, "nme"): [5.0, 6.0, 7.0], (1000, "nme"): [-1.0, 1.0, 0.0],
-             (100, "softmax"): [-2.0, -3.0, -2.5]}
-    rows = [{"metric": f"{score}_k{k}_herding+distill", "memory": k, "variant": "herding+distill",
+    gains = {(100, "nme_acc"): [5.0, 6.0, 7.0], (1000, "nme_acc"): [-1.0, 1.0, 0.0],
+             (100, "final_acc"): [-2.0, -3.0, -2.5]}
+    rows = [{"metric": score, "memory": k, "variant": "herding+distill",
              "method": method, "trial": t, "headline": True,
              "value": 50.0 + t + (g[t] if method == "icarl_src" else 0.0)}
             for (k, score), g in gains.items() for t in range(3)
@@ -216,7 +216,7 @@ def test_overview_and_verdicts_count_only_significant_gains() -> None:
     assert "- nearest mean: K = 100: +6.0, K = 1000: +0.0 points." in text
     assert "- softmax: K = 100: -2.5 points." in text
     verdict = {line.split(":")[0]: line for line in
-               icarl_verdict(pd.DataFrame(rows), "icarl-mnist").splitlines()}
+               icarl_verdict(pd.DataFrame(rows), "mnist").splitlines()}
     assert "SRC **helps** iCaRL" in verdict["- K = 100, herding+distill, nearest mean"]
     assert "SRC **has no clear effect on** iCaRL" in verdict[
         "- K = 1000, herding+distill, nearest mean"]  # a mean gain of 0 ± 1
@@ -227,14 +227,29 @@ def test_paper_gap_names_the_range_of_ours_against_the_papers_pair() -> None:
     from sleeputils.report.icarl import paper_gap
     from sleeputils.results.paper import load_paper_values
 
-    pair = load_paper_values().query("chapter_id == 'icarl-mnist'").set_index("method")["value"]
-    rows = [{"metric": f"{score}_k100_{variant}", "memory": 100, "variant": variant,
+    paper = load_paper_values().query("dataset == 'mnist' and method.str.startswith('icarl')")
+    pair = paper.set_index("method")["value"]
+    rows = [{"metric": score, "memory": 100, "variant": variant, "epochs": 2,
              "method": method, "trial": 0, "headline": True,
              "value": pair[method] - 30 + shift}
             for variant, shift in (("herding", 0.0), ("random", 10.0))
-            for score in ("nme", "softmax") for method in ("icarl", "icarl_src")]
-    text = paper_gap(pd.DataFrame(rows), "icarl-mnist")
+            for score in ("nme_acc", "final_acc") for method in ("icarl", "icarl_src")]
+    text = paper_gap(pd.DataFrame(rows), "mnist")
     assert f"iCaRL ranges {pair['icarl'] - 30:.2f} to {pair['icarl'] - 20:.2f}" in text
     assert "none reaches the paper's iCaRL" in text
     assert "is around the paper's" in text  # every gain equals the paper's
-    assert paper_gap(pd.DataFrame(rows), "icarl-fashion") == ""  # Table 2 has no Fashion pair
+    # the paper's pair was measured at 10 epochs per task: at 2 it is a bracket, and said so
+    assert "measured at 10 epochs per task and this run trains 2" in text
+    assert paper_gap(pd.DataFrame(rows), "fashion") == ""  # Table 2 has no Fashion pair
+
+
+def test_the_papers_pair_is_set_beside_ours_only_at_its_setting() -> None:
+    from sleeputils.report.icarl import icarl_table
+
+    rows = [{"metric": "nme_acc", "memory": 100, "variant": "herding+distill", "epochs": e,
+             "method": method, "trial": t, "headline": True, "value": 60.0 + t}
+            for method in ("icarl", "icarl_src") for t in range(2) for e in (2, 10)]
+    at = {e: icarl_table(pd.DataFrame([r for r in rows if r["epochs"] == e]), "mnist").data
+          for e in (2, 10)}
+    assert at[10]["paper: iCaRL<br>→ + SRC"].tolist() == ["65.50 ± 4.66<br>→ 78.09 ± 3.16"]
+    assert at[2]["paper: iCaRL<br>→ + SRC"].isna().all()

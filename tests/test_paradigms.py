@@ -98,8 +98,8 @@ def test_protocol_is_deterministic_with_one_number_per_method_and_budget() -> No
     timed = df["metric"].str.endswith("seconds")  # wall times, of the run and of sleeps
     assert df["value"][~timed].tolist() == again["value"][~timed].tolist()
     head = df[df["headline"].fillna(False).astype(bool)]
-    assert not head.duplicated(["dataset", "method", "metric", "trial"]).any()
-    finals = head[head["metric"].str.startswith("final_acc")]
+    assert not head.duplicated(["dataset", "method", "setting", "metric", "trial"]).any()
+    finals = head[head["metric"] == "final_acc"]
     expected = {(m, b) for m in config.methods
                 for b in (config.budgets if m in BUDGETED else (None,))}
     got = {(m, None if b is None or b != b else int(b))
@@ -140,8 +140,9 @@ def test_committed_trials_read_back_into_the_chapter_tables() -> None:
 
     trials = pd.DataFrame({"chapter_id": "paradigms", "dataset": ["fashion"] * 4 + ["mnist"] * 2,
                            "method": ["er", "er", "sequential", "sequential", "er", "sequential"],
-                           "metric": ["final_acc_m100", "final_acc_m100", "final_acc",
-                                      "final_acc", "final_acc_m100", "final_acc"],
+                           "metric": "final_acc",
+                           "setting": ['{"budget":100}', '{"budget":100}', "", "",
+                                       '{"budget":100}', ""],
                            "trial": [0, 1, 0, 1, 0, 0], "value": [30.0, 40.0, 20.0, 20.0, 50, 10]})
     df = report.from_trials(trials)
     assert list(dict.fromkeys(df["dataset"])) == ["mnist", "fashion"]

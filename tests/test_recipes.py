@@ -21,9 +21,10 @@ def test_both_recipes_run_and_differ(tmp_path) -> None:
     config = RecipesConfig(trials=1, hidden=(32, 32), per_task_train=100, sleep_scale=0.01,
                            test_subset=500)
     df = run_recipes(config, store=ResultStore(tmp_path), progress=False)
-    finals = df[df["metric"].str.startswith("final_acc_")].set_index("metric")
-    assert set(finals.index) == {"final_acc_code", "final_acc_paper-text"}
-    code = finals[finals.index == "final_acc_code"].set_index("method")["value"]
-    text = finals[finals.index == "final_acc_paper-text"].set_index("method")["value"]
+    finals = df[df["headline"].fillna(False).astype(bool) & (df["metric"] == "final_acc")]
+    finals = finals.set_index("setting")
+    assert set(finals.index) == {'{"recipe":"code"}', '{"recipe":"paper-text"}'}
+    code = finals.loc['{"recipe":"code"}'].set_index("method")["value"]
+    text = finals.loc['{"recipe":"paper-text"}'].set_index("method")["value"]
     assert set(code.index) == set(text.index) == {"sequential", "src", "parallel"}
     assert (code != text).any()  # other epochs, dropout and loss give other numbers

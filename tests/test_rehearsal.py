@@ -9,7 +9,7 @@ from sleeputils.methods import Rehearsal, stored_count
 from sleeputils.params import ParamError
 from sleeputils.protocols.incremental import IncrementalConfig, run_incremental
 from sleeputils.protocols.rehearsal import RehearsalConfig, rehearsal_preset, run_rehearsal
-from sleeputils.report import tables
+from sleeputils.report import rehearsal
 from sleeputils.results.store import ResultStore
 from sleeputils.sleep.presets import preset_names
 from sleeputils.training import TaskContext
@@ -83,7 +83,7 @@ def test_zero_rehearsal_is_sequential_and_zero_rehearsal_src_is_src() -> None:
                           store=store, progress=False)
     reh = run_rehearsal(RehearsalConfig(fractions=(0.0,), **SMALL), store=store, progress=False)
     ours = inc[inc["metric"] == "final_acc"].set_index("method")["value"]
-    theirs = reh[reh["metric"] == "final_acc_p0"].set_index("method")["value"]
+    theirs = reh[reh["metric"] == "final_acc"].set_index("method")["value"]
     assert theirs["rehearsal"] == ours["sequential"]
     assert theirs["rehearsal_src"] == ours["src"]
 
@@ -104,7 +104,7 @@ def test_rehearsal_rejects_bad_input_before_compute() -> None:
 def _curve(values: dict[float, float]):
     import pandas as pd
     return pd.DataFrame({"method": "rehearsal", "fraction": list(values), "trial": 0,
-                         "metric": [f"final_acc_p{p:g}" for p in values],
+                         "metric": "final_acc", "headline": True,
                          "value": list(values.values())})
 
 
@@ -112,6 +112,6 @@ def test_verdict_brackets_the_paper_value() -> None:
     import pandas as pd
     paper = pd.DataFrame({"method": ["rehearsal"], "value": [79.91], "std": [5.34],
                           "note": [None]})
-    text = tables.rehearsal_verdict(_curve({0.01: 70.0, 0.1: 90.0}), paper)
+    text = rehearsal.rehearsal_verdict(_curve({0.01: 70.0, 0.1: 90.0}), paper)
     assert "between 1 % (70.00) and 10 % (90.00)" in text
-    assert "stays below" in tables.rehearsal_verdict(_curve({0.01: 50.0, 0.1: 60.0}), paper)
+    assert "stays below" in rehearsal.rehearsal_verdict(_curve({0.01: 50.0, 0.1: 60.0}), paper)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sleeputils.report import tables
+from sleeputils.report import crossmodal, incremental, patches, rehearsal
 
 
 def _records(method: str, values: list[float]) -> pd.DataFrame:
@@ -14,21 +14,31 @@ def _records(method: str, values: list[float]) -> pd.DataFrame:
 
 def test_versus_paper_difference_and_verdicts() -> None:
     df = pd.concat([_records("src", [40.0, 50.0]), _records("parallel", [94.0, 94.5])])
-    table = tables.compare_to_paper(df, "incremental-mnist").set_index("method")
+    table = incremental.compare_to_paper(df, "incremental-mnist").set_index("method")
     assert table.loc["src", "mean"] == pytest.approx(45.0)
     assert table.loc["src", "difference"] == pytest.approx(45.0 - 48.47, abs=0.01)
     assert table.loc["src", "vs paper"] == "within paper spread"
+    # the paper's parallel number was measured under the paper text's recipe, not this one's
+    assert table.loc["parallel", "vs paper"] == "not in paper"
+    text = incremental.verdict(table.reset_index())
+    assert "**reproduced**" in text and "parallel" not in text
+    gap = incremental.parallel_gap(table.reset_index())
+    assert "98.02 % was measured at another setting (recipe paper-text)" in gap
+    assert "`recipes-mnist`" in gap
+
+
+def test_a_miss_without_paper_spread_is_still_a_miss() -> None:
     # the paper prints no spread for parallel: a 3.8-point gap must still read as a miss
+    df = _records("parallel", [94.0, 94.5]).assign(setting='{"recipe":"paper-text"}')
+    table = incremental.compare_to_paper(df, "recipes-mnist").set_index("method")
     assert table.loc["parallel", "vs paper"].startswith("outside")
-    text = tables.verdict(table.reset_index())
-    assert "**missed**" in text and "**reproduced**" in text
-    assert "points below the paper's 98.02" in tables.parallel_gap(table.reset_index())
+    assert "points below the paper's 98.02" in incremental.parallel_gap(table.reset_index())
 
 
 def test_tables_for_people_have_no_index_and_no_nan() -> None:
-    df = pd.concat([_records("src", [40.0, 50.0]), _records("parallel", [94.0, 94.5])])
-    html = tables.versus_paper(df, "incremental-mnist").to_html()
-    assert "45.00 ± 7.07" in html and "48.47 ± 5.03" in html and "98.02" in html
+    df = pd.concat([_records("src", [40.0, 50.0]), _records("owm", [44.0, 44.5])])
+    html = incremental.versus_paper(df, "incremental-mnist").to_html()
+    assert "45.00 ± 7.07" in html and "48.47 ± 5.03" in html and "77.04" in html
     assert "nan" not in html.lower() and "✗ missed" in html and "✓ within" in html
     assert "row_heading" not in html  # no index column
 
@@ -46,7 +56,7 @@ def _weights(claimed_after: float) -> pd.DataFrame:
 @pytest.mark.parametrize(("after", "word"), [(-0.2, "**supported**"), (0.3, "**not supported**"),
                                              (0.02, "**not supported**")])
 def test_weight_claim_follows_the_weights(after: float, word: str) -> None:
-    text = tables.weight_claim(_weights(after))
+    text = patches.weight_claim(_weights(after))
     assert f"claim is {word}" in text
     assert f"change {after - 0.02:+.4f}" in text
 
@@ -55,13 +65,16 @@ def test_committed_sweep_tables_the_paper_records() -> None:
     records = pd.DataFrame({
         "chapter_id": "rehearsal-mnist", "dataset": "mnist",
         "method": ["rehearsal", "rehearsal_src", "rehearsal", "rehearsal"],
-        "metric": ["final_acc_p0.01", "final_acc_p0.01", "final_acc_p0.1", "bwt_p0.1"],
+        "setting": ['{"fraction":0.01}', '{"fraction":0.01}', '{"fraction":0.1}',
+                    '{"fraction":0.1}'],
+        "metric": ["final_acc", "final_acc", "final_acc", "bwt"],
         "mean": [23.0, 62.3, 86.3, -13.1], "std": [0.3, 3.4, 0.5, 0.9], "n": 5})
-    table = tables.committed_sweep("rehearsal-mnist", records).data
+    table = rehearsal.committed_sweep("rehearsal-mnist", records).data
     assert table["replayed"].tolist() == ["1 %", "10 %"]
     assert table["rehearsal + SRC"].tolist()[0] == "62.30 ± 3.40 (n=5)"
     assert pd.isna(table["rehearsal + SRC"].tolist()[1])
-    assert "sleepbook run rehearsal-fashion" in tables.committed_sweep("rehearsal-fashion", records)
+    missing = rehearsal.committed_sweep("rehearsal-fashion", records)
+    assert "sleepbook run rehearsal-fashion" in missing
 
 
 def test_baselines_verdict_follows_the_paired_differences() -> None:
@@ -74,7 +87,7 @@ def test_baselines_verdict_follows_the_paired_differences() -> None:
         pd.DataFrame({"dataset": "mnist", "method": ["ewc", "owm", "si"], "metric": "strength",
                       "trial": 0, "value": [300.0, 1e-3, 3.0], "headline": False}),
     ])
-    lines = tables.baselines_verdict(df).splitlines()
+    lines = incremental.baselines_verdict(df).splitlines()
     assert lines[0].startswith("- EWC (λ = 300)") and "**no different** from" in lines[0]
     assert lines[1].startswith("- SI (c = 3)") and "**worse** than" in lines[1]
     assert lines[2].startswith("- OWM (α = 0.001)") and "**better** than" in lines[2]
@@ -85,7 +98,7 @@ def test_search_table_marks_the_best_value_of_each_method() -> None:
     df = pd.DataFrame({"method": ["ewc"] * 3 + ["owm"] * 2, "metric": "val_acc",
                        "strength": [100.0, 300.0, 1000.0, 1e-3, 1e-2],
                        "value": [19.0, 25.0, 10.0, 40.0, 30.0]})
-    table = tables.search_table(df).data
+    table = incremental.search_table(df).data
     chosen = table[table["chosen"] == "✓"]
     assert chosen["strength"].astype(str).tolist() == ["300", "0.001"]
 
@@ -94,51 +107,57 @@ def test_search_edges_flags_a_winner_on_the_grid_edge() -> None:
     df = pd.DataFrame({"method": ["owm"] * 3 + ["ewc"] * 3, "metric": "val_acc",
                        "strength": [1e-3, 1e-2, 1e-1, 100.0, 300.0, 1000.0],
                        "value": [27.0, 34.0, 36.9, 19.0, 19.5, 19.1]})
-    text = tables.search_edges(df)
+    text = incremental.search_edges(df)
     assert "OWM: the chosen α = 0.1 is the largest value" in text
     assert "EWC" not in text  # its winner, 300, is inside the grid
 
 
 def test_crossmodal_tables_separate_the_variants() -> None:
     rows = []
-    for method, final in (("sequential", 44.0), ("src", 58.0), ("sequential_corrected", 60.0),
-                          ("src_corrected", 49.0), ("parallel", 89.5)):
+    for method, variant, final in (("sequential", "faithful", 44.0), ("src", "faithful", 58.0),
+                                   ("sequential", "corrected", 60.0),
+                                   ("src", "corrected", 49.0), ("parallel", "faithful", 89.5)):
         for metric, value in (("final_acc", final), ("acc_mnist", final - 20),
                               ("acc_fashion", final + 20)):
             rows.append({"dataset": "crossmodal", "method": method, "metric": metric,
+                         "variant": variant, "setting": f'{{"variant":"{variant}"}}',
                          "trial": 0, "value": value, "headline": True})
     df = pd.DataFrame(rows)
-    t = tables.crossmodal_compare(df).set_index(["method", "variant"])
+    t = crossmodal.crossmodal_compare(df).set_index(["method", "variant"])
     assert t.loc[("SRC", "faithful"), "paper"] == 61.33  # the paper ran the faithful script
     assert pd.isna(t.loc[("SRC", "corrected"), "paper"])
     assert t.loc[("parallel", "same in both"), "mnist"] == 69.5
-    text = tables.crossmodal_variants(df)
+    text = crossmodal.crossmodal_variants(df)
     assert "from 58.00 % to 49.00 % (-9.00 points)" in text
     assert ("corrected: SRC 49.00 % against sequential 60.00 %, a gain of -11.00 points "
             "(paired, n = 1; too few trials to test)") in text
 
 
-def test_committed_trials_take_settings_back_from_the_metric_names() -> None:
+def test_committed_trials_take_settings_back_from_the_setting_column() -> None:
     from sleeputils.report.tables import committed_trials
 
     trials = pd.DataFrame({"chapter_id": ["single", "single", "single", "other"],
                            "dataset": "mnist", "method": "src", "trial": 0, "value": 1.0,
-                           "metric": ["test_after_e10_n5000", "test_before_e2_n5000",
-                                      "final_acc_paper-text", "test_after_e1_n1"]})
-    rows = committed_trials(trials, "single",
-                            r"_e(?P<epochs>\d+)_n(?P<images>\d+)$|_(?P<recipe>code|paper-text)$")
+                           "metric": "test_acc",
+                           "setting": ['{"epochs":10,"images":5000,"when":"after"}',
+                                       '{"epochs":2,"images":5000,"when":"before"}',
+                                       '{"recipe":"paper-text"}',
+                                       '{"epochs":1,"images":1,"when":"after"}']})
+    rows = committed_trials(trials, "single")
     assert len(rows) == 3 and rows["headline"].all()
     assert rows["epochs"].tolist()[:2] == [10, 2] and pd.isna(rows["epochs"].iloc[2])
     assert rows["recipe"].tolist()[2] == "paper-text" and pd.isna(rows["recipe"].iloc[0])
-    whole = committed_trials(trials.iloc[:2], "single", r"_e(?P<epochs>\d+)")
-    assert whole["epochs"].dtype.kind == "i"  # integers where every name has one
+    whole = committed_trials(trials.iloc[:2], "single")
+    assert whole["epochs"].dtype.kind == "i"  # integers where every setting has one
 
 
 def test_a_sleep_that_changes_nothing_is_named() -> None:
-    rows = [{"method": m, "metric": "final_acc_p0.1", "trial": t, "value": v, "headline": True}
-            for m, values in (("rehearsal", [80.0, 81.0]), ("rehearsal_src", [80.0, 81.0]),
-                              ("rehearsal_src_corrected", [80.0, 82.0]))
+    rows = [{"method": m, "variant": variant, "fraction": 0.1, "metric": "final_acc",
+             "trial": t, "value": v, "headline": True}
+            for m, variant, values in (("rehearsal", "faithful", [80.0, 81.0]),
+                                       ("rehearsal_src", "faithful", [80.0, 81.0]),
+                                       ("rehearsal_src", "corrected", [80.0, 82.0]))
             for t, v in enumerate(values)]
-    lines = tables._sleep_without_effect(pd.DataFrame(rows))
+    lines = crossmodal._sleep_without_effect(pd.DataFrame(rows))
     assert lines == ["- rehearsal + SRC (faithful, 10 % replayed) equals rehearsal in every one "
                      "of its 2 trials: that sleep changed nothing the test sets can see."]

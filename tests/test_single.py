@@ -47,6 +47,9 @@ def test_verdict_follows_the_signs_and_the_tests() -> None:
     assert "**holds**" in text
     text = single_verdict(_synthetic({1: [-5.0, -6.0, -7.0], 40: [1.0, 1.2, 0.9]}))
     assert "**does not hold**" in text
+    text = single_verdict(_synthetic({1: [5.0, 6.0], 40: [-1.0, -1.2]}))  # two trials each
+    assert "1 epoch on 5000 images: sleep **is not tested**" in text
+    assert "too few trials to test" in text and "**cannot be judged**" in text
 
 
 def test_verdict_on_the_original_runs_and_on_the_whole_sweep() -> None:

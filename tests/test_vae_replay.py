@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 
 from sleeputils.params import ParamError
-from sleeputils.protocols.vae_baselines import BaselinesConfig, mix_name, run_baselines
-from sleeputils.protocols.vae_interleave import InterleaveConfig, interleave, run_interleaving
+from sleeputils.protocols.vae_baselines import ReplayConfig, run_baselines
+from sleeputils.protocols.vae_interleave import (
+    InterleaveConfig,
+    interleave,
+    interleave_data,
+    run_interleaving,
+)
+from sleeputils.results.setting import encode
 from sleeputils.results.store import ResultStore
 
 TINY = {"initial_epochs": 1, "initial_images": 300, "num_new": 12, "num_sampled": 12,
@@ -18,7 +24,8 @@ TINY = {"initial_epochs": 1, "initial_images": 300, "num_new": 12, "num_sampled"
 
 def _headline(df) -> dict:
     rows = df[df["headline"].fillna(False).astype(bool)]
-    return dict(zip(rows["metric"], rows["value"], strict=True))
+    return dict(zip(zip(rows["metric"], rows["setting"], strict=True), rows["value"],
+                    strict=True))
 
 
 def test_interleave_alternates_blocks_of_n() -> None:
@@ -28,13 +35,22 @@ def test_interleave_alternates_blocks_of_n() -> None:
     assert sorted(interleave(a, b, 4)[:, 0].tolist()) == sorted([*range(6), *range(10, 16)])
 
 
+def test_interleaving_inverts_the_images_it_shows_upright() -> None:
+    # As the original: every training image is met upright and inverted (pixel by pixel).
+    data = interleave_data(InterleaveConfig(per_set=30, test_images=20))
+    assert data["d1_train"].shape == data["d2_train"].shape == (30, 784)
+    assert np.array_equal(data["d2_train"], 1.0 - data["d1_train"])
+    assert np.array_equal(data["d2_test"], 1.0 - data["d1_test"])
+    assert data["d1_train"].std(axis=0).max() > 0  # distinct images, not one repeated
+
+
 def test_baseline_runs_are_the_mixes_then_the_sweep_and_rerun_identically() -> None:
-    config = BaselinesConfig(**TINY)
+    config = ReplayConfig(**TINY)
     assert config.runs() == [(12, 0), (0, 12), (6, 6), (6, 0), (6, 4)]
     first = _headline(run_baselines(config, store=ResultStore.disabled(), progress=False))
     again = _headline(run_baselines(config, store=ResultStore.disabled(), progress=False))
     assert first == again
-    assert set(first) == {f"{d}_after_{mix_name(n, s)}" for d in ("d1", "d2")
+    assert set(first) == {(f"{d}_after", encode(new=n, sampled=s)) for d in ("d1", "d2")
                           for n, s in config.runs()}
 
 
@@ -42,7 +58,8 @@ def test_interleaving_reruns_identically_and_blocks_differ() -> None:
     config = InterleaveConfig(blocks=(1, 10), per_set=40, test_images=50, trials=1)
     first = _headline(run_interleaving(config, store=ResultStore.disabled(), progress=False))
     again = _headline(run_interleaving(config, store=ResultStore.disabled(), progress=False))
-    assert first == again and first["d1_mse_n1"] != first["d1_mse_n10"]
+    assert first == again
+    assert first[("d1_mse", encode(block=1))] != first[("d1_mse", encode(block=10))]
 
 
 def test_bad_input_fails_in_one_line_before_compute() -> None:
@@ -50,26 +67,27 @@ def test_bad_input_fails_in_one_line_before_compute() -> None:
         run_interleaving(InterleaveConfig(blocks=(1, 50), per_set=40), progress=False)
     with pytest.raises(ParamError, match="40000 new images asked for, but dataset 2 of split "
                        "'digits' has 29404"):
-        run_baselines(BaselinesConfig(**{**TINY, "split": "digits", "num_new": 40000}),
+        run_baselines(ReplayConfig(**{**TINY, "split": "digits", "num_new": 40000}),
                       progress=False)
     with pytest.raises(ParamError, match="'mixes' = .* is not valid"):
-        BaselinesConfig(mixes=("new", "dreams"))
+        ReplayConfig(mixes=("new", "dreams"))
 
 
-def _committed(df, name: str):
+def _committed(df):
     from sleeputils.report.tables import committed_trials
 
     heads = df[df["headline"].fillna(False).astype(bool)]
-    trials = heads[["dataset", "method", "metric", "trial", "value"]].assign(chapter_id="x")
-    return committed_trials(trials, "x", name)
+    trials = heads[["dataset", "method", "setting", "metric", "trial", "value"]].assign(
+        chapter_id="x")
+    return committed_trials(trials, "x")
 
 
 def test_committed_replay_errors_table_as_the_run_they_came_from() -> None:
     from sleeputils.report import vae_replay as report
 
-    config = BaselinesConfig(**{**TINY, "sample_counts": (0, 2, 4), "trials": 2})
+    config = ReplayConfig(**{**TINY, "sample_counts": (0, 2, 4), "trials": 2})
     df = run_baselines(config, store=ResultStore.disabled(), progress=False)
-    full = report.committed_runs(_committed(df, report.AFTER_NAME))
+    full = report.committed_runs(_committed(df))
     assert len(full) == 2 * 2 * len(config.runs())  # seeds x datasets x runs
     ran = report.mix_table(report.mixes(df, config)).data
     kept = report.mix_table(report.mixes(full, config)).data
@@ -85,7 +103,7 @@ def test_committed_interleaving_table_as_the_run_it_came_from() -> None:
 
     config = InterleaveConfig(blocks=(1, 2, 5), per_set=20, test_images=20, trials=2)
     df = run_interleaving(config, store=ResultStore.disabled(), progress=False)
-    full = report.committed_blocks(_committed(df, report.BLOCK_NAME))
+    full = report.committed_blocks(_committed(df))
     ran, kept = report.block_table(df).data, report.block_table(full).data
     assert "summed error" in ran and "summed error" not in kept
     assert ran[["block size", "dataset", "MSE × 1000"]].equals(

@@ -20,6 +20,7 @@ from sleeputils.protocols.vae_common import (
     unpack_images,
 )
 from sleeputils.protocols.vae_schedule import ScheduleConfig, rem_share, run_schedules
+from sleeputils.results.setting import encode
 from sleeputils.results.store import ResultStore
 
 TINY = {"initial_epochs": 1, "initial_images": 300, "total_epochs": 4, "cycles": (2,),
@@ -27,9 +28,15 @@ TINY = {"initial_epochs": 1, "initial_images": 300, "total_epochs": 4, "cycles":
         "ramp": None}
 
 
+def _key(d: str, cycles: int, share: float, end: float, source: str) -> tuple[str, str]:
+    """A schedule's final error as the records key it: metric and setting."""
+    return f"{d}_final", encode(cycles=cycles, rem_share=share, rem_end=end, rem_from=source)
+
+
 def _finals(df) -> dict:
     rows = df[df["headline"].fillna(False).astype(bool)]
-    return dict(zip(rows["metric"], rows["value"], strict=True))
+    return dict(zip(zip(rows["metric"], rows["setting"], strict=True), rows["value"],
+                    strict=True))
 
 
 def test_reruns_are_identical_and_rem_source_matters_with_rem() -> None:
@@ -38,7 +45,7 @@ def test_reruns_are_identical_and_rem_source_matters_with_rem() -> None:
     again = _finals(run_schedules(config, store=ResultStore.disabled(), progress=False))
     assert first == again  # same seeds, same numbers, computed twice from scratch
     for d in ("d1", "d2"):
-        assert first[f"{d}_final_c2_r0.5_frozen"] != first[f"{d}_final_c2_r0.5_current"]
+        assert first[_key(d, 2, 0.5, 0.5, "frozen")] != first[_key(d, 2, 0.5, 0.5, "current")]
 
 
 def test_without_rem_the_source_is_moot_so_the_schedule_runs_once(tmp_path) -> None:
@@ -49,8 +56,8 @@ def test_without_rem_the_source_is_moot_so_the_schedule_runs_once(tmp_path) -> N
     apart = {source: finals((source,), ResultStore.disabled())
              for source in ("frozen", "current")}
     for d in ("d1", "d2"):  # computed separately, the two sources give the same numbers
-        assert apart["frozen"][f"{d}_final_c2_r0_frozen"] == (
-            apart["current"][f"{d}_final_c2_r0_current"])
+        assert apart["frozen"][_key(d, 2, 0, 0, "frozen")] == (
+            apart["current"][_key(d, 2, 0, 0, "current")])
     store = ResultStore(tmp_path)
     both = finals(("current", "frozen"), store)
     assert both == {**apart["current"], **apart["frozen"]}
@@ -82,8 +89,8 @@ def test_ramp_and_sweep_schedules_run_and_name_their_numbers() -> None:
                                   (2, 0.0, 1.0, "frozen")]
     df = run_schedules(config, store=ResultStore.disabled(), progress=False)
     finals = _finals(df)
-    assert set(finals) == {f"{d}_final_c2_{r}_frozen" for d in ("d1", "d2")
-                           for r in ("r0", "r1", "r0-1")}
+    assert set(finals) == {_key(d, 2, a, b, "frozen") for d in ("d1", "d2")
+                           for a, b in ((0, 0), (1, 1), (0, 1))}
     rem = df[(df["metric"] == "rem_epochs") & (df["rem_share"] == 0.0) & (df["rem_end"] == 1.0)]
     assert rem.sort_values("cycle")["value"].tolist() == [0, 2]  # ramp: none, then all
 
@@ -150,14 +157,15 @@ def test_the_cycles_trend_is_judged_per_rem_source_not_pooled() -> None:
 
 def test_committed_final_errors_table_as_the_run_they_came_from() -> None:
     from sleeputils.report.tables import committed_trials
-    from sleeputils.report.vae import FINAL_NAME, committed_finals, final_table
+    from sleeputils.report.vae import committed_finals, final_table
 
     config = ScheduleConfig(**{**TINY, "rem_shares": (0.0, 0.5), "rem_from": ("frozen",),
                                "ramp": (0.2, 0.8), "trials": 2})
     df = run_schedules(config, store=ResultStore.disabled(), progress=False)
     heads = df[df["headline"].fillna(False).astype(bool)]
-    trials = heads[["dataset", "method", "metric", "trial", "value"]].assign(chapter_id="vae-x")
-    full = committed_finals(committed_trials(trials, "vae-x", FINAL_NAME))
+    trials = heads[["dataset", "method", "setting", "metric", "trial", "value"]].assign(
+        chapter_id="vae-x")
+    full = committed_finals(committed_trials(trials, "vae-x"))
     assert len(full) == len(heads) == 2 * 2 * 3  # 2 seeds x 2 datasets x 3 schedules
     ran, kept = final_table(df).data, final_table(full).data
     # a committed run keeps final errors only: no "before" columns
@@ -223,3 +231,18 @@ def test_splits_with_the_same_first_dataset_train_one_initial_vae(tmp_path: Path
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
     digits = initial_settings(ScheduleConfig(**{**TINY, "split": "digits"}))
     assert digits != initial_settings(ScheduleConfig(**TINY))  # its own dataset 1
+
+
+def test_each_code_version_trains_its_own_initial_vae_and_schedules(tmp_path: Path) -> None:
+    # 2023 and 2024 are two declared configurations: two initial VAEs and two sets of
+    # schedules, with different numbers.
+    store = ResultStore(tmp_path)
+    finals = {}
+    for version in ("2023", "2024"):
+        config = ScheduleConfig(code_version=version, rem_shares=(0.5,), rem_from=("frozen",),
+                                **TINY)
+        finals[version] = _finals(run_schedules(config, store=store, progress=False))
+    assert len(list((store.units_dir / "vae-initial").iterdir())) == 2
+    assert finals["2023"] != finals["2024"]
+    units = [pd.read_json(p, lines=True) for p in (store.units_dir / "vae").glob("*.jsonl")]
+    assert len(units) == 2

@@ -25,9 +25,21 @@ TINY = {"trials": 1, "epochs": 2, "train_per_class": 60, "dream_per_class": 30,
 def test_mlp_backbone_starts_from_the_src_networks_weights() -> None:
     module = make_backbone("mlp", 784, 10, None, seed=3, hidden=(50, 40))
     net = MLP(MLPConfig((784, 50, 40, 10)), torch.Generator().manual_seed(3))
-    layers = [b[0].weight for b in module.blocks] + [module.head.weight]
+    layers = [b[0].weight for b in module.blocks] + [module.last[0].weight, module.head.weight]
     for a, b in zip(layers, net.weights, strict=True):
         assert torch.equal(a.detach(), b)
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "resnet18"])
+def test_the_last_block_and_the_head_are_never_frozen(name: str) -> None:
+    # As in the public code (ResNet-18's last stage and classifier are never candidates):
+    # freezing every candidate block leaves the last weight tensors before the head trainable.
+    model = make_backbone(name, 3 * 8 * 8, 10, (3, 8, 8), seed=0, hidden=(20, 20, 20))
+    model.freeze(len(model.blocks))
+    assert model.frozen_blocks() == len(model.blocks) >= 1
+    weights = [p for n, p in model.named_parameters() if not n.startswith("head.")]
+    assert weights[-1].requires_grad and all(p.requires_grad for p in model.head.parameters())
+    assert not weights[0].requires_grad
 
 
 def test_reservoir_keeps_every_offered_example_with_equal_chance() -> None:

@@ -22,11 +22,14 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from ..params import Params, show
-from ..report.tables import METHOD_NAMES, committed_trials, for_people
+from ..report.names import method_name
+from ..report.tables import committed_trials, for_people
+from ..results import setting as settings
 from ..results.paper import pm_column, signed_points
 from ..results.record import (
     KEY,
     PAPER_PROFILE,
+    keyed,
     load_records,
     load_trials,
     record,
@@ -34,6 +37,7 @@ from ..results.record import (
     summarise,
 )
 from .registry import DEFAULT_PROFILE, Book, Resolved, find_project
+from .rerun import rerun_box
 
 
 @dataclass(frozen=True)
@@ -62,18 +66,23 @@ class Page:
 
     def banner(self) -> Markdown:
         """The run's first lines: which profile, and for a custom run what differs and where
-        its numbers go."""
+        its numbers go; then how to re-run this page (:meth:`rerun`)."""
         if self.run.differences:
             where = self._records_path()
-            return Markdown(
-                f"> **Custom run.** This page differs from the `{self.run.profile}` profile in "
-                f"{self.run.differences_text()}. Its numbers are recorded as `{self.label}` "
-                f"(`{where}`), not as the `{self.run.profile}` profile's."
-            )
-        trials = getattr(self.config, "trials", None)
-        extra = f", {trials} trial{'s' * (trials != 1)}" if trials else ""
-        return Markdown(f"*Computed on the `{self.run.profile}` profile{extra}; every parameter "
-                        "is listed at the end of the page.*")
+            text = (f"> **Custom run.** This page differs from the `{self.run.profile}` profile "
+                    f"in {self.run.differences_text()}. Its numbers are recorded as "
+                    f"`{self.label}` (`{where}`), not as the `{self.run.profile}` profile's.")
+        else:
+            trials = getattr(self.config, "trials", None)
+            extra = f", {trials} trial{'s' * (trials != 1)}" if trials else ""
+            text = (f"*Computed on the `{self.run.profile}` profile{extra}; every parameter "
+                    "is listed at the end of the page.*")
+        return Markdown(f"{text}\n\n{rerun_box(self.run)}")
+
+    def rerun(self) -> Markdown:
+        """A box with the exact ``sleepbook run`` command of this page, its MyST source and its
+        executed notebook (for pages without a :meth:`banner`)."""
+        return Markdown(rerun_box(self.run))
 
     def parameters(self) -> pd.DataFrame:
         """Every parameter of this run: value, where it came from and what it means."""
@@ -108,11 +117,12 @@ class Page:
                         f"`{self.label}` in `{where}`; the status page and `sleepbook check` "
                         "read them.")
 
-    def committed(self, settings: str | None = None) -> pd.DataFrame:
-        """This chapter's committed ``paper``-profile trials as rows its report functions read
-        (:func:`~sleeputils.report.tables.committed_trials`; empty when none is committed)."""
+    def committed(self) -> pd.DataFrame:
+        """This chapter's committed ``paper``-profile trials as rows its report functions read,
+        their settings as columns (:func:`~sleeputils.report.tables.committed_trials`; empty
+        when none is committed)."""
         trials = load_trials(PAPER_PROFILE, project=self.project)
-        return committed_trials(trials, self.chapter_id, settings)
+        return committed_trials(trials, self.chapter_id)
 
     def full_protocol(self, df: pd.DataFrame) -> Styler | Markdown:
         """This run's recorded numbers beside the committed ``paper``-profile run of the chapter
@@ -126,12 +136,13 @@ class Page:
             return Markdown(f"No `paper`-profile run of this chapter is committed yet "
                             f"(`sleepbook run {self.chapter_id} --profile paper` computes one).")
         ours = summarise(df)
-        table = ours.merge(paper, on=KEY, how="outer", suffixes=("", "_paper"))
+        table = ours.merge(keyed(paper), on=KEY, how="outer", suffixes=("", "_paper"))
         table = table.sort_values(KEY, key=_natural, ignore_index=True)
         return for_people(pd.DataFrame({
             "data set": table["dataset"],
-            "method": table["method"].map(lambda m: METHOD_NAMES.get(m, m)),
+            "method": table["method"].map(method_name),
             "number": table["metric"],
+            "setting": table["setting"].map(settings.describe),
             f"this page ({self.label})": pm_column(table, "mean", "std", "n"),
             "full protocol (paper profile)": pm_column(table, "mean_paper", "std_paper",
                                                        "n_paper"),

@@ -14,7 +14,7 @@ differ from its profile's is labelled ``custom-<hash>``, never as the profile.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -35,7 +35,7 @@ from ..protocols.rehearsal import RehearsalConfig
 from ..protocols.representations import RepresentationsConfig
 from ..protocols.single import SingleTaskConfig
 from ..protocols.task2 import Task2Config
-from ..protocols.vae_baselines import BaselinesConfig
+from ..protocols.vae_baselines import ReplayConfig
 from ..protocols.vae_interleave import InterleaveConfig
 from ..protocols.vae_schedule import ScheduleConfig
 from ..protocols.wscl import WSCLConfig
@@ -77,7 +77,7 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("recipes", RecipesConfig, "dataset"),
         Notebook("representations", RepresentationsConfig, "dataset"),
         Notebook("vae", ScheduleConfig, "split"),
-        Notebook("replay", BaselinesConfig, "split"),
+        Notebook("replay", ReplayConfig, "split"),
         Notebook("interleave", InterleaveConfig),
         Notebook("wscl", WSCLConfig, "dataset"),
         Notebook("paradigms", ParadigmsConfig),
@@ -219,9 +219,20 @@ class Profiles:
         return {**(entries.get(chapter.notebook.name) or {}), **(entries.get(chapter.id) or {})}
 
 
+def split_id(chapter_id: str, names: Collection[str]) -> tuple[str, str]:
+    """(notebook name, instance value) of a chapter id: the longest notebook name the id starts
+    with, followed by ``-``, so names and values may contain dashes (``wscl-cifar10-images``);
+    ``(chapter_id, "")`` when no name is such a prefix."""
+    prefixes = [n for n in names if chapter_id.startswith(f"{n}-")]
+    if not prefixes:
+        return chapter_id, ""
+    name = max(prefixes, key=len)
+    return name, chapter_id[len(name) + 1:]
+
+
 def _config_of(target: str, notebooks: Mapping[str, Notebook]) -> type[Params] | None:
     """Config class of a notebook name or a chapter id (``incremental-mnist``)."""
-    name = target if target in notebooks else target.split("-", 1)[0]
+    name = target if target in notebooks else split_id(target, notebooks)[0]
     notebook = notebooks.get(name)
     return notebook.config if notebook else None
 
@@ -250,7 +261,7 @@ class Book:
         notebook = self.notebooks.get(chapter_id)
         if notebook is not None and notebook.instance is None:
             return Chapter(chapter_id, notebook)
-        name, _, value = chapter_id.partition("-")
+        name, value = split_id(chapter_id, self.notebooks)
         notebook = self.notebooks.get(name)
         if notebook is not None and notebook.instance and value:
             decl = notebook.config.field(notebook.instance)

@@ -28,11 +28,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from ..report import scoreboard
 from ..report.presets import presets_markdown
-from ..report.status import summary_markdown
+from ..report.status import joined, summary_markdown
 from ..results import provenance
+from ..results.record import PAPER_PROFILE
 from ..results.runlog import ChapterRun, log_run
 from ..results.store import ResultStore, default_root
+from .htmlcheck import check_html
 from .registry import Book, Resolved
 
 KERNEL = "python3"
@@ -334,6 +337,9 @@ def write_generated(book: Book, profile: str, store: ResultStore | None = None) 
     provenance.atomic_write_text(folder / "summary.md",
                                  summary_markdown(profile, project=book.project, store=store))
     provenance.atomic_write_text(folder / "presets.md", presets_markdown())
+    paper_numbers = joined(PAPER_PROFILE, project=book.project, store=store)
+    scoreboard.save_figure(paper_numbers[paper_numbers["source"].notna()],
+                           folder / "scoreboard.png")
 
 
 def jupyter_book_command() -> list[str]:
@@ -363,8 +369,14 @@ def build_book(
     """Run every chapter (``jobs`` at once), write the generated pages and build the HTML book.
 
     Returns ``index.html`` and the chapter runs (some may have failed; the book is built anyway
-    so that the status page shows the failure).
+    so that the status page shows the failure). ``RuntimeError`` if a built page loads anything
+    from another host or a chapter that ran lacks its re-run command
+    (:func:`.htmlcheck.check_html`).
     """
     runs = run_all(book, profile, progress=progress, store=store, jobs=jobs)
     write_generated(book, profile, store)
-    return build_html(book.project), runs
+    index = build_html(book.project)
+    problems = check_html(index.parent, [run.chapter_id for run in runs if run.ok])
+    if problems:
+        raise RuntimeError("the built book is not what a reader needs:\n" + "\n".join(problems))
+    return index, runs

@@ -9,9 +9,13 @@ off it is plain ER-ACE.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from .registry import MethodSpec, register
 
 
 class Reservoir:
@@ -91,3 +95,16 @@ class ERACE:
         self.opt.step()
         self.buffer.add(x[keep], y[keep])
         return float(loss.detach())
+
+
+@dataclass(frozen=True)
+class ERACESettings:
+    """ER-ACE's setting."""
+
+    budget: int  # reservoir size, images
+
+
+#: Runs on its own loop (:func:`sleeputils.methods.wscl.run_stream` with every stage off).
+SPEC = register(MethodSpec(
+    name="er-ace", display="ER-ACE", label="wscl-wake", order=70, chapters=("paradigms",),
+    settings=ERACESettings, loop="module", budgeted=True))

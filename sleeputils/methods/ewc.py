@@ -9,11 +9,14 @@ online EWC keeps one running Fisher, decayed by ``gamma`` per task, anchored at 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from ..training import TaskContext, one_hot
 from .penalty import QuadraticPenalty
+from .registry import MethodContext, MethodSpec, register
 
 VARIANTS = ("standard", "online")
 
@@ -45,3 +48,22 @@ class EWC(QuadraticPenalty):
         ctx.log["fisher_mean"] = float(sum(f.sum() for f in fisher)
                                        / sum(f.numel() for f in fisher))
         return None
+
+
+@dataclass(frozen=True)
+class EWCSettings:
+    """EWC's settings."""
+
+    strength: float  # lambda
+    ewc_variant: str = "standard"  # one anchor per task, or online (one running Fisher)
+
+
+def hooks(ctx: MethodContext) -> list[EWC]:
+    """EWC's one hook."""
+    return [EWC(ctx.settings.strength, ctx.settings.ewc_variant)]
+
+
+SPEC = register(MethodSpec(
+    name="ewc", display="EWC", label="baselines-ewc", order=10,
+    chapters=("incremental", "crossmodal", "paradigms"), hooks=hooks, settings=EWCSettings,
+    keeps="Fisher and anchor per task", strength=("ewc_lambda", "ewc_grid")))

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..nets.vae import VAE
+from ..nets.vae import VAE, VAEConfig
 from ..training import Hook, TaskContext
+from .registry import MethodContext, MethodSpec, register
 
 
 class SleepScheduledReplay(Hook):
@@ -63,3 +65,40 @@ class SleepScheduledReplay(Hook):
                 dreams = before.sample(self.recent, self.generator)
                 self.vae.fit(dreams, rem, self.batch, self.generator)
         return None
+
+
+#: The VAE's weights (latent 5) as images of 784 values: the generator's memory.
+VAE_IMAGES = 143_650 / 784
+
+
+@dataclass(frozen=True)
+class GenerativeSettings:
+    """The generator's size and its sleep schedule (book/methods/generative.md)."""
+
+    per_task_train: int  # training images per task (how many dreams by default)
+    latent: int = 5  # VAE latent dimensions
+    vae_loss: str = "bce"  # reconstruction term
+    first_epochs: int = 5  # VAE epochs on the first task
+    cycles: int = 5  # sleep cycles after each later task
+    cycle_epochs: int = 2  # VAE epochs per cycle
+    rem_share: float = 0.5  # REM share of each cycle's epochs (the same in every cycle)
+    recent: int = 1000  # real (NREM) and dreamed (REM) images per cycle
+    replayed: int | None = None  # labelled dreams added to each later task; None: per_task_train
+
+
+def hooks(ctx: MethodContext) -> list[SleepScheduledReplay]:
+    """The one hook: a fresh VAE (seeded by the trial) and its schedule."""
+    s, seed = ctx.settings, ctx.seed
+    vae = VAE(VAEConfig(latent=s.latent, loss=s.vae_loss, lr=1e-3),
+              torch.Generator().manual_seed(seed))
+    vae.eval()
+    return [SleepScheduledReplay(
+        vae, [s.rem_share] * s.cycles, s.cycle_epochs, s.first_epochs, s.recent,
+        s.replayed if s.replayed is not None else s.per_task_train, 32,
+        torch.Generator().manual_seed(seed + 7), np.random.default_rng([seed, 7]))]
+
+
+SPEC = register(MethodSpec(
+    name="generative", display="sleep-scheduled generative replay", label="paradigms-generative",
+    order=90, chapters=("paradigms",), hooks=hooks, settings=GenerativeSettings,
+    keeps=f"VAE (≈ {VAE_IMAGES:.0f} images of weights)"))

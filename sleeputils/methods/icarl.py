@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ..nets.mlp import MLP
 from ..training import Hook, TaskContext
+from .registry import MethodContext, MethodSpec, register, with_src
 
 RULES = ("original", "textbook")
 SELECTIONS = ("herding", "random")
@@ -164,3 +166,51 @@ class ICaRL(Hook):
                 pick = herding(self.features(ctx.net, x).numpy(), m, self.rule)
             self.exemplars[int(c)] = x[pick]
         return None
+
+
+def src_preset(dataset: str, memory: int | None) -> str:
+    """The SRC vector the original uses with iCaRL at memory ``memory``; its branches test exact
+    values, so a K off its list takes the "otherwise" vector. Fashion at K = 20000 has no branch
+    in the original (the run errors); we use its largest-memory vector
+    (dev-icarl-fashion-20000)."""
+    small = {"mnist": (100, 200, 500), "fashion": (100, 200, 500), "cifar10": (200, 500)}
+    if dataset == "cifar10":
+        if memory in (50, 100):
+            return "icarl_cifar10_k50-100"
+        return "icarl_cifar10_k200-500" if memory in small[dataset] else "icarl_cifar10_k1000"
+    if memory == 50:
+        return f"icarl_{dataset}_k50"
+    if memory in small[dataset]:
+        return f"icarl_{dataset}_k100-500"
+    return "icarl_mnist_k1000+" if dataset == "mnist" else "icarl_fashion_k1000-5000"
+
+
+@dataclass(frozen=True)
+class ICaRLSettings:
+    """iCaRL's settings: the budget and the variant (how exemplars are chosen, whether old
+    targets are soft, which herding rule)."""
+
+    budget: int  # exemplars in all
+    selection: str = "herding"
+    distillation: bool = True
+    rule: str = "original"
+
+
+def hooks(ctx: MethodContext) -> list[ICaRL]:
+    """iCaRL's one hook; its exemplars come from the current task's training images."""
+    ds, s = ctx.ds, ctx.settings
+
+    def pool(task: TaskContext) -> tuple[np.ndarray, np.ndarray]:
+        keep = np.isin(ds.y_train, task.task.classes)
+        return ds.x_train[keep], ds.y_train[keep]
+
+    return [ICaRL(s.budget, pool, np.random.default_rng([ctx.seed, 5]),
+                  torch.Generator().manual_seed(ctx.seed + 5), selection=s.selection,
+                  distillation=s.distillation, rule=s.rule)]
+
+
+SPEC = register(MethodSpec(
+    name="icarl", display="iCaRL", label="baselines-icarl", order=60,
+    chapters=("paradigms",), hooks=hooks, settings=ICaRLSettings, budgeted=True,
+    output="softmax", nearest_mean=True, src_preset=src_preset))
+SRC_SPEC = register(with_src(SPEC))

@@ -8,9 +8,12 @@ plus the whole memory. Rehearsal + SRC with a budget is this hook followed by th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..training import Hook, TaskContext
+from .registry import MethodContext, MethodSpec, register, with_src
 
 
 class ReplayMemory(Hook):
@@ -49,3 +52,21 @@ class ReplayMemory(Hook):
             pick = self.rng.choice(own, size=min(share, len(own)), replace=False)
             self.stored[c] = x[pick]
         return None
+
+
+@dataclass(frozen=True)
+class BudgetSettings:
+    """The setting of a method whose memory is a budget of stored images."""
+
+    budget: int  # stored images in all
+
+
+def hooks(ctx: MethodContext) -> list[ReplayMemory]:
+    """Replay's one hook."""
+    return [ReplayMemory(ctx.settings.budget, np.random.default_rng([ctx.seed, 5]))]
+
+
+SPEC = register(MethodSpec(
+    name="er", display="replay (ER)", label="paradigms-er", order=50, chapters=("paradigms",),
+    hooks=hooks, settings=BudgetSettings, budgeted=True))
+SRC_SPEC = register(with_src(SPEC, display="replay + SRC"))

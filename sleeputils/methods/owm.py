@@ -9,10 +9,13 @@ x_1..x_n, P is the projector onto their orthogonal complement; larger alpha keep
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from ..nets.mlp import Step
 from ..training import Hook, TaskContext
+from .registry import MethodContext, MethodSpec, register
 
 
 class OWM(Hook):
@@ -50,3 +53,21 @@ class OWM(Hook):
         px = self.P[k] @ x
         self.P[k] -= torch.outer(px, px) / (self.alpha + x @ px)
         self._P32[k] = self.P[k].float()
+
+
+@dataclass(frozen=True)
+class OWMSettings:
+    """OWM's setting."""
+
+    strength: float  # the regulariser alpha
+
+
+def hooks(ctx: MethodContext) -> list[OWM]:
+    """OWM's one hook."""
+    return [OWM(ctx.settings.strength)]
+
+
+SPEC = register(MethodSpec(
+    name="owm", display="OWM", label="baselines-owm", order=30,
+    chapters=("incremental", "crossmodal", "paradigms"), hooks=hooks, settings=OWMSettings,
+    keeps="input projectors", strength=("owm_alpha", "owm_grid")))

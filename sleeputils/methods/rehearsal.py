@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..training import Hook, TaskContext
+from .registry import MethodContext, MethodSpec, register, with_src
 
 #: ``pool(ctx)`` returns (x, y) of every training example of the tasks before the current one.
 Pool = Callable[[TaskContext], tuple[np.ndarray, np.ndarray]]
@@ -57,3 +59,30 @@ class Rehearsal(Hook):
             return x, y
         pick = self.rng.choice(len(old_x), size=n, replace=False)
         return np.concatenate([x, old_x[pick]]), np.concatenate([y, old_y[pick]])
+
+
+@dataclass(frozen=True)
+class RehearsalSettings:
+    """Rehearsal's setting."""
+
+    fraction: float  # p, the share of the old tasks' training data replayed
+
+
+def hooks(ctx: MethodContext) -> list[Rehearsal]:
+    """Rehearsal's one hook; it draws from every training example of the earlier tasks' classes
+    in the data set (not only the ones SGD trained on)."""
+    ds = ctx.ds
+
+    def old_data(task: TaskContext) -> tuple[np.ndarray, np.ndarray]:
+        classes = [c for t in task.tasks[: task.index] for c in t.classes]
+        keep = np.isin(ds.y_train, classes)
+        return ds.x_train[keep], ds.y_train[keep]
+
+    return [Rehearsal(ctx.settings.fraction, old_data, np.random.default_rng([ctx.seed, 3]))]
+
+
+SPEC = register(MethodSpec(
+    name="rehearsal", display="rehearsal", label="protocol-rehearsal", order=45,
+    chapters=("crossmodal",), hooks=hooks, settings=RehearsalSettings,
+    keeps="a share of the old data"))
+SRC_SPEC = register(with_src(SPEC))

@@ -9,11 +9,14 @@ over the task, and later tasks add ``2 c * Omega * (W - W*)`` to every gradient,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from ..nets.mlp import Step
 from ..training import TaskContext
 from .penalty import QuadraticPenalty
+from .registry import MethodContext, MethodSpec, register
 
 
 class SI(QuadraticPenalty):
@@ -49,3 +52,22 @@ class SI(QuadraticPenalty):
         self.A = [o.clone() for o in self.Omega]
         self.B = [o * w for o, w in zip(self.Omega, end, strict=True)]
         return None
+
+
+@dataclass(frozen=True)
+class SISettings:
+    """SI's settings."""
+
+    strength: float  # c
+    si_xi: float = 1e-3  # damping xi
+
+
+def hooks(ctx: MethodContext) -> list[SI]:
+    """SI's one hook."""
+    return [SI(ctx.settings.strength, ctx.settings.si_xi)]
+
+
+SPEC = register(MethodSpec(
+    name="si", display="SI", label="baselines-si", order=20,
+    chapters=("incremental", "crossmodal", "paradigms"), hooks=hooks, settings=SISettings,
+    keeps="importance, anchor", strength=("si_c", "si_grid")))

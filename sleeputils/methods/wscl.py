@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 from ..nets.modules import Backbone
 from .er_ace import ERACE
+from .registry import MethodSpec, register
 
 CONVENTIONS = ("class_all", "class_seen", "task")
 
@@ -307,3 +308,18 @@ def random_baseline(model: Backbone, tasks: Sequence[StreamTask],
         for c, a in accuracies(model, heads, task.x_test, task.y_test, own, seen).items():
             out[c][j] = a
     return out
+
+
+@dataclass(frozen=True)
+class WSCLSettings:
+    """WSCL's settings in the cross-paradigm protocol."""
+
+    budget: int  # reservoir size, images
+    dream_per_class: int = 1000  # auxiliary images per free head
+
+
+#: Runs on its own loop (:func:`run_stream`); it also keeps 100 held-out images per class
+#: for its freezing choice.
+SPEC = register(MethodSpec(
+    name="wscl", display="WSCL", label="wscl", order=80, chapters=("paradigms",),
+    settings=WSCLSettings, loop="module", budgeted=True, keeps="200 held out"))

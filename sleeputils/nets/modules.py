@@ -2,13 +2,16 @@
 (ER-ACE and WSCL; book/methods/wscl.md, wscl-backbones).
 
 Each backbone takes flattened inputs (rows of a :class:`~sleeputils.data.Dataset`), exposes
-``blocks``, its freezable units in input-to-output order, and ``head``, the output layer (never
-frozen). Dynamic freezing (wscl-freezing) freezes a prefix of ``blocks``.
+``blocks``, its freezable units in input-to-output order, then ``last``, its last block, and
+``head``, the output layer. Dynamic freezing (wscl-freezing) freezes a prefix of ``blocks``; as
+in WSCL's public code, where ResNet-18's last stage and classifier are never candidates, ``last``
+and ``head`` are never frozen.
 
 * :class:`BiasFreeMLP`: the SRC network as a module, initialised exactly as
   :class:`~sleeputils.nets.mlp.MLP` from the same generator (a test asserts equal weights);
-  its hidden layers are the blocks.
-* :class:`SmallCNN`: two conv-ReLU-max-pool blocks and a linear head, sized for 2 CPU cores.
+  its hidden layers but the last are the blocks.
+* :class:`SmallCNN`: two conv-ReLU-max-pool blocks and a linear head, sized for 2 CPU cores;
+  the first block is the freezable one.
 * :class:`ResNet18`: the 18-layer residual net WSCL's public code uses on CIFAR (64 filters, 3x3
   stem, no max-pool, global average pool); its blocks are the six residual blocks of stages 1-3.
 """
@@ -24,9 +27,11 @@ BACKBONES = ("mlp", "cnn", "resnet18")
 
 
 class Backbone(nn.Module):
-    """A network with freezable ``blocks`` (a prefix is frozen at a time) and a ``head``."""
+    """A network with freezable ``blocks`` (a prefix is frozen at a time), then a ``last`` block
+    and a ``head`` that are never frozen."""
 
     blocks: nn.ModuleList
+    last: nn.Module
     head: nn.Module
 
     def frozen_blocks(self) -> int:
@@ -60,13 +65,15 @@ class BiasFreeMLP(Backbone):
             with torch.no_grad():
                 layer.weight.copy_((u - 0.5) * 2.0 * init_scale)
             layers.append(layer)
-        self.blocks = nn.ModuleList(nn.Sequential(w, nn.ReLU()) for w in layers[:-1])
+        hidden = [nn.Sequential(w, nn.ReLU()) for w in layers[:-1]]
+        self.blocks = nn.ModuleList(hidden[:-1])
+        self.last = hidden[-1] if hidden else nn.Identity()
         self.head = layers[-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for block in self.blocks:
             x = block(x)
-        return self.head(x)
+        return self.head(self.last(x))
 
 
 class SmallCNN(Backbone):
@@ -82,14 +89,15 @@ class SmallCNN(Backbone):
             blocks.append(nn.Sequential(nn.Conv2d(c, width, 3, padding=1), nn.ReLU(),
                                         nn.MaxPool2d(2)))
             c, h, w = width, h // 2, w // 2
-        self.blocks = nn.ModuleList(blocks)
+        self.blocks = nn.ModuleList(blocks[:-1])
+        self.last = blocks[-1]
         self.head = nn.Linear(c * h * w, n_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.view(len(x), *self.image)
         for block in self.blocks:
             x = block(x)
-        return self.head(x.flatten(1))
+        return self.head(self.last(x).flatten(1))
 
 
 class _Residual(nn.Module):

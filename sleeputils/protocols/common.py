@@ -4,7 +4,7 @@ SRC hook factory (book/methods/protocols.md, protocol-trials). Protocols hand th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,3 +140,11 @@ def src_hook(
         image_shape=ds.image_shape,
         length_scale=sleep_scale,
     )
+
+
+def sleeper(ds: Dataset, proto: DatasetProtocol, seed: int,
+            preset_name: str | None = None) -> Callable[[float], SRC]:
+    """The protocol's SRC hook at a length factor, as a method's context takes it
+    (:class:`~sleeputils.methods.registry.MethodContext`): :func:`src_hook` with the data
+    set's vector, or ``preset_name``."""
+    return lambda scale: src_hook(ds, proto, seed, sleep_scale=scale, preset_name=preset_name)

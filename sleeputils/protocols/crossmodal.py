@@ -11,7 +11,8 @@ Two variants of the original (book/methods/deviations.md, dev-crossmodal-variant
 * ``corrected``: the lengths the GA found, and a control trained on MNIST, then Fashion-MNIST.
 
 Methods that neither sleep nor use the control (EWC, SI, OWM, rehearsal, parallel) are the same
-in both variants and run once; they are recorded under the faithful variant, the paper's. One
+in both variants and run once; they are recorded under the faithful variant, the paper's. Each
+recorded number's setting names its variant (and the replayed fraction, for rehearsal). One
 stored unit per (method, variant, trial).
 """
 
@@ -24,25 +25,29 @@ import pandas as pd
 import torch
 
 from ..data import Dataset, Task, load_dataset
-from ..methods import Rehearsal
+from ..methods.registry import MethodContext, all_specs, get, names
 from ..metrics import TaskEvaluator
 from ..nets.mlp import MLP
 from ..params import Params, declare, same_as
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..sleep.presets import preset
 from ..sleep.src import SRC
 from ..training import Hook, TaskContext, run_sequence, train_epochs
 from .common import DATASET_PROTOCOLS, seed_field, trial_seed, trial_setup
-from .incremental import TUNED, IncrementalConfig, baseline_hook
-from .tuning import SEARCH_TRIAL, winners
+from .incremental import IncrementalConfig
+from .tuning import SEARCH_TRIAL, validation_score, winners
 
 CHAPTER = "crossmodal"
 DATASET = "crossmodal"
-METHODS = ("sequential", "src", "ewc", "si", "owm", "rehearsal", "rehearsal_src", "parallel")
+#: Every registered method that names this chapter (:mod:`sleeputils.methods.registry`).
+METHODS = names(CHAPTER)
+#: The baselines whose strength is searched: method -> (strength field, grid field).
+TUNED = {s.name: s.strength for s in all_specs(CHAPTER) if s.strength is not None}
 VARIANTS = ("faithful", "corrected")
-#: Methods whose computation differs between the variants.
-VARIANT_METHODS = ("sequential", "src", "rehearsal_src")
+#: Methods whose computation differs between the variants: the control and every sleep.
+VARIANT_METHODS = ("sequential", *(s.name for s in all_specs(CHAPTER) if s.sleeps))
 #: The original's rehearsal vectors by fraction (book/methods/sleep.md, src-hyperparameters).
 REHEARSAL_PRESETS = ((0.0, "crossmodal_rehearsal_p0"), (0.01, "crossmodal_rehearsal_p0.01"),
                      (0.025, "crossmodal_rehearsal_p0.025"), (0.05, "crossmodal_rehearsal_p0.05"),
@@ -115,7 +120,7 @@ def run_crossmodal(
     settings = []
     for method in config.methods:
         variants = [v for v in config.variants if method in VARIANT_METHODS] or ["faithful"]
-        fractions = config.rehearsal_fractions if method.startswith("rehearsal") else (None,)
+        fractions = config.rehearsal_fractions if get(method).declares("fraction") else (None,)
         settings += [(method, v, p) for v in variants for p in fractions]
     units = [(s, t) for s in settings for t in range(config.trials)]
     trials = run_units(
@@ -132,13 +137,9 @@ def _settings(config: CrossModalConfig, method: str, variant: str, fraction: flo
     unit = {"seed": config.seed, "method": method, "variant": variant, "epochs": config.epochs,
             "per_task_train": config.per_task_train, "hidden": list(config.hidden),
             "test_subset": config.test_subset}
-    if method in VARIANT_METHODS and method != "sequential":
-        unit["sleep_scale"] = config.sleep_scale
     if fraction is not None:
         unit["fraction"] = fraction
-    if method in TUNED:
-        unit["strength"] = strength
-    return unit
+    return {**unit, **get(method).unit_settings(config, unit, strength)}
 
 
 def _tasks(mnist: Dataset, fashion: Dataset, config: dict) -> tuple[list[Task], TaskEvaluator]:
@@ -171,26 +172,20 @@ def _sleep(params, mnist: Dataset, seed: int, scale: float, only_after: int | No
 
 
 def method_hooks(mnist: Dataset, config: dict, seed: int) -> list[Hook]:
-    """The hooks of one sequential method in one variant."""
-    method, corrected = config["method"], config["variant"] == "corrected"
-    if method == "sequential":
-        return [] if corrected else [SkipTask(0)]
-    if method == "src":
-        params = preset("crossmodal")
-        return [_sleep(params.corrected() if corrected else params, mnist, seed,
-                       config["sleep_scale"])]
-    if method in TUNED:
-        return [baseline_hook(method, config["strength"])]
-    old = (mnist.x_train, mnist.y_train)
-    hooks: list[Hook] = [Rehearsal(config["fraction"], lambda ctx: old,
-                                   np.random.default_rng([seed, 3]))]
-    if method == "rehearsal_src":
+    """The hooks of one sequential method in one variant; rehearsal draws from MNIST."""
+    spec, corrected = get(config["method"]), config["variant"] == "corrected"
+    if spec.name == "sequential" and not corrected:
+        return [SkipTask(0)]  # the faithful control
+    if "fraction" in config:
         # The original trains task 2 from the network before the first sleep: only the sleep
         # after task 2 counts.
-        params = preset(_rehearsal_preset(config["fraction"]))
-        hooks.append(_sleep(params.corrected() if corrected else params, mnist, seed,
-                            config["sleep_scale"], 1))
-    return hooks
+        params, only_after = preset(_rehearsal_preset(config["fraction"])), 1
+    else:
+        params, only_after = preset("crossmodal"), None
+    params = params.corrected() if corrected else params
+    return spec.make_hooks(MethodContext(
+        mnist, seed, spec.settings_of(config),
+        lambda scale: _sleep(params, mnist, seed, scale, only_after)))
 
 
 def run_method(data: tuple[Dataset, Dataset], config: dict, trial: int) -> list[dict]:
@@ -204,7 +199,7 @@ def run_method(data: tuple[Dataset, Dataset], config: dict, trial: int) -> list[
     net = MLP(mlp, torch.Generator().manual_seed(seed))
     gen = torch.Generator().manual_seed(seed + 1)
     tag = {"dataset": DATASET, "method": config["method"], "variant": config["variant"]}
-    if config["method"] == "parallel":
+    if get(config["method"]).loop == "joint":
         x = np.concatenate([t.x_train for t in tasks])
         y = np.concatenate([t.y_train for t in tasks])
         train_epochs(net, x, y, config["epochs"], gen)
@@ -212,12 +207,14 @@ def run_method(data: tuple[Dataset, Dataset], config: dict, trial: int) -> list[
         rows = [{"metric": "final_acc", "value": full, "headline": True},
                 *({"metric": f"acc_{name}", "value": a, "headline": True}
                   for name, a in zip(("mnist", "fashion"), per_task, strict=True))]
-        return [{**tag, **r} for r in rows]
+        return [{**tag, **r, "setting": setting.encode(variant=config["variant"])}
+                for r in rows]
+    if validation:
+        final = validation_score(net, tasks, method_hooks(mnist, config, seed),
+                                 config["epochs"], gen, evaluator)
+        return [{**tag, "metric": "val_acc", "strength": config["strength"], "value": final}]
     rows = run_sequence(net, tasks, method_hooks(mnist, config, seed), config["epochs"], gen,
                         evaluator)
-    if validation:
-        final = next(r["value"] for r in rows if r["metric"] == "final_acc")
-        return [{**tag, "metric": "val_acc", "strength": config["strength"], "value": final}]
     last = [r for r in rows if r["metric"] == "acc_task" and r["after_task"] == 2]
     last = {r["task"]: r["value"] for r in last}  # the last stage's values win
     out = []
@@ -228,11 +225,10 @@ def run_method(data: tuple[Dataset, Dataset], config: dict, trial: int) -> list[
         out.append(r)
     out += [{**tag, "metric": f"acc_{name}", "value": last[k], "headline": True}
             for k, name in ((1, "mnist"), (2, "fashion"))]
-    suffix = "" if config["variant"] == "faithful" else "_corrected"
+    where = setting.encode(variant=config["variant"], fraction=config.get("fraction"))
     for r in out:
-        r["method"] += suffix
         if "fraction" in config:
             r["fraction"] = config["fraction"]
-            if r.get("headline"):
-                r["metric"] = f"{r['metric']}_p{config['fraction']:g}"
+        if r.get("headline"):
+            r["setting"] = where
     return out

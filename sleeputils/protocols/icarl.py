@@ -18,22 +18,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
 import pandas as pd
 import torch
 
 from ..data import Dataset, load_dataset
 from ..methods import ICaRL
+from ..methods.icarl import src_preset as icarl_preset
+from ..methods.registry import MethodContext, get
 from ..metrics import accuracy
 from ..nets.mlp import MLP
 from ..params import ParamError, Params, declare, same_as
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
-from ..training import TaskContext, run_sequence
+from ..training import run_sequence
 from .common import (
     DATASET_PROTOCOLS,
     seed_field,
-    src_hook,
+    sleeper,
     task_settings,
     trial_seed,
     trial_setup,
@@ -105,25 +107,6 @@ class ICaRLConfig(Params):
                              f"{ds.n_classes}..{most} (classes .. tasks x per_task_train)")
 
 
-def icarl_preset(dataset: str, memory: int) -> str:
-    """The SRC vector the original uses at memory ``memory``; its branches test exact values,
-    so a K off its list takes the "otherwise" vector. Fashion at K = 20000 has no branch in the
-    original (the run errors); we use its largest-memory vector (dev-icarl-fashion-20000)."""
-    small = {"mnist": (100, 200, 500), "fashion": (100, 200, 500), "cifar10": (200, 500)}
-    if dataset == "cifar10":
-        if memory in (50, 100):
-            return "icarl_cifar10_k50-100"
-        return "icarl_cifar10_k200-500" if memory in small[dataset] else "icarl_cifar10_k1000"
-    if memory == 50:
-        return f"icarl_{dataset}_k50"
-    if memory in small[dataset]:
-        return f"icarl_{dataset}_k100-500"
-    return "icarl_mnist_k1000+" if dataset == "mnist" else "icarl_fashion_k1000-5000"
-
-
-def metric_name(kind: str, memory: int, variant: str) -> str:
-    """Headline metric of one setting, e.g. ``softmax_k100_herding+distill``."""
-    return f"{kind}_k{memory}_{variant}"
 
 
 def run_icarl(
@@ -155,35 +138,27 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
     seed = trial_seed(config["seed"], trial)
     setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
                         per_task_train=config["per_task_train"], test_subset=config["test_subset"])
-    mlp = replace(setup.mlp, output="softmax")
     variant = VARIANTS[name]
-
-    def task_pool(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
-        keep = np.isin(ds.y_train, ctx.task.classes)
-        return ds.x_train[keep], ds.y_train[keep]
-
+    own = {"budget": memory, "selection": variant.selection,
+           "distillation": variant.distillation, "rule": variant.rule,
+           "sleep_scale": config["sleep_scale"]}
+    sleep = sleeper(ds, proto, seed, icarl_preset(dataset, memory))
     records: list[dict] = []
     for method in METHODS:
-        net = MLP(mlp, torch.Generator().manual_seed(seed))
-        icarl = ICaRL(memory, task_pool, np.random.default_rng([seed, 5]),
-                      torch.Generator().manual_seed(seed + 5), selection=variant.selection,
-                      distillation=variant.distillation, rule=variant.rule)
-        hooks = [icarl]
-        if method == "icarl_src":
-            hooks.append(src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"],
-                                  preset_name=icarl_preset(dataset, memory)))
+        spec = get(method)
+        net = MLP(replace(setup.mlp, output=spec.output), torch.Generator().manual_seed(seed))
+        hooks = spec.make_hooks(MethodContext(ds, seed, spec.settings_of(own), sleep))
+        icarl = next(h for h in hooks if isinstance(h, ICaRL))
         gen = torch.Generator().manual_seed(seed + 1)
         rows = run_sequence(net, setup.tasks, hooks, config["epochs"], gen, setup.evaluator)
         x, y = setup.evaluator.x, setup.evaluator.y
         nme = accuracy(torch.from_numpy(icarl.nme_predict(net, x.numpy())), y)
         rows.append({"metric": "nme_acc", "value": nme, "headline": True})
+        where = setting.encode(memory=memory, variant=name, epochs=config["epochs"])
         for r in rows:
             r.update(dataset=dataset, method=method, memory=memory, variant=name,
                      epochs=config["epochs"])
-            if r["metric"] == "final_acc":
-                r["metric"] = metric_name("softmax", memory, name)
-            elif r.get("headline"):  # nme, bwt, forgetting: per (K, variant)
-                kind = r["metric"].removesuffix("_acc")
-                r["metric"] = metric_name(kind, memory, name)
+            if r.get("headline"):  # softmax (final_acc) and nme accuracy, bwt, forgetting
+                r["setting"] = where
         records += rows
     return records

@@ -22,8 +22,8 @@ import pandas as pd
 import torch
 
 from ..data import Dataset, class_incremental_tasks, load_dataset
-from ..methods import EWC, OWM, SI
 from ..methods.ewc import VARIANTS
+from ..methods.registry import MethodContext, all_specs, get, names
 from ..nets.mlp import MLP
 from ..params import Params, declare
 from ..results.executor import run_units
@@ -32,18 +32,19 @@ from ..training import Hook, run_sequence, train_epochs
 from .common import (
     DATASET_PROTOCOLS,
     seed_field,
-    src_hook,
+    sleeper,
     task_settings,
     trial_seed,
     trial_setup,
 )
-from .tuning import SEARCH_TRIAL, validation_evaluator, winners
+from .tuning import SEARCH_TRIAL, validation_evaluator, validation_score, winners
 
 CHAPTER = "incremental"
-METHODS = ("sequential", "src", "ewc", "si", "owm", "parallel")
+#: The methods this chapter compares: every registered method that names it
+#: (:mod:`sleeputils.methods.registry`).
+METHODS = names(CHAPTER)
 #: The baselines whose strength is searched: method -> (strength field, grid field).
-TUNED = {"ewc": ("ewc_lambda", "ewc_grid"), "si": ("si_c", "si_grid"),
-         "owm": ("owm_alpha", "owm_grid")}
+TUNED = {s.name: s.strength for s in all_specs(CHAPTER) if s.strength is not None}
 SEARCHED = "chosen on the validation split from the grid"
 SI_XI = 1e-3  # SI's damping xi (book/methods/baselines.md, baselines-si)
 #: Training recipes: the original code's, and the one the paper's Methods text describes
@@ -140,42 +141,19 @@ def search_strengths(ds: Dataset, config: IncrementalConfig, methods: list[str],
 
 def method_settings(config: IncrementalConfig, method: str, strength: float | None) -> dict:
     """What identifies one method's unit: the shared task settings and that method's own."""
-    unit = {**task_settings(config), "method": method}
+    unit = {k: v for k, v in task_settings(config).items() if k != "sleep_scale"}
+    unit["method"] = method
     if config.recipe != "code":  # the code recipe's units keep their settings of before
         unit["recipe"] = config.recipe
         unit["epochs"] = config.epochs or RECIPES[config.recipe][0]
-    if method != "src":
-        unit.pop("sleep_scale")
-    if method == "parallel":
-        unit["parallel_epochs"] = config.parallel_epochs
-    if method in TUNED:
-        unit["strength"] = strength
-    if method == "ewc":
-        unit["ewc_variant"] = config.ewc_variant
-    if method == "si":
-        unit["si_xi"] = config.si_xi
-    return unit
+    return {**unit, **get(method).unit_settings(config, unit, strength)}
 
 
 def method_hooks(ds: Dataset, config: dict, seed: int) -> list[Hook]:
     """The hooks of a sequential method (none for ``sequential``)."""
-    method, proto = config["method"], DATASET_PROTOCOLS[config["dataset"]]
-    if method == "src":
-        return [src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"])]
-    if method in TUNED:
-        return [baseline_hook(method, config["strength"], config.get("ewc_variant", "standard"),
-                              config.get("si_xi", SI_XI))]
-    return []
-
-
-def baseline_hook(method: str, strength: float, ewc_variant: str = "standard",
-                  si_xi: float = SI_XI) -> Hook:
-    """The hook of one searched baseline (book/methods/baselines.md) at ``strength``."""
-    if method == "ewc":
-        return EWC(strength, ewc_variant)
-    if method == "si":
-        return SI(strength, si_xi)
-    return OWM(strength)
+    spec, proto = get(config["method"]), DATASET_PROTOCOLS[config["dataset"]]
+    return spec.make_hooks(MethodContext(ds, seed, spec.settings_of(config),
+                                         sleeper(ds, proto, seed)))
 
 
 def run_method(ds: Dataset, config: dict, trial: int) -> list[dict]:
@@ -186,6 +164,7 @@ def run_method(ds: Dataset, config: dict, trial: int) -> list[dict]:
     setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
                         per_task_train=config["per_task_train"], test_subset=config["test_subset"])
     method = config["method"]
+    spec = get(method)
     if "recipe" in config:
         _, dropout, output = RECIPES[config["recipe"]]
         setup = replace(setup, mlp=replace(setup.mlp, dropout=dropout, output=output))
@@ -195,11 +174,10 @@ def run_method(ds: Dataset, config: dict, trial: int) -> list[dict]:
     if "validation" in config:
         evaluator = validation_evaluator(ds, setup.tasks, config["per_task_train"],
                                          config["validation"])
-        rows = run_sequence(net, setup.tasks, method_hooks(ds, config, seed), config["epochs"],
-                            gen, evaluator)
-        final = next(r["value"] for r in rows if r["metric"] == "final_acc")
+        final = validation_score(net, setup.tasks, method_hooks(ds, config, seed),
+                                 config["epochs"], gen, evaluator)
         return [{**tag, "metric": "val_acc", "strength": config["strength"], "value": final}]
-    if method == "parallel":
+    if spec.loop == "joint":
         train_epochs(net, ds.x_train, ds.y_train, config["parallel_epochs"] or config["epochs"],
                      gen)
         _, full = setup.evaluator(net)
@@ -207,6 +185,6 @@ def run_method(ds: Dataset, config: dict, trial: int) -> list[dict]:
     else:
         rows = run_sequence(net, setup.tasks, method_hooks(ds, config, seed), config["epochs"],
                             gen, setup.evaluator)
-        if method in TUNED:
+        if spec.strength is not None:
             rows.append({"metric": "strength", "value": config["strength"]})
     return [{**tag, **r} for r in rows]

@@ -22,31 +22,25 @@ import pandas as pd
 import torch
 
 from ..data import Dataset, load_dataset
-from ..methods import ICaRL
-from ..methods.generative import SleepScheduledReplay
-from ..methods.memory import ReplayMemory
+from ..methods.registry import MethodContext, all_specs, get, names
 from ..methods.wscl import StreamTask, random_baseline, run_stream
 from ..metrics import TaskEvaluator, backward_transfer, forgetting
 from ..nets.mlp import MLP
 from ..nets.modules import make_backbone
 from ..nets.vae import LOSSES
 from ..params import Params, declare
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..training import Hook, TaskContext, run_sequence
-from .common import DATASET_PROTOCOLS, seed_field, src_hook, trial_seed, trial_setup
-from .icarl import icarl_preset
-from .incremental import baseline_hook
-from .vae_common import make_vae
-from .vae_schedule import rem_share
+from .common import DATASET_PROTOCOLS, seed_field, sleeper, trial_seed, trial_setup
 from .wscl import DREAMS, dream_images, stages_of
 
 CHAPTER = "paradigms"
-METHODS = ("sequential", "ewc", "si", "owm", "src", "er", "er_src", "icarl", "icarl_src",
-           "er-ace", "wscl", "generative")
+#: Every registered method that names this chapter (:mod:`sleeputils.methods.registry`).
+METHODS = names(CHAPTER)
 #: Methods whose memory is the budget of stored images.
-BUDGETED = ("er", "er_src", "icarl", "icarl_src", "er-ace", "wscl")
-STRENGTHS = {"ewc": "ewc_lambda", "si": "si_c", "owm": "owm_alpha"}
+BUDGETED = tuple(s.name for s in all_specs(CHAPTER) if s.budgeted)
 FROM_SEARCH = "the incremental chapter's validation search on MNIST"
 
 
@@ -90,7 +84,7 @@ class ParadigmsConfig(Params):
     def units(self) -> list[tuple[str, str, int | None]]:
         """(dataset, method, budget) of every setting, budgets only where there is a memory."""
         return [(d, m, b) for d in self.datasets for m in self.methods
-                for b in (self.budgets if m in BUDGETED else (None,))]
+                for b in (self.budgets if get(m).budgeted else (None,))]
 
 
 def run_paradigms(config: ParadigmsConfig = ParadigmsConfig(), *,
@@ -110,17 +104,9 @@ def unit_settings(config: ParadigmsConfig, dataset: str, method: str,
     unit = {"dataset": dataset, "method": method, "budget": budget, "seed": config.seed,
             "hidden": list(hidden), "per_task_train": config.per_task_train,
             "epochs": config.epochs, "test_subset": config.test_subset}
-    if "src" in method:
-        unit["sleep_scale"] = config.sleep_scale
-    if method in STRENGTHS:
-        unit["strength"] = getattr(config, STRENGTHS[method])
-    if method == "wscl":
-        unit["dream_per_class"] = config.dream_per_class
-    if method == "generative":
-        unit.update({k: getattr(config, k) for k in (
-            "latent", "vae_loss", "first_epochs", "cycles", "cycle_epochs", "rem_share", "recent",
-            "replayed")})
-    return unit
+    spec = get(method)
+    strength = getattr(config, spec.strength[0]) if spec.strength else None
+    return {**unit, **spec.unit_settings(config, unit, strength)}
 
 
 class StartOfTask(Hook):
@@ -143,34 +129,13 @@ class StartOfTask(Hook):
 
 
 def loop_hooks(ds: Dataset, config: dict, seed: int) -> list[Hook]:
-    """The hooks of a method on the SRC network's loop (none for ``sequential``)."""
-    method, budget = config["method"], config["budget"]
+    """The hooks of a method on the SRC network's loop (none for ``sequential``); a method
+    with SRC sleeps with the vector the original tuned for it, else the data set's."""
+    spec = get(config["method"])
     proto = DATASET_PROTOCOLS[config["dataset"]]
-    hooks: list[Hook] = []
-    if method in STRENGTHS:
-        hooks.append(baseline_hook(method, config["strength"]))
-    if method in ("er", "er_src"):
-        hooks.append(ReplayMemory(budget, np.random.default_rng([seed, 5])))
-    if method in ("icarl", "icarl_src"):
-        def pool(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
-            keep = np.isin(ds.y_train, ctx.task.classes)
-            return ds.x_train[keep], ds.y_train[keep]
-        hooks.append(ICaRL(budget, pool, np.random.default_rng([seed, 5]),
-                           torch.Generator().manual_seed(seed + 5)))  # herding + distillation
-    if method == "generative":
-        shares = [rem_share(config["rem_share"], config["rem_share"], c, config["cycles"])
-                  for c in range(config["cycles"])]
-        vae = make_vae(config["latent"], config["vae_loss"], 1e-3, seed)
-        hooks.append(SleepScheduledReplay(
-            vae, shares, config["cycle_epochs"], config["first_epochs"], config["recent"],
-            config["replayed"] if config["replayed"] is not None else config["per_task_train"],
-            32, torch.Generator().manual_seed(seed + 7),
-            np.random.default_rng([seed, 7])))
-    if method.endswith("src"):
-        preset = icarl_preset(config["dataset"], budget) if method == "icarl_src" else None
-        hooks.append(src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"],
-                              preset_name=preset))
-    return hooks
+    preset = spec.src_preset(config["dataset"], config["budget"]) if spec.src_preset else None
+    return spec.make_hooks(MethodContext(ds, seed, spec.settings_of(config),
+                                         sleeper(ds, proto, seed, preset)))
 
 
 def run_method(ds: Dataset, aux: Dataset, config: dict, trial: int) -> list[dict]:
@@ -182,28 +147,30 @@ def run_method(ds: Dataset, aux: Dataset, config: dict, trial: int) -> list[dict
     setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
                         per_task_train=config["per_task_train"],
                         test_subset=config["test_subset"])
-    if config["method"] in ("er-ace", "wscl"):
+    spec = get(config["method"])
+    if spec.loop == "module":
         rows = module_rows(ds, aux, setup, config, seed)
     else:
         mlp = setup.mlp
-        if config["method"].startswith("icarl"):
-            mlp = replace(mlp, output="softmax")
+        if spec.output is not None:
+            mlp = replace(mlp, output=spec.output)
         net = MLP(mlp, torch.Generator().manual_seed(seed))
         probe = StartOfTask(setup.evaluator)
-        hooks = [probe, *loop_hooks(ds, config, seed)]
-        rows = run_sequence(net, setup.tasks, hooks, config["epochs"],
+        hooks = loop_hooks(ds, config, seed)
+        rows = run_sequence(net, setup.tasks, [probe, *hooks], config["epochs"],
                             torch.Generator().manual_seed(seed + 1), setup.evaluator)
         rows.append({"metric": "fwt", "value": probe.fwt(), "headline": True})
-        if config["method"].startswith("icarl"):  # iCaRL's own classifier, beside the argmax
+        if spec.nearest_mean:  # iCaRL's own classifier, beside the argmax
             x, y = setup.evaluator.x, setup.evaluator.y
-            nme = hooks[1].nme_predict(net, x.numpy())
+            scorer = next(h for h in hooks if hasattr(h, "nme_predict"))
+            nme = scorer.nme_predict(net, x.numpy())
             rows.append({"metric": "nme_acc", "value": 100.0 * float(np.mean(nme == y.numpy())),
                          "headline": True})
     rows.append({"metric": "seconds", "value": time.perf_counter() - start})
-    if config["budget"] is not None:  # one recorded number per (method, budget)
-        for r in rows:
-            r["metric"] = f"{r['metric']}_m{config['budget']}" if r.get("headline") else \
-                r["metric"]
+    where = setting.encode(budget=config["budget"])  # one recorded number per (method, budget)
+    for r in rows:
+        if r.get("headline"):
+            r["setting"] = where
     return [{"dataset": config["dataset"], "method": config["method"],
              "budget": config["budget"], **r} for r in rows]
 
@@ -234,7 +201,7 @@ def module_rows(ds: Dataset, aux: Dataset, setup, config: dict, seed: int) -> li
                           init_scale=proto.init_scale)
     tasks = stream_tasks(ds, setup)
     chance = random_baseline(model, tasks, 2)["class_all"]
-    stage_config = {"variant": "wscl" if config["method"] == "wscl" else "er-ace",
+    stage_config = {"variant": config["method"],  # wscl or er-ace: its stages switched on
                     "epochs": config["epochs"], "batch": 32, "lr": 0.03,
                     "buffer": config["budget"], "nrem_fraction": 0.1, "nrem_strength": 0.05}
     dreams = dream_images(aux, config.get("dream_per_class", 0), ds.n_classes, seed)

@@ -21,6 +21,7 @@ from ..data import make_patches
 from ..metrics import accuracy
 from ..nets.mlp import MLP, MLPConfig
 from ..params import Params, declare
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..sleep.presets import preset
@@ -104,7 +105,8 @@ def _trial(overlap: int, seed: int, trial: int, sleep_scale: float) -> list[dict
         r.update(dataset="patches", method="src", overlap=overlap)
         if r["metric"] == "acc_all":
             r["headline"] = True
-            r["metric"] = f"acc_{r['stage']}_o{overlap:02d}"
+            r["metric"] = f"acc_{r['stage']}"
+            r["setting"] = setting.encode(overlap=overlap)
     return records
 
 

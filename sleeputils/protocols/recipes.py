@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..params import Params, declare, same_as
+from ..results import setting
 from ..results.store import ResultStore
 from .incremental import RECIPES, IncrementalConfig, run_incremental
 
@@ -37,8 +38,8 @@ class RecipesConfig(Params):
 
 def run_recipes(config: RecipesConfig = RecipesConfig(), *, store: ResultStore | None = None,
                 progress: bool = True) -> pd.DataFrame:
-    """Sequential, SRC and parallel under every recipe; headline metrics get the recipe as a
-    suffix (``final_acc_paper-text``)."""
+    """Sequential, SRC and parallel under every recipe; each headline number's setting names
+    its recipe."""
     frames = []
     for recipe in config.recipes:
         inc = IncrementalConfig(dataset=config.dataset, trials=config.trials, seed=config.seed,
@@ -47,6 +48,6 @@ def run_recipes(config: RecipesConfig = RecipesConfig(), *, store: ResultStore |
                                 per_task_train=config.per_task_train)
         df = run_incremental(inc, store=store, progress=progress).assign(recipe=recipe)
         head = df["headline"].fillna(False).astype(bool)
-        df.loc[head, "metric"] = df.loc[head, "metric"] + f"_{recipe}"
+        df.loc[head, "setting"] = setting.encode(recipe=recipe)
         frames.append(df)
     return pd.concat(frames, ignore_index=True)

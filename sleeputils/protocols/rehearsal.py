@@ -24,16 +24,17 @@ import pandas as pd
 import torch
 
 from ..data import Dataset, load_dataset
-from ..methods import Rehearsal
+from ..methods.registry import MethodContext, get
 from ..nets.mlp import MLP
 from ..params import Params, declare, same_as
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
-from ..training import TaskContext, run_sequence
+from ..training import run_sequence
 from .common import (
     DATASET_PROTOCOLS,
     seed_field,
-    src_hook,
+    sleeper,
     task_settings,
     trial_seed,
     trial_setup,
@@ -98,11 +99,6 @@ def rehearsal_preset(dataset: str, fraction: float) -> str:
     return "fashion_rehearsal_p0.1+"
 
 
-def metric_name(fraction: float) -> str:
-    """Headline metric of one fraction, e.g. ``final_acc_p0.01``."""
-    return f"final_acc_p{fraction:g}"
-
-
 def run_rehearsal(
     config: RehearsalConfig = RehearsalConfig(),
     *,
@@ -132,26 +128,17 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
     setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
                         per_task_train=config["per_task_train"], test_subset=config["test_subset"])
 
-    def old_data(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
-        classes = [c for t in ctx.tasks[: ctx.index] for c in t.classes]
-        keep = np.isin(ds.y_train, classes)  # all their training examples
-        return ds.x_train[keep], ds.y_train[keep]
-
+    sleep = sleeper(ds, proto, seed, rehearsal_preset(config["dataset"], fraction))
     records: list[dict] = []
     for method in METHODS:
+        spec = get(method)
         net = MLP(setup.mlp, torch.Generator().manual_seed(seed))
-        hooks = [Rehearsal(fraction, old_data, np.random.default_rng([seed, 3]))]
-        if method == "rehearsal_src":
-            preset_name = rehearsal_preset(config["dataset"], fraction)
-            hooks.append(src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"],
-                                  preset_name=preset_name))
+        hooks = spec.make_hooks(MethodContext(ds, seed, spec.settings_of(config), sleep))
         gen = torch.Generator().manual_seed(seed + 1)
         rows = run_sequence(net, setup.tasks, hooks, config["epochs"], gen, setup.evaluator)
         for r in rows:
             r.update(dataset=config["dataset"], method=method, fraction=fraction)
-            if r["metric"] == "final_acc":
-                r["metric"] = metric_name(fraction)
-            elif r.get("headline"):  # bwt / forgetting: kept, but per fraction
-                r["metric"] = f"{r['metric']}_p{fraction:g}"
+            if r.get("headline"):  # final accuracy, BWT, forgetting: per fraction
+                r["setting"] = setting.encode(fraction=fraction)
         records += rows
     return records

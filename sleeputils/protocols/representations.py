@@ -23,6 +23,7 @@ from ..analysis.reactivation import reactivation
 from ..data import Dataset, load_dataset
 from ..nets.mlp import MLP
 from ..params import Params, declare, same_as
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..training import run_tasks
@@ -165,11 +166,13 @@ def _reactivations(tasks: list, logs: list[dict], preferred: dict, rng: np.rando
 
 def _headlines(rows: pd.DataFrame) -> list[dict]:
     """The per-stage rows, plus per (statistic, layer) the mean over sleeps of the value before
-    and after the sleep: the paired numbers the chapter tests (``old_pref_l1_before``)."""
+    and after the sleep: the paired numbers the chapter tests, each under its setting (layer,
+    and before or after the sleep)."""
     records = rows.to_dict("records")
     react = rows[rows["metric"] == "react_ratio"]
     for layer, g in react.groupby("layer"):
-        records.append({"metric": f"react_ratio_l{int(layer)}", "value": g["value"].mean(),
+        records.append({"metric": "react_ratio_mean", "layer": int(layer),
+                        "setting": setting.encode(layer=int(layer)), "value": g["value"].mean(),
                         "headline": True})
     staged = rows[rows["stage"].isin(["after_task", "after_sleep"])
                   & (rows["metric"] != "class_corr")]  # matrices are drawn, not tested
@@ -178,7 +181,8 @@ def _headlines(rows: pd.DataFrame) -> list[dict]:
     for (metric, layer), g in slept.groupby(["metric", "layer"]):
         for stage, when in (("after_task", "before"), ("after_sleep", "after")):
             v = g.loc[g["stage"] == stage, "value"].mean()
-            records.append({"metric": f"{metric}_l{int(layer)}_{when}", "value": v,
+            records.append({"metric": metric, "layer": int(layer), "when": when,
+                            "setting": setting.encode(layer=int(layer), when=when), "value": v,
                             "headline": True})
     return [{k: v for k, v in r.items()
              if k == "value" or not (isinstance(v, float) and np.isnan(v))} for r in records]

@@ -21,6 +21,7 @@ from ..data import Dataset, load_dataset
 from ..metrics import accuracy
 from ..nets.mlp import MLP, MLPConfig
 from ..params import ParamError, Params, declare, same_as
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..sleep.presets import preset
@@ -71,11 +72,6 @@ def vector(epochs: int) -> str:
     return min(ORIGINAL_RUNS.items(), key=lambda kv: abs(np.log(epochs / kv[0])))[1]
 
 
-def metric_name(split: str, when: str, epochs: int, images: int) -> str:
-    """e.g. ``test_after_e10_n5000``."""
-    return f"{split}_{when}_e{epochs}_n{images}"
-
-
 def run_single(config: SingleTaskConfig = SingleTaskConfig(), *,
                store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
     """Every (epochs, images) setting, ``config.trials`` seeded trials; one unit per trial."""
@@ -102,7 +98,9 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
               "test": (ds.x_test[: config["test_subset"]], ds.y_test[: config["test_subset"]])}
 
     def score(when: str) -> list[dict]:
-        return [{"metric": metric_name(split, when, epochs, images), "headline": True,
+        where = setting.encode(epochs=epochs, images=images, when=when)
+        return [{"metric": f"{split}_acc", "split": split, "when": when, "setting": where,
+                 "headline": True,
                  "value": accuracy(net.predict(torch.from_numpy(x)), torch.from_numpy(y))}
                 for split, (x, y) in splits.items()]
 

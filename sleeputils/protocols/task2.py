@@ -18,6 +18,7 @@ from ..data import Dataset, load_dataset
 from ..metrics import TaskEvaluator
 from ..nets.mlp import MLP
 from ..params import Params, declare, same_as
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..training import run_tasks
@@ -75,6 +76,7 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
         per_task, _ = evaluator(net)
         rows += [{"dataset": config["dataset"], "method": method,
                   "task2_epochs": config["task2_epochs"], "headline": True,
-                  "metric": f"task{i + 1}_acc_e{config['task2_epochs']}", "value": a}
+                  "setting": setting.encode(task2_epochs=config["task2_epochs"]),
+                  "metric": f"task{i + 1}_acc", "value": a}
                  for i, a in enumerate(per_task)]
     return rows

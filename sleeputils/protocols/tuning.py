@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..data import Dataset
 from ..metrics import TaskEvaluator
+from ..nets.mlp import MLP
 from ..params import ParamError
+from ..training import Hook, run_tasks
 
 #: Trial number of the search runs: its seed is ``trial_seed(seed, SEARCH_TRIAL)``, which no
 #: reported trial (at most 100) uses.
@@ -37,6 +40,15 @@ def validation_evaluator(ds: Dataset, tasks: list, per_task_train: int | None,
         pick = idx[start : start + validation]
         sets.append((ds.x_train[pick], ds.y_train[pick]))
     return TaskEvaluator(sets)
+
+
+def validation_score(net: MLP, tasks: list, hooks: list[Hook], epochs: int,
+                     generator: torch.Generator, evaluator: TaskEvaluator) -> float:
+    """A search run's score: the accuracy on the union of the validation sets once the whole
+    sequence (with every hook's after-task work) is done. Only this final number is read, so,
+    unlike a reported run, no earlier stage is scored (scoring never changes the network)."""
+    run_tasks(net, tasks, hooks, epochs, generator)
+    return evaluator(net)[1]
 
 
 def winners(search: pd.DataFrame) -> dict[str, float]:

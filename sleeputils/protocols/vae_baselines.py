@@ -19,6 +19,7 @@ import torch
 
 from ..nets.vae import LOSSES, absolute_errors
 from ..params import ParamError, Params, declare
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from .common import seed_field, trial_seed
@@ -39,8 +40,9 @@ MIXES = ("new", "old", "both")
 
 
 @dataclass(frozen=True)
-class BaselinesConfig(Params):
-    """Parameters of the no-sleep baselines; defaults are the original's (latent 20)."""
+class ReplayConfig(Params):
+    """Parameters of the replay chapter (replay without sleep cycles: new data, the VAE's own
+    samples, or both); defaults are the original's (latent 20)."""
 
     split: str = declare("inverted", "dataset 1 -> dataset 2", choices=SPLITS)
     latent: int = declare(20, "latent dimensions", low=1, high=256)
@@ -74,10 +76,10 @@ class BaselinesConfig(Params):
         return list(dict.fromkeys([mixes[m] for m in self.mixes] + sweep))
 
 
-def run_baselines(config: BaselinesConfig = BaselinesConfig(), *,
+def run_baselines(config: ReplayConfig = ReplayConfig(), *,
                   store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
     """The initial VAE and the digit classifier (stored units), then every run of
-    :meth:`BaselinesConfig.runs` with every seed."""
+    :meth:`ReplayConfig.runs` with every seed."""
     data = split_data(config.split)
     largest = max(new for new, _ in config.runs())
     if largest > len(data["d2_train"]):
@@ -107,17 +109,12 @@ def run_baseline(data: dict, initial: dict, classifier: DigitClassifier, config:
     rows = _measure(vae, data, classifier, config["test_subset"], "before")
     vae.fit(np.concatenate([new, sampled]), config["epochs"], config["batch"], gen)
     rows += _measure(vae, data, classifier, config["test_subset"], "after")
-    name = mix_name(n_new, n_sampled)
-    rows += [{"metric": f"{r['metric'].split('_')[0]}_after_{name}", "value": r["value"],
-              "headline": True}
-             for r in rows if r["stage"] == "after" and r["metric"].endswith("_error")]
+    where = setting.encode(new=n_new, sampled=n_sampled)
+    rows += [{"metric": f"{d}_after", "value": r["value"], "setting": where, "headline": True}
+             for d in ("d1", "d2") for r in rows
+             if r["stage"] == "after" and r["metric"] == f"{d}_error"]
     return [{"dataset": config["split"], "method": "vae", "new": n_new, "sampled": n_sampled,
              **r} for r in rows]
-
-
-def mix_name(new: int, sampled: int) -> str:
-    """``new1000``, ``old1000`` or ``new500_old500``: how a run is named in its numbers."""
-    return "_".join(f"{kind}{n}" for kind, n in (("new", new), ("old", sampled)) if n)
 
 
 def _measure(vae, data: dict, classifier: DigitClassifier, n: int | None, stage: str

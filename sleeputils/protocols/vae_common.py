@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..data import load_dataset
-from ..nets.vae import VAE, VAEConfig, absolute_errors
+from ..nets.vae import CODE_VERSIONS, VAE, VAEConfig, absolute_errors
 from ..results.executor import run_units
 from ..results.store import ResultStore
 
@@ -62,20 +62,36 @@ def blank_errors(split: str, test_subset: int | None = None) -> dict[str, dict[s
     return out
 
 
-def make_vae(latent: int, loss: str, lr: float, seed: int, weights: dict | None = None) -> VAE:
-    """A VAE seeded with ``seed``, holding ``weights`` if given, in evaluation mode."""
-    vae = VAE(VAEConfig(latent=latent, loss=loss, lr=lr), torch.Generator().manual_seed(seed))
+def make_vae(latent: int, loss: str, lr: float, seed: int, weights: dict | None = None,
+             version: str = "2024") -> VAE:
+    """A VAE of code version ``version`` (vae-versions) seeded with ``seed``, holding ``weights``
+    if given, in evaluation mode."""
+    config = VAEConfig.of(version, latent=latent, loss=loss, lr=lr)
+    vae = VAE(config, torch.Generator().manual_seed(seed))
     if weights is not None:
         vae.load_state_dict(weights)
     vae.eval()
     return vae
 
 
+def code_version(config) -> str:
+    """The config's code version of the original (vae-versions): its ``code_version`` field,
+    else 2024 (the replay and interleaving chapters')."""
+    return getattr(config, "code_version", "2024")
+
+
+def vae_loss(config) -> str:
+    """The config's reconstruction term: its ``loss`` field, or its code version's if unset."""
+    return config.loss if config.loss is not None else CODE_VERSIONS[code_version(config)]["loss"]
+
+
 def initial_settings(config) -> dict:
     """What identifies the initial VAE of a config with ``split``, ``latent``, ``loss``,
-    ``initial_epochs``, ``initial_images``, ``lr`` and ``seed`` fields: dataset 1, not the split,
-    so MNIST → inverted MNIST and MNIST → Fashion-MNIST train it once."""
-    return {"dataset_1": DATASET_1[config.split], "latent": config.latent, "loss": config.loss,
+    ``initial_epochs``, ``initial_images``, ``lr`` and ``seed`` fields (and perhaps
+    ``code_version``): dataset 1, not the split, so MNIST → inverted MNIST and MNIST →
+    Fashion-MNIST train it once."""
+    return {"dataset_1": DATASET_1[config.split], "latent": config.latent,
+            "loss": vae_loss(config), "code_version": code_version(config),
             "epochs": config.initial_epochs, "images": config.initial_images, "lr": config.lr,
             "seed": config.seed}
 
@@ -85,11 +101,13 @@ def initial_vae(settings: dict, data: dict, *, store: ResultStore | None,
     """The VAE trained on dataset 1 (batch 32, early stopping on the training loss with patience
     3), stored as a unit of chapter ``vae-initial``; its weights (a state dict).
 
-    ``settings``: dataset_1, latent, loss, epochs (the most), images (None = all), lr, seed.
+    ``settings``: dataset_1, latent, loss, code_version, epochs (the most), images (None =
+    all), lr, seed.
     """
 
     def train() -> list[dict]:
-        vae = make_vae(settings["latent"], settings["loss"], settings["lr"], settings["seed"])
+        vae = make_vae(settings["latent"], settings["loss"], settings["lr"], settings["seed"],
+                       version=settings["code_version"])
         gen = torch.Generator().manual_seed(settings["seed"] + 1)
         losses, best, waited = [], np.inf, 0
         for _ in range(settings["epochs"]):

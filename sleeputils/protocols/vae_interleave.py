@@ -2,11 +2,11 @@
 and inverted MNIST in one pass, the two alternating in blocks of ``n`` images; how does the block
 size decide what is remembered?
 
-Each unit trains one VAE for ``epochs`` passes at batch 1, in order (no shuffling), on
-``per_set`` MNIST training images and ``per_set`` other ones inverted, cut into alternating
-blocks: n of MNIST, n inverted, n of MNIST, ... Memory is the per-pixel mean squared error on the
-first ``test_images`` test images of each (the original's measure), beside the summed absolute
-error of the other chapters (eq-vae-error).
+Each unit trains one VAE for ``epochs`` passes at batch 1, in order (no shuffling), on the
+first ``per_set`` MNIST training images and the same images inverted, as the original does, cut
+into alternating blocks: n of MNIST, n inverted, n of MNIST, ... Memory is the per-pixel mean
+squared error on the first ``test_images`` test images of each (the original's measure), beside
+the summed absolute error of the other chapters (eq-vae-error).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import torch
 from ..data import load_dataset
 from ..nets.vae import LOSSES, absolute_errors
 from ..params import ParamError, Params, declare
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from .common import seed_field, trial_seed
@@ -34,7 +35,8 @@ class InterleaveConfig(Params):
 
     blocks: tuple[int, ...] = declare((1, 5, 10, 50), "images per block before the other "
                                       "dataset's turn", low=1, high=30000)
-    per_set: int = declare(20000, "training images of each dataset", low=10, high=30000)
+    per_set: int = declare(20000, "training images of each dataset (the same ones upright and "
+                           "inverted)", low=10, high=60000)
     epochs: int = declare(1, "passes over the interleaved sequence", low=1, high=100)
     latent: int = declare(20, "latent dimensions", low=1, high=256)
     loss: str = declare("mae", "reconstruction term", choices=LOSSES)
@@ -56,14 +58,20 @@ def interleave(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate(blocks)
 
 
+def interleave_data(config: InterleaveConfig) -> dict[str, np.ndarray]:
+    """Training and test images of both datasets: the first ``per_set`` MNIST training images
+    upright and the same images inverted; the first ``test_images`` test images, both ways."""
+    mnist = load_dataset("mnist")
+    k, m = config.per_set, config.test_images
+    return {"d1_train": mnist.x_train[:k], "d2_train": 1.0 - mnist.x_train[:k],
+            "d1_test": mnist.x_test[:m], "d2_test": 1.0 - mnist.x_test[:m]}
+
+
 def run_interleaving(config: InterleaveConfig = InterleaveConfig(), *,
                      store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
     """Every block size with every seed, one stored unit each."""
     config.check()
-    mnist = load_dataset("mnist")
-    k, m = config.per_set, config.test_images
-    data = {"d1_train": mnist.x_train[:k], "d2_train": 1.0 - mnist.x_train[k : 2 * k],
-            "d1_test": mnist.x_test[:m], "d2_test": 1.0 - mnist.x_test[:m]}
+    data = interleave_data(config)
     base = {k: getattr(config, k) for k in ("per_set", "epochs", "latent", "loss",
                                             "test_images", "seed", "lr")}
     units = [(n, t) for n in config.blocks for t in range(config.trials)]
@@ -84,8 +92,8 @@ def run_block(data: dict, config: dict, trial: int) -> list[dict]:
         x = data[f"{d}_test"]
         recalled = vae.reconstruct(x)
         mse = float(np.mean((x - recalled) ** 2))
-        rows += [{"metric": f"{d}_mse", "value": mse},
-                 {"metric": f"{d}_error", "value": float(absolute_errors(x, recalled).mean())},
-                 {"metric": f"{d}_mse_n{config['block']}", "value": mse, "headline": True}]
+        rows += [{"metric": f"{d}_mse", "value": mse, "headline": True,
+                  "setting": setting.encode(block=config["block"])},
+                 {"metric": f"{d}_error", "value": float(absolute_errors(x, recalled).mean())}]
     return [{"dataset": "inverted", "method": "vae", "block": config["block"], **r}
             for r in rows]

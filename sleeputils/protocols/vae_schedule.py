@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..nets.vae import LOSSES, absolute_errors
+from ..nets.vae import CODE_VERSIONS, LOSSES, absolute_errors
 from ..params import ParamError, Params, declare
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from .common import seed_field, trial_seed
@@ -34,6 +35,7 @@ from .vae_common import (
     pack_images,
     recall_accuracy,
     split_data,
+    vae_loss,
 )
 
 CHAPTER = "vae"
@@ -47,9 +49,15 @@ class ScheduleConfig(Params):
     """Parameters of the schedule grid; defaults are the grid of the original's figures."""
 
     split: str = declare("inverted", "dataset 1 -> dataset 2", choices=SPLITS)
+    code_version: str = declare("2024", "the original's code: 2024 (current: absolute error, "
+                                "ReLU) or 2023 (the published figures': cross-entropy, leaky "
+                                "ReLU, no input dropout, Adam eps 1e-7)",
+                                choices=tuple(CODE_VERSIONS))
     latent: int = declare(5, "latent dimensions", low=1, high=256)
-    loss: str = declare("mae", "reconstruction term: summed absolute error or binary "
-                        "cross-entropy", choices=LOSSES)
+    loss: str | None = declare(None, "reconstruction term: summed absolute error, binary "
+                               "cross-entropy of the sigmoid outputs or of their logits",
+                               choices=LOSSES, none="the code version's: bce_logits (2023), "
+                               "mae (2024)")
     initial_epochs: int = declare(25, "most epochs of the initial VAE (early stopping, "
                                   "patience 3)", low=1, high=500)
     initial_images: int | None = declare(None, "dataset-1 training images of the initial VAE",
@@ -106,9 +114,10 @@ def run_schedules(config: ScheduleConfig = ScheduleConfig(), *,
         raise ParamError(f"num = {config.num} > the {len(data['d2_train'])} dataset-2 images")
     initial = initial_vae(initial_settings(config), data, store=store, progress=progress)
     classifier = digit_classifier(store=store, progress=progress)
-    base = {k: getattr(config, k) for k in ("split", "latent", "loss", "initial_epochs",
-                                            "initial_images", "total_epochs", "num", "seed", "lr",
-                                            "test_subset")}
+    base = {k: getattr(config, k) for k in ("split", "code_version", "latent",
+                                            "initial_epochs", "initial_images", "total_epochs",
+                                            "num", "seed", "lr", "test_subset")}
+    base["loss"] = vae_loss(config)
     schedules = config.schedules()
     runs = list(dict.fromkeys(same_run(s, config.rem_from) for s in schedules))
     units = [(s, t) for s in runs for t in range(config.trials)]
@@ -133,11 +142,13 @@ def same_run(schedule: tuple[int, float, float, str], sources: tuple[str, ...]
 def _as_source(df: pd.DataFrame, run: tuple[int, float, float, str],
                schedule: tuple[int, float, float, str]) -> pd.DataFrame:
     """The records of ``run`` shown as ``schedule``, which differs only in its REM source
-    (headline names end in the source)."""
+    (so do the settings of its headline numbers)."""
     cycles, first, last, done = run
     rows = df[(df["cycles"] == cycles) & (df["rem_share"] == first) & (df["rem_end"] == last)
               & (df["rem_from"] == done)].copy()
-    rows["metric"] = rows["metric"].str.replace(f"_{done}$", f"_{schedule[3]}", regex=True)
+    if "setting" in rows:
+        rows["setting"] = [setting.encode({**setting.decode(t), "rem_from": schedule[3]})
+                           if isinstance(t, str) and t else t for t in rows["setting"]]
     rows["rem_from"] = schedule[3]
     return rows
 
@@ -156,8 +167,9 @@ def run_schedule(data: dict, initial: dict, classifier: DigitClassifier, config:
     seed = trial_seed(config["seed"], trial)
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng([seed, 17])
-    vae = make_vae(config["latent"], config["loss"], config["lr"], seed, initial)
-    frozen = make_vae(config["latent"], config["loss"], config["lr"], seed, initial)
+    version = config["code_version"]
+    vae = make_vae(config["latent"], config["loss"], config["lr"], seed, initial, version)
+    frozen = make_vae(config["latent"], config["loss"], config["lr"], seed, initial, version)
     source = frozen if config["rem_from"] == "frozen" else vae
     n, cycles = config["test_subset"], config["cycles"]
     shown = {0, 1, cycles}
@@ -196,11 +208,12 @@ def run_schedule(data: dict, initial: dict, classifier: DigitClassifier, config:
                              "blob": pack_images(dreams[:SHOWN_SAMPLES].numpy())})
         rows.append({"metric": "rem_epochs", "cycle": cycle, "value": rem})
         measure(cycle)
-    ramp = "" if config["rem_end"] == config["rem_share"] else f"-{config['rem_end']:g}"
-    tag = f"c{cycles}_r{config['rem_share']:g}{ramp}_{config['rem_from']}"
-    for r in [r for r in rows if r.get("cycle") == cycles and r["metric"].endswith("_error")]:
-        rows.append({"metric": f"{r['metric'].split('_')[0]}_final_{tag}", "value": r["value"],
-                     "headline": True})
+    where = setting.encode(cycles=cycles, rem_share=config["rem_share"],
+                           rem_end=config["rem_end"], rem_from=config["rem_from"])
+    for d in ("d1", "d2"):
+        final = [r for r in rows if r.get("cycle") == cycles and r["metric"] == f"{d}_error"]
+        rows += [{"metric": f"{d}_final", "value": r["value"], "setting": where,
+                  "headline": True} for r in final]
     return [{"dataset": config["split"], "method": "vae", "cycles": cycles,
              "rem_share": config["rem_share"], "rem_end": config["rem_end"],
              "rem_from": config["rem_from"], **r} for r in rows]

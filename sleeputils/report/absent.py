@@ -6,8 +6,10 @@ from __future__ import annotations
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from ..results import setting
 from ..results.paper import fmt_pm, load_paper_values
-from .tables import METHOD_NAMES, for_people
+from .names import method_name
+from .tables import for_people
 
 
 def missing_box(chapter_id: str, missing: str) -> str:
@@ -31,8 +33,9 @@ def paper_numbers(chapter_id: str) -> Styler | str:
     if paper.empty:
         return "The book records no published number for this chapter's protocol."
     table = pd.DataFrame({
-        "method": paper["method"].map(lambda m: METHOD_NAMES.get(m, m)).to_numpy(),
+        "method": paper["method"].map(method_name).to_numpy(),
         "metric": paper["metric"].map(_readable).to_numpy(),
+        "setting": paper["setting"].map(setting.describe).to_numpy(),
         "paper": [fmt_pm(v, s) for v, s in zip(paper["value"], paper["std"], strict=True)],
         "source": paper["source"].to_numpy(),
         "note": paper["note"].fillna("").to_numpy(),
@@ -40,13 +43,11 @@ def paper_numbers(chapter_id: str) -> Styler | str:
     return for_people(table, wrap=("note",))
 
 
+#: The recorded metrics of these chapters, for people.
+READABLE = {"final_acc": "final accuracy (%)", "task1_acc": "task 1 accuracy (%)",
+            "task2_acc": "task 2 accuracy (%)", "nme_acc": "nearest-mean accuracy (%)"}
+
+
 def _readable(metric: str) -> str:
-    """``task1_acc`` -> ``task 1 accuracy (%)``; names without a rule are kept."""
-    for code, text in (("final_acc", "final accuracy (%)"), ("task1_acc", "task 1 accuracy (%)"),
-                       ("task2_acc", "task 2 accuracy (%)")):
-        if metric == code:
-            return text
-    if metric.startswith("nme_k"):
-        k, variant = metric.removeprefix("nme_k").split("_", 1)
-        return f"nearest-mean accuracy (%), K = {k}, {variant}"
-    return metric
+    """``task1_acc`` -> ``task 1 accuracy (%)``; names without an entry are kept."""
+    return READABLE.get(metric, metric)

@@ -10,17 +10,16 @@ import seaborn as sns
 from pandas.io.formats.style import Styler
 
 from ..results.paper import fmt_pm
-from .icarl import SCORES
+from .icarl import icarl_verdict, paper_row
+from .names import METHODS, SCORES
 from .tables import for_people, headline
-
-NAMES = {"icarl": "iCaRL", "icarl_src": "iCaRL + SRC"}
 
 
 def curves(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (score, method, epochs, trial) with the final accuracy."""
     rows = headline(df)
-    return rows.assign(score=rows["metric"].str.split("_").str[0],
-                       epochs=rows["epochs"].astype(int))[
+    rows = rows[rows["metric"].isin(SCORES)]
+    return rows.assign(score=rows["metric"], epochs=rows["epochs"].astype(int))[
         ["score", "method", "epochs", "trial", "value"]]
 
 
@@ -85,7 +84,7 @@ def savings_verdict(df: pd.DataFrame, grid_low: int) -> str:
 
 def epochs_figure(df: pd.DataFrame) -> plt.Figure:
     """Accuracy against epochs per task, both methods, one panel per score."""
-    c = curves(df).assign(method=lambda d: d["method"].map(NAMES),
+    c = curves(df).assign(method=lambda d: d["method"].map(METHODS),
                           score=lambda d: d["score"].map(SCORES))
     grid = sns.relplot(c, x="epochs", y="value", hue="method", col="score", kind="line",
                        marker="o", errorbar="sd", height=3.2, aspect=1.3,
@@ -93,3 +92,19 @@ def epochs_figure(df: pd.DataFrame) -> plt.Figure:
     grid.set_axis_labels("epochs per task", "final accuracy (%)")
     grid.set_titles("{col_name}")
     return grid.figure
+
+
+def paper_comparison(df: pd.DataFrame, dataset: str) -> str:
+    """Markdown: the paper's Table 2 pair beside ours at the setting it was measured at (its
+    memory, variant, score and epochs per task, as ``paper_values.csv`` names them); empty when
+    the paper has no pair on this data set or this run did not train that many epochs."""
+    paper = paper_row(dataset)
+    if paper.empty or "epochs" not in paper:
+        return ""
+    epochs, score = int(paper["epochs"].iloc[0]), paper["metric"].iloc[0]
+    rows = headline(df)
+    rows = rows[(rows["epochs"] == epochs) & (rows["metric"] == score)]
+    if rows.empty:
+        return ""
+    return (f"At the paper's Table 2 setting ({epochs} epochs per task, the "
+            f"{SCORES[score]} score):\n\n" + icarl_verdict(rows, dataset))

@@ -8,10 +8,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .tables import METHOD_NAMES
+from .names import METHODS, STAGES
 
-STAGE_NAMES = {"after_task1": "after task 1", "after_task2": "after task 2",
-               "after_sleep": "after sleep"}
 METHOD_COLORS = {"sequential": "tab:red", "src": "tab:blue", "parallel": "tab:green"}
 
 
@@ -56,7 +54,7 @@ def accuracy_after_each_task(df: pd.DataFrame) -> plt.Figure:
     sleepers = set(rows.loc[rows["stage"] == "after_sleep", "method"])
     stage = np.where(rows["stage"] == "after_sleep", " (after sleep)",
                      np.where(rows["method"].isin(sleepers), " (before sleep)", ""))
-    rows["curve"] = rows["method"].map(METHOD_NAMES) + stage
+    rows["curve"] = rows["method"].map(METHODS) + stage
     fig, ax = plt.subplots(figsize=(6.5, 4))
     sns.lineplot(rows, x="after_task", y="value", hue="curve", style="curve", markers=True,
                  errorbar="sd", ax=ax)
@@ -72,11 +70,11 @@ def accuracy_after_each_task(df: pd.DataFrame) -> plt.Figure:
 
 def patches_accuracy(df: pd.DataFrame) -> plt.Figure:
     """Accuracy on all 4 patches after task 1, task 2 and SRC against overlap (mean ± std)."""
-    rows = df[df["metric"].str.startswith("acc_")].copy()
-    rows["stage"] = rows["stage"].map(STAGE_NAMES)
+    rows = df[df["headline"].fillna(False).astype(bool)].copy()
+    rows["stage"] = rows["stage"].map(STAGES)
     fig, ax = plt.subplots(figsize=(7, 4))
     sns.lineplot(rows, x="overlap", y="value", hue="stage", style="stage", markers=True,
-                 errorbar="sd", ax=ax, hue_order=list(STAGE_NAMES.values()))
+                 errorbar="sd", ax=ax, hue_order=list(STAGES.values()))
     ax.set(xlabel="overlapping pixels", ylabel="accuracy on all 4 images (%)", ylim=(-5, 105))
     fig.tight_layout()
     return fig
@@ -86,7 +84,7 @@ def patches_weights(df: pd.DataFrame, overlap: int) -> plt.Figure:
     """Histograms of weights from each pixel group onto each output, before and after SRC."""
     rows = df[(df["metric"] == "weight") & (df["overlap"] == overlap)].copy()
     rows["output"] = rows["output"].astype(int)
-    rows["stage"] = rows["stage"].map(STAGE_NAMES)
+    rows["stage"] = rows["stage"].map(STAGES)
     grid = sns.displot(rows, x="value", hue="stage", col="group", row="output", kind="hist",
                        element="step", common_norm=False, stat="density", bins=30, height=1.8,
                        aspect=1.6, facet_kws={"sharey": False},
@@ -111,10 +109,10 @@ def rehearsal_curve(df: pd.DataFrame, paper: pd.DataFrame | None = None) -> plt.
     as dashed lines: the paper quotes one fraction that is not on the original grid, so they are
     shown across the whole curve rather than at a fraction.
     """
-    rows = df[df["metric"].str.startswith("final_acc_p")].copy()
+    rows = df[df["headline"].fillna(False).astype(bool) & (df["metric"] == "final_acc")].copy()
     rows["replayed (%)"] = rows["fraction"] * 100
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    rows["method"] = rows["method"].map(METHOD_NAMES)
+    rows["method"] = rows["method"].map(METHODS)
     sns.lineplot(rows, x="replayed (%)", y="value", hue="method", style="method", markers=True,
                  errorbar="sd", ax=ax, hue_order=["rehearsal", "rehearsal + SRC"],
                  palette={"rehearsal": "tab:orange", "rehearsal + SRC": "tab:purple"})
@@ -122,7 +120,7 @@ def rehearsal_curve(df: pd.DataFrame, paper: pd.DataFrame | None = None) -> plt.
         for _, row in paper.iterrows():
             color = "tab:purple" if row["method"] == "rehearsal_src" else "tab:orange"
             ax.axhline(row["value"], color=color, ls="--", lw=1,
-                       label=f"paper, {METHOD_NAMES[row['method']]} ({row['value']:.2f})")
+                       label=f"paper, {METHODS[row['method']]} ({row['value']:.2f})")
     if (rows["fraction"] > 0).all():
         ax.set_xscale("log")
     ax.set(xlabel="old data replayed (% of the old tasks' training data)",
@@ -159,7 +157,7 @@ def _nothing_to_show(why: str) -> plt.Figure:
 
 def crossmodal_tradeoff(df: pd.DataFrame) -> plt.Figure:
     """MNIST accuracy against Fashion-MNIST accuracy after task 2, one point per method."""
-    from .tables import crossmodal_compare
+    from .crossmodal import crossmodal_compare
 
     t = crossmodal_compare(df)
     if t.empty:

@@ -3,28 +3,28 @@ score, SRC's gain measured trial by trial, beside Table 2 of the paper."""
 
 from __future__ import annotations
 
-import re
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from pandas.io.formats.style import Styler
 
-from ..protocols.icarl import VARIANTS, metric_name
+from ..protocols.icarl import VARIANTS
+from ..results import setting
 from ..results.paper import fmt_pm, load_paper_values
-from .tables import _paired, for_people, headline, paired_gain
+from . import stats
+from .names import METHODS, SCORES
+from .tables import for_people, headline
 
-#: The two scores, as the records name them and as people read them.
-SCORES = {"softmax": "softmax", "nme": "nearest mean"}
-#: Significance level of the verdicts (paired t-test on the trials of one setting).
-ALPHA = 0.05
+#: What SRC does to iCaRL, by the verdict of their paired test.
+EFFECT = {stats.HIGHER: "**helps**", stats.LOWER: "**hurts**",
+          stats.UNCLEAR: "**has no clear effect on**", stats.TOO_FEW: "**is not tested on**",
+          stats.NO_SPREAD: "**is not tested on**"}
 
 
 def scores(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (memory, variant, score, trial) with both methods' accuracy side by side."""
     rows = headline(df)
-    rows = rows.assign(score=rows["metric"].str.split("_").str[0])
-    rows = rows[rows["score"].isin(SCORES)]
+    rows = rows[rows["metric"].isin(SCORES)].rename(columns={"metric": "score"})
     wide = rows.pivot_table(index=["memory", "variant", "score", "trial"], columns="method",
                             values="value").reset_index()
     return wide.sort_values(["memory", "variant", "score", "trial"], key=_variant_order)
@@ -36,22 +36,47 @@ def _variant_order(col: pd.Series) -> pd.Series:
     return col
 
 
-def paper_row(chapter_id: str) -> pd.DataFrame:
-    """The paper's Table 2 numbers of this chapter (one memory), or an empty frame."""
+def gains(df: pd.DataFrame) -> list[tuple[tuple, pd.DataFrame, stats.Paired]]:
+    """Per (memory, variant, score) setting: its rows and SRC's paired test against iCaRL, the
+    settings' tests one family (the chapter's verdicts state them together)."""
+    groups = list(scores(df).groupby(["memory", "variant", "score"], sort=False))
+    tests = stats.family([stats.paired(g["icarl_src"], g["icarl"]) for _, g in groups])
+    return [(key, g, r) for (key, g), r in zip(groups, tests, strict=True)]
+
+
+def paper_row(dataset: str) -> pd.DataFrame:
+    """The paper's Table 2 pair on ``dataset`` (iCaRL and iCaRL + SRC at one setting, which
+    ``paper_values.csv`` names), its setting as columns; an empty frame when it has none."""
     paper = load_paper_values()
-    return paper[paper["chapter_id"] == chapter_id]
+    paper = paper[(paper["dataset"] == dataset) & paper["method"].isin(["icarl", "icarl_src"])]
+    return setting.expand(paper)
 
 
-def icarl_table(df: pd.DataFrame, chapter_id: str) -> Styler:
+def _pair_at(paper: pd.DataFrame, memory: int, variant: str, score: str,
+             epochs: int | None) -> pd.DataFrame:
+    """The paper's pair when it was measured at this setting (its method as index), else empty:
+    every value the paper's setting names must equal ours."""
+    ours = {"memory": memory, "variant": variant, "epochs": epochs}
+    keep = [m == score and setting.within(text, ours)
+            for m, text in zip(paper["metric"], paper["setting"], strict=True)]
+    return paper[keep].set_index("method")
+
+
+def _epochs(g: pd.DataFrame) -> int | None:
+    """The one epochs-per-task value of a group of trials (None when the rows do not say)."""
+    return int(g["epochs"].iloc[0]) if "epochs" in g and g["epochs"].notna().all() else None
+
+
+def icarl_table(df: pd.DataFrame, dataset: str) -> Styler:
     """Accuracy after the last task per (K, variant, score): iCaRL, + SRC, the paired gain and
     the paper's pair where Table 2 has one. The paper does not say which score or variant it
     used; its pair is set against iCaRL's own classifier (nearest mean) with herding and
-    distillation."""
-    paper = paper_row(chapter_id)
+    distillation, at the original sweep's longest training (see ``paper_values.csv``)."""
+    paper = paper_row(dataset)
     out = []
     for (memory, variant, score), g in scores(df).groupby(["memory", "variant", "score"],
                                                           sort=False):
-        p = paper[paper["metric"] == metric_name(score, memory, variant)].set_index("method")
+        p = _pair_at(paper, memory, variant, score, _epochs(df))
         out.append({
             "K": memory, "variant": variant, "score": SCORES[score], "n": len(g),
             "iCaRL": fmt_pm(g["icarl"].mean(), g["icarl"].std()),
@@ -68,19 +93,15 @@ def icarl_table(df: pd.DataFrame, chapter_id: str) -> Styler:
     return for_people(table, compact=True)
 
 
-def icarl_verdict(df: pd.DataFrame, chapter_id: str) -> str:
+def icarl_verdict(df: pd.DataFrame, dataset: str) -> str:
     """Markdown, one line per (K, variant, score): does SRC help iCaRL here (paired t-test), and
-    how far are we from the paper's pair where it has one."""
-    paper = paper_row(chapter_id)
+    how far are we from the paper's pair where it was measured at this setting."""
+    paper = paper_row(dataset)
     lines = []
-    for (memory, variant, score), g in scores(df).groupby(["memory", "variant", "score"],
-                                                          sort=False):
-        gain, p = paired_gain(g["icarl_src"], g["icarl"])
-        word = ("has no clear effect on" if p >= ALPHA else  # a NaN p (n < 2) keeps the sign
-                "helps" if gain > 0 else "hurts" if gain < 0 else "does not change")
-        line = (f"- K = {memory}, {variant}, {SCORES[score]}: SRC **{word}** iCaRL, "
-                f"{_paired(g['icarl_src'], g['icarl'])}.")
-        p = paper[paper["metric"] == metric_name(score, memory, variant)].set_index("method")
+    for (memory, variant, score), g, r in gains(df):
+        line = (f"- K = {memory}, {variant}, {SCORES[score]}: SRC {EFFECT[r.verdict]} iCaRL, "
+                f"{stats.gain(r)}.")
+        p = _pair_at(paper, memory, variant, score, _epochs(df))
         if len(p) == 2:
             line += (f" Against the paper: iCaRL {g['icarl'].mean() - p.at['icarl', 'value']:+.2f},"
                      f" iCaRL + SRC {g['icarl_src'].mean() - p.at['icarl_src', 'value']:+.2f} "
@@ -93,18 +114,17 @@ def icarl_overview(df: pd.DataFrame) -> str:
     """Markdown: over every (K, variant, score) setting, how often SRC raises or lowers iCaRL's
     final accuracy (and how often significantly), then the mean paired gain per K for each
     score, averaged over the variants: the pattern behind the per-setting lines."""
-    rows = []
-    for (memory, _, score), g in scores(df).groupby(["memory", "variant", "score"], sort=False):
-        gain, p = paired_gain(g["icarl_src"], g["icarl"])
-        rows.append({"memory": memory, "score": score, "gain": gain, "p": p})
-    t = pd.DataFrame(rows)
+    t = pd.DataFrame([{"memory": memory, "score": score, "gain": r.difference,
+                       "verdict": r.verdict} for (memory, _, score), _, r in gains(df)])
     if t.empty:
         return "No iCaRL trial was run."
-    up, down, sig = t["gain"] > 0, t["gain"] < 0, t["p"] < ALPHA
+    up, down = t["gain"] > 0, t["gain"] < 0
+    higher, lower = t["verdict"] == stats.HIGHER, t["verdict"] == stats.LOWER
     lines = [f"Over the {len(t)} settings (memory × variant × score), SRC raises iCaRL's final "
-             f"accuracy in **{up.sum()}** ({(up & sig).sum()} significantly, paired t-test "
-             f"p < {ALPHA:g}) and lowers it in **{down.sum()}** ({(down & sig).sum()} "
-             "significantly). Mean paired gain per memory K, averaged over the variants:", ""]
+             f"accuracy in **{up.sum()}** ({higher.sum()} significantly: paired t-test, "
+             f"Holm-adjusted over the settings, p < {stats.ALPHA:g}) and lowers it in "
+             f"**{down.sum()}** ({lower.sum()} significantly). Mean paired gain per memory K, "
+             "averaged over the variants:", ""]
     for score, g in t.groupby("score", sort=False):
         per_k = g.groupby("memory")["gain"].mean()
         lines.append(f"- {SCORES[score]}: " + ", ".join(f"K = {k}: {v:+.1f}"
@@ -112,13 +132,13 @@ def icarl_overview(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def paper_gap(df: pd.DataFrame, chapter_id: str) -> str:
+def paper_gap(df: pd.DataFrame, dataset: str) -> str:
     """Markdown: at the paper's memory, how close does any variant and score come to the
     paper's pair, and how does SRC's gain compare with the paper's? Empty without a pair."""
-    paper = paper_row(chapter_id).set_index("method")
+    paper = paper_row(dataset).set_index("method")
     if not {"icarl", "icarl_src"} <= set(paper.index):
         return ""
-    memory = int(re.search(r"_k(\d+)_", paper.at["icarl", "metric"]).group(1))
+    memory = int(paper.at["icarl", "memory"])
     means = scores(df).query("memory == @memory").groupby(["variant", "score"])[
         ["icarl", "icarl_src"]].mean()
     if means.empty:
@@ -132,14 +152,25 @@ def paper_gap(df: pd.DataFrame, chapter_id: str) -> str:
             f"{'none reaches' if means['icarl'].max() < a else 'some reach'} the paper's "
             f"iCaRL, while SRC's gain ({gain.min():+.2f} to {gain.max():+.2f}) is "
             + ("larger than" if gain.min() > b - a else "smaller than" if gain.max() < b - a
-               else "around") + " the paper's.")
+               else "around") + " the paper's." + _setting_note(paper, df))
+
+
+def _setting_note(paper: pd.DataFrame, df: pd.DataFrame) -> str:
+    """Where the paper's pair was measured, when this run trained for another number of
+    epochs per task (the epochs chapter compares at the paper's)."""
+    theirs, ours = paper["epochs"].iloc[0] if "epochs" in paper else None, _epochs(df)
+    if theirs is None or pd.isna(theirs) or ours is None or int(theirs) == ours:
+        return ""
+    return (f" The paper's pair was measured at {int(theirs)} epochs per task and this run "
+            f"trains {ours}, so it is a bracket, not a comparison; the epochs chapter sets "
+            f"ours beside the paper's at {int(theirs)}.")
 
 
 def icarl_scores_figure(df: pd.DataFrame) -> plt.Figure:
     """Accuracy of both methods per memory, one panel per score, one colour per variant."""
     s = scores(df).melt(id_vars=["memory", "variant", "score", "trial"],
                         value_vars=["icarl", "icarl_src"], var_name="method", value_name="acc")
-    s["method"] = s["method"].map({"icarl": "iCaRL", "icarl_src": "iCaRL + SRC"})
+    s["method"] = s["method"].map(METHODS)
     s["score"] = s["score"].map(SCORES)
     grid = sns.catplot(s, x="memory", y="acc", hue="method", col="score", row="variant",
                        kind="point", errorbar="sd", dodge=0.2, height=3.0, aspect=1.4,

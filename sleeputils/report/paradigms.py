@@ -3,35 +3,29 @@ the verdicts, computed from the records."""
 
 from __future__ import annotations
 
-import re
-
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import seaborn as sns
 from pandas.io.formats.style import Styler
-from scipy import stats
 
-from ..protocols.paradigms import BUDGETED
+from ..methods.registry import all_specs, get
+from ..protocols.paradigms import CHAPTER
+from . import stats
+from .names import BENCHMARKS, METHODS
 from .tables import committed_trials, for_people
 
-NAMES = {"sequential": "sequential", "ewc": "EWC", "si": "SI", "owm": "OWM", "src": "SRC",
-         "er": "replay (ER)", "er_src": "replay + SRC", "icarl": "iCaRL",
-         "icarl_nme": "iCaRL, nearest mean", "icarl_src": "iCaRL + SRC",
-         "icarl_src_nme": "iCaRL + SRC, nearest mean", "er-ace": "ER-ACE",
-         "wscl": "WSCL", "generative": "sleep-scheduled generative replay"}
-DATASETS = {"mnist": "Split-MNIST", "fashion": "Split-Fashion"}
-#: Below this many seeds no test is run and no interval is drawn.
-MIN_SEEDS = 3
-#: VAE weights (latent 5) as images of 784 values: the generator's memory.
-VAE_IMAGES = 143_650 / 784
+#: The methods in the order the tables and the figure list them, from the registry: a method
+#: scored by the nearest mean of its exemplars (iCaRL) has that score as a method of its own,
+#: after it.
+ORDER = tuple(name for s in all_specs(CHAPTER)
+              for name in ((s.name, f"{s.name}_nme") if s.nearest_mean else (s.name,)))
 
 
 def tidy(df: pd.DataFrame) -> pd.DataFrame:
-    """Headline rows with the budget suffix taken off the metric; iCaRL's nearest-mean accuracy
-    becomes a method of its own."""
+    """Headline rows, iCaRL's nearest-mean accuracy as a method of its own."""
     rows = df[df["headline"].fillna(False).astype(bool)].copy()
-    rows["metric"] = [re.sub(r"_m\d+$", "", m) for m in rows["metric"]]
+    if "budget" not in rows:
+        rows["budget"] = float("nan")
     nme = rows["metric"] == "nme_acc"
     rows.loc[nme, "method"] = rows.loc[nme, "method"] + "_nme"
     rows.loc[nme, "metric"] = "final_acc"
@@ -40,23 +34,16 @@ def tidy(df: pd.DataFrame) -> pd.DataFrame:
 
 def from_trials(trials: pd.DataFrame) -> pd.DataFrame:
     """The chapter's recorded trials (``results/paper/trials/paradigms.csv``) in the shape the
-    tables, the figure and the verdict read: the budget back from the metric's ``_m<K>`` suffix.
-    Wall times are not recorded, so the tables show none."""
-    rows = committed_trials(trials, "paradigms", r"_m(?P<budget>\d+)$")
-    order = {name: i for i, name in enumerate(DATASETS)}  # MNIST first, as the protocol runs
+    tables, the figure and the verdict read (the budget from each number's setting). Wall times
+    are not recorded, so the tables show none."""
+    rows = committed_trials(trials, "paradigms")
+    order = {name: i for i, name in enumerate(BENCHMARKS)}  # MNIST first, as the protocol runs
     return rows.sort_values("dataset", key=lambda d: d.map(order), kind="stable")
 
 
 def memory(method: str, budget: float) -> str:
-    """What the method keeps besides the network."""
-    base = method.removesuffix("_nme")
-    if base in BUDGETED:
-        extra = {"er_src": " + sleep data", "icarl_src": " + sleep data",
-                 "wscl": " + 200 held out"}.get(base, "")
-        return f"{int(budget)} images{extra}"
-    return {"sequential": "—", "ewc": "Fisher and anchor per task", "si": "importance, anchor",
-            "owm": "input projectors", "src": "sleep data (seen images)",
-            "generative": f"VAE (≈ {VAE_IMAGES:.0f} images of weights)"}[base]
+    """What the method keeps besides the network (its spec's words)."""
+    return get(method.removesuffix("_nme")).memory(budget)
 
 
 def _ci(values: pd.Series) -> str:
@@ -64,20 +51,13 @@ def _ci(values: pd.Series) -> str:
     v = values.dropna()
     if len(v) < 2:
         return f"{v.mean():.1f}" if len(v) else "—"
-    half = stats.t.ppf(0.975, len(v) - 1) * stats.sem(v)
-    return f"{v.mean():.1f} ± {half:.1f}"
+    low, high = stats.mean_ci(v)
+    return f"{v.mean():.1f} ± {(high - low) / 2:.1f}"
 
 
 def _versus(a: pd.Series, b: pd.Series | None) -> str:
     """``+12.3 (p = 0.002)``: paired difference of the means and the paired t-test."""
-    if b is None:
-        return "—"
-    d = (a - b).dropna()
-    if len(d) == 0 or (a.index.equals(b.index) and (d == 0).all()):
-        return "—"
-    if len(d) < MIN_SEEDS:
-        return f"{d.mean():+.1f}"
-    return f"{d.mean():+.1f} (p = {stats.ttest_rel(a[d.index], b[d.index]).pvalue:.2g})"
+    return "—" if b is None else stats.short(stats.paired(a, b))
 
 
 def _per_seed(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -96,11 +76,11 @@ def _settings(df: pd.DataFrame) -> list[dict]:
     for dataset, d in rows.groupby("dataset", sort=False):
         final = _per_seed(d, "final_acc")
         seq, src = final.get(("sequential", 0)), final.get(("src", 0))
-        for method in [m for m in NAMES if m in set(d["method"])]:
+        for method in [m for m in ORDER if m in set(d["method"])]:
             for budget in sorted(d.loc[d["method"] == method, "budget"].unique()):
                 mine = d[(d["method"] == method) & (d["budget"] == budget)]
-                row = {"data": DATASETS.get(dataset, dataset)} if several else {}
-                row |= {"method": NAMES[method], "images": int(budget) if budget else "—",
+                row = {"data": BENCHMARKS.get(dataset, dataset)} if several else {}
+                row |= {"method": METHODS[method], "images": int(budget) if budget else "—",
                         "memory": memory(method, budget)}
                 for metric, heading in (("final_acc", "final accuracy (%)"), ("bwt", "BWT"),
                                         ("forgetting", "forgetting"), ("fwt", "FWT")):
@@ -138,13 +118,14 @@ def memory_figure(df: pd.DataFrame) -> plt.Figure:
     are horizontal lines."""
     rows = tidy(df)
     final = rows[rows["metric"] == "final_acc"].copy()
-    final["method"] = final["method"].map(NAMES)
+    final["method"] = final["method"].map(METHODS)
     budgeted = final[final["budget"].notna()]
     flat = final[final["budget"].isna()]
     datasets = list(dict.fromkeys(final["dataset"]))
     fig, axes = plt.subplots(1, len(datasets), figsize=(6.2 * len(datasets), 4.2),
                              squeeze=False)
-    palette = dict(zip(NAMES.values(), sns.color_palette("tab20", len(NAMES)), strict=True))
+    palette = dict(zip((METHODS[m] for m in ORDER), sns.color_palette("tab20", len(ORDER)),
+                       strict=True))
     for ax, dataset in zip(axes[0], datasets, strict=True):
         b = budgeted[budgeted["dataset"] == dataset]
         sns.lineplot(data=b, x="budget", y="value", hue="method", marker="o", errorbar="sd",
@@ -154,7 +135,7 @@ def memory_figure(df: pd.DataFrame) -> plt.Figure:
         ax.set_xscale("log")
         ax.set_xlabel("stored images (memory budget)")
         ax.set_ylabel("final class-IL accuracy (%)")
-        ax.set_title(DATASETS.get(dataset, dataset))
+        ax.set_title(BENCHMARKS.get(dataset, dataset))
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
@@ -165,7 +146,7 @@ def verdict(df: pd.DataFrame) -> str:
     answers (does sleep beat no sleep, does it add to replay, does WSCL add to ER-ACE)."""
     rows = tidy(df)
     rows["budget"] = rows["budget"].fillna(0)
-    lines = []
+    lines, tests = [], []
     questions = (("SRC against sequential", "src", "sequential", False),
                  ("replay + SRC against replay", "er_src", "er", True),
                  ("iCaRL + SRC against iCaRL", "icarl_src", "icarl", True),
@@ -174,17 +155,20 @@ def verdict(df: pd.DataFrame) -> str:
     for dataset, d in rows.groupby("dataset", sort=False):
         final = _per_seed(d, "final_acc")
         means = final.mean()
-        name = DATASETS.get(dataset, dataset)
+        name = BENCHMARKS.get(dataset, dataset)
         best = means.idxmax()
-        lines.append(f"- **{name}**: the best final accuracy is {NAMES[best[0]]}"
+        lines.append(f"- **{name}**: the best final accuracy is {METHODS[best[0]]}"
                      f"{_at(best[1])}, {means[best]:.1f} %.")
         budgets = sorted(b for b in d["budget"].unique() if b)
         for what, a, b, per_budget in questions:
             for budget in (budgets if per_budget else [0]):
                 if (a, budget) not in final or (b, budget) not in final:
                     continue
-                text = _versus(final[(a, budget)], final[(b, budget)])
-                lines.append(f"  - {what}{_at(budget)}: {text} points{_judge(text)}.")
+                lines.append(f"  - {what}{_at(budget)}: ")
+                tests.append((len(lines) - 1, stats.paired(final[(a, budget)],
+                                                           final[(b, budget)])))
+    for (i, _), r in zip(tests, stats.family([r for _, r in tests]), strict=True):
+        lines[i] += _judge(r)
     return "\n".join(lines)
 
 
@@ -192,22 +176,13 @@ def _at(budget: float) -> str:
     return f" at {int(budget)} stored images" if budget else ""
 
 
-def _judge(text: str) -> str:
-    if "p = " not in text:
-        return f" (fewer than {MIN_SEEDS} seeds: not tested)"
-    p = float(text.split("p = ")[1].rstrip(")"))
-    if p >= 0.05:
-        return ", no significant difference"
-    return ", a significant gain" if text.startswith("+") else ", a significant loss"
+#: How a question's answer reads, by the verdict of its paired test.
+ANSWERS = {stats.HIGHER: "a significant gain", stats.LOWER: "a significant loss",
+           stats.UNCLEAR: "no significant difference"}
 
 
-def seeds(df: pd.DataFrame) -> int:
-    """Seeds per setting (the smallest count)."""
-    rows = tidy(df)
-    return int(rows.groupby(["dataset", "method", "budget"], dropna=False)["trial"]
-               .nunique().min())
-
-
-def total_hours(df: pd.DataFrame) -> float:
-    """Core-hours the units took (their own wall times summed)."""
-    return float(np.sum(df.loc[df["metric"] == "seconds", "value"])) / 3600
+def _judge(r: stats.Paired) -> str:
+    """``+12.3 points (Holm p = 0.004), a significant gain.``, or why it is not tested."""
+    if not r.tested:
+        return f"{r.difference:+.1f} points ({stats.why_untested(r)})."
+    return f"{r.difference:+.1f} points ({stats.p_text(r)}), {ANSWERS[r.verdict]}."

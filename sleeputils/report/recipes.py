@@ -9,20 +9,23 @@ import seaborn as sns
 from pandas.io.formats.style import Styler
 
 from ..results.paper import SHORT, fmt_pm, load_paper_values, paper_spread
-from .tables import METHOD_NAMES, _paired, for_people, headline
+from . import stats
+from .names import method_name
+from .tables import for_people, headline
 
 
 def finals(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (recipe, method, trial) with the final accuracy."""
     rows = headline(df)
-    return rows[rows["metric"].str.startswith("final_acc_")][["recipe", "method", "trial",
-                                                               "value"]]
+    return rows[rows["metric"] == "final_acc"][["recipe", "method", "trial", "value"]]
 
 
 def paper_finals(dataset: str) -> pd.Series:
-    """The paper's final accuracy per method on this benchmark (Table 1)."""
+    """The paper's final accuracy per method on this benchmark (Table 1), whichever chapter
+    compares it (the incremental one, or this one at the recipe the paper's number came from)."""
     p = load_paper_values()
-    p = p[(p["chapter_id"] == f"incremental-{dataset}") & (p["metric"] == "final_acc")]
+    p = p[p["chapter_id"].isin([f"incremental-{dataset}", f"recipes-{dataset}"])
+          & (p["metric"] == "final_acc")]
     return p.set_index("method")[["value", "std"]]
 
 
@@ -31,7 +34,7 @@ def recipes_table(df: pd.DataFrame, dataset: str) -> Styler:
     f, paper = finals(df), paper_finals(dataset)
     out = []
     for method, g in f.groupby("method", sort=False):
-        row = {"method": METHOD_NAMES.get(method, method)}
+        row = {"method": method_name(method)}
         has = method in paper.index
         row["paper"] = fmt_pm(*paper.loc[method]) if has else None
         for recipe, r in g.groupby("recipe", sort=False):
@@ -52,15 +55,18 @@ def recipes_verdict(df: pd.DataFrame, dataset: str) -> str:
             continue
         means = g.groupby("recipe")["value"].mean()
         closest = (means - paper.at[method, "value"]).abs().idxmin()
-        lines.append(f"- {METHOD_NAMES.get(method, method)}: the paper's "
+        lines.append(f"- {method_name(method)}: the paper's "
                      f"{fmt_pm(*paper.loc[method])} is closest to the **{closest}** recipe "
                      f"({means[closest]:.2f}; " + ", ".join(
                          f"{r} {v:.2f}" for r, v in means.items() if r != closest) + ").")
+    recipes, tests = [], []
     for recipe, g in f.groupby("recipe", sort=False):
         w = g.pivot_table(index="trial", columns="method", values="value")
         if {"src", "sequential"} <= set(w.columns):
-            lines.append(f"- Under the {recipe} recipe SRC against sequential: "
-                         f"{_paired(w['src'], w['sequential'])}.")
+            recipes.append(recipe)
+            tests.append(stats.paired(w["src"], w["sequential"]))
+    lines += [f"- Under the {recipe} recipe SRC against sequential: {stats.gain(r)}."
+              for recipe, r in zip(recipes, stats.family(tests), strict=True)]
     return "\n".join(lines)
 
 
@@ -77,7 +83,7 @@ def recipes_figure(df: pd.DataFrame, dataset: str) -> plt.Figure:
         if method in paper.index:
             ax.hlines(paper.at[method, "value"], i - 0.4, i + 0.4, color="black", lw=2,
                       label="paper" if i == 0 else None)
-    ax.set_xticks(range(len(methods)), [METHOD_NAMES.get(m, m) for m in methods])
+    ax.set_xticks(range(len(methods)), [method_name(m) for m in methods])
     ax.set_xlabel("")
     ax.set_ylabel("final accuracy (%)")
     ax.legend(frameon=False)

@@ -1,5 +1,5 @@
 """The representations chapter: each statistic before and after sleep, paired over trials,
-against the direction the paper reports (Bonferroni over the table's tests)."""
+against the direction the paper reports (Holm over the table's tests)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from pandas.io.formats.style import Styler
-from scipy import stats
 
 from ..results.paper import fmt_pm
+from . import stats
 from .tables import for_people, headline
 
 #: statistic -> (what people read, the paper's direction: +1 rises, -1 falls, 0 holds or rises,
@@ -32,32 +32,24 @@ WORDS = {+1: "rises", -1: "falls", 0: "holds or rises", None: "no claim"}
 def paired(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (statistic, layer, trial): the mean over sleeps before and after."""
     rows = headline(df)
-    rows = rows[rows["metric"].str.endswith(("_before", "_after"))]
-    parts = rows["metric"].str.rsplit("_", n=2, expand=True)
-    rows = rows.assign(stat=parts[0], layer=parts[1].str[1:].astype(int), when=parts[2])
+    rows = rows[rows["when"].isin(["before", "after"])] if "when" in rows else rows.iloc[:0]
+    rows = rows.assign(stat=rows["metric"], layer=rows["layer"].astype(int))
     return rows.pivot_table(index=["stat", "layer", "trial"], columns="when",
                             values="value").reset_index()
 
 
-def paired_tests(df: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
-    """Per (statistic, layer): before, after, the paired change, d_z, p, Bonferroni p and the
-    verdict against the paper's direction."""
+def paired_tests(df: pd.DataFrame) -> pd.DataFrame:
+    """Per (statistic, layer): before, after, the paired change, d_z, p, Holm-adjusted p (over
+    the table's tests) and the verdict against the paper's direction."""
     p = paired(df)
-    out = []
-    for (stat, layer), g in p.groupby(["stat", "layer"], sort=False):
-        diff = g["after"] - g["before"]
-        pv = (stats.ttest_rel(g["after"], g["before"]).pvalue
-              if len(g) > 1 and diff.std() > 0 else np.nan)
-        out.append({"stat": stat, "layer": layer, "n": len(g), "before": g["before"].mean(),
-                    "before_sd": g["before"].std(), "after": g["after"].mean(),
-                    "after_sd": g["after"].std(), "change": diff.mean(),
-                    "change_sd": diff.std(),
-                    "dz": diff.mean() / diff.std() if diff.std() > 0 else np.nan, "p": pv})
-    t = pd.DataFrame(out)
-    t["p_bonf"] = np.minimum(1.0, t["p"] * t["p"].notna().sum())
-    t["verdict"] = [_verdict(STATS.get(s, ("", None))[1], c, pb, alpha, n)
-                    for s, c, pb, n in zip(t["stat"], t["change"], t["p_bonf"], t["n"],
-                                           strict=True)]
+    groups = list(p.groupby(["stat", "layer"], sort=False))
+    tests = stats.family([stats.paired(g["after"], g["before"]) for _, g in groups])
+    t = pd.DataFrame([{"stat": stat, "layer": layer, "n": r.n, "before": g["before"].mean(),
+                       "before_sd": g["before"].std(), "after": g["after"].mean(),
+                       "after_sd": g["after"].std(), "change": r.difference, "change_sd": r.sd,
+                       "dz": r.d_z, "p": r.p, "p_holm": r.p_verdict,
+                       "verdict": _verdict(STATS.get(stat, ("", None))[1], r)}
+                      for ((stat, layer), g), r in zip(groups, tests, strict=True)])
     order = {s: i for i, s in enumerate(STATS)}
     return t.sort_values(["stat", "layer"], key=lambda c: c.map(order) if c.name == "stat"
                          else c).reset_index(drop=True)
@@ -67,19 +59,19 @@ def _layer_name(layer: int, output: int) -> str:
     return "output" if layer == output else f"hidden {int(layer)}"
 
 
-def _verdict(direction: int | None, change: float, p_bonf: float, alpha: float,
-             n: int = 3) -> str:
+def _verdict(direction: int | None, r: stats.Paired) -> str:
+    """The paper's claim (``direction``, as in :data:`STATS`) against one paired test."""
     if direction is None:
         return "—"
-    if n < 3:
+    if r.verdict == stats.TOO_FEW:
         return "too few trials to test"
-    significant = p_bonf < alpha
+    significant = r.verdict in (stats.HIGHER, stats.LOWER)
     if direction == 0:
-        if change >= 0:
+        if r.difference >= 0:
             return "holds"
         return "does not hold (falls)" if significant else "holds (no significant fall)"
     if significant:
-        return "holds" if np.sign(change) == direction else "does not hold (opposite)"
+        return "holds" if np.sign(r.difference) == direction else "does not hold (opposite)"
     return "not shown (no significant change)"
 
 
@@ -93,10 +85,10 @@ def representations_table(df: pd.DataFrame) -> Styler:
         "before": t["before"], "after": t["after"],
         "change (paired)": [fmt_pm(m, s, digits=3) for m, s in zip(t["change"], t["change_sd"],
                                                                   strict=True)],
-        "d_z": t["dz"], "p (Bonferroni)": t["p_bonf"], "verdict": t["verdict"],
+        "d_z": t["dz"], "p (Holm)": t["p_holm"], "verdict": t["verdict"],
     })
     return for_people(table, digits=3, compact=True).format(
-        "{:.2g}", subset=["p (Bonferroni)", "d_z"], na_rep="—")
+        "{:.2g}", subset=["p (Holm)", "d_z"], na_rep="—")
 
 
 def representations_verdict(df: pd.DataFrame) -> str:
@@ -116,8 +108,8 @@ def representations_verdict(df: pd.DataFrame) -> str:
         lines.append(f"- The {name} {WORDS[direction]} after sleep, says the paper. Here: "
                      f"{verdicts}.")
     return (f"Each change is the mean over a trial's sleeps of after minus before, tested over "
-            f"{n} trials (paired t-test, Bonferroni over the {t['p'].notna().sum()} tests of "
-            "the table).\n\n" + "\n".join(lines))
+            f"{n} trials (paired t-test, Holm over the {t['p'].notna().sum()} tests of "
+            f"the table, p < {stats.ALPHA:g}).\n\n" + "\n".join(lines))
 
 
 def stages_figure(df: pd.DataFrame) -> plt.Figure:
@@ -161,38 +153,37 @@ def correlation_heatmaps(df: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def reactivation_table(df: pd.DataFrame, alpha: float = 0.05) -> Styler:
+def reactivation_table(df: pd.DataFrame) -> Styler:
     """Per hidden layer: how much more a task's neurons fire in sleep than the layer's average,
-    how many of the permutation tests are significant after Bonferroni, and a t-test over trials
-    of the mean log ratio."""
-    return for_people(_reactivation(df, alpha).drop(columns=["holds"]), compact=True).format(
-        "{:.2g}", subset=["p (t-test, Bonferroni)"], na_rep="—")
+    how many of the permutation tests are significant after Holm's correction, and a t-test over
+    trials of the mean log ratio."""
+    return for_people(_reactivation(df).drop(columns=["holds"]), compact=True).format(
+        "{:.2g}", subset=["p (t-test, Holm)"], na_rep="—")
 
 
-def _reactivation(df: pd.DataFrame, alpha: float) -> pd.DataFrame:
+def _reactivation(df: pd.DataFrame) -> pd.DataFrame:
     ratio = df[df["metric"] == "react_ratio"].dropna(subset=["value"])
     pvals = df[df["metric"] == "react_p"]
-    n_tests = len(pvals)
+    significant = pd.Series(stats.holm(pvals["value"]) < stats.ALPHA, index=pvals.index)
+    groups = list(ratio.groupby("layer"))
+    tests = stats.family([stats.paired(np.log2(g.groupby("trial")["value"].mean()),
+                                       alternative="greater") for _, g in groups])
     out = []
-    for layer, g in ratio.groupby("layer"):
-        per_trial = np.log2(g.groupby("trial")["value"].mean())
-        p = (stats.ttest_1samp(per_trial, 0.0, alternative="greater").pvalue
-             if len(per_trial) > 1 and per_trial.std() > 0 else np.nan)
-        p = min(1.0, p * ratio["layer"].nunique()) if not np.isnan(p) else np.nan
-        sig = (pvals.loc[pvals["layer"] == layer, "value"] * n_tests < alpha).sum()
+    for (layer, g), r in zip(groups, tests, strict=True):
+        per_trial = g.groupby("trial")["value"].mean()
+        mine = pvals["layer"] == layer
         out.append({"layer": f"hidden {int(layer)}",
-                    "spikes per task neuron / layer mean": fmt_pm(
-                        g.groupby("trial")["value"].mean().mean(),
-                        g.groupby("trial")["value"].mean().std()),
-                    "significant permutation tests": f"{sig} of "
-                    f"{int((pvals['layer'] == layer).sum())}",
-                    "p (t-test, Bonferroni)": p, "holds": bool(p < alpha)})
+                    "spikes per task neuron / layer mean": fmt_pm(per_trial.mean(),
+                                                                  per_trial.std()),
+                    "significant permutation tests": f"{significant[mine].sum()} of "
+                    f"{int(mine.sum())}",
+                    "p (t-test, Holm)": r.p_verdict, "holds": r.verdict == stats.HIGHER})
     return pd.DataFrame(out)
 
 
-def reactivation_verdict(df: pd.DataFrame, alpha: float = 0.05) -> str:
+def reactivation_verdict(df: pd.DataFrame) -> str:
     """Markdown: does the finding hold in every hidden layer?"""
-    r = _reactivation(df, alpha)
+    r = _reactivation(df)
     if r.empty:
         return "No sleep produced spikes to count."
     held = r.loc[r["holds"], "layer"].tolist()
@@ -200,4 +191,4 @@ def reactivation_verdict(df: pd.DataFrame, alpha: float = 0.05) -> str:
             f"holds in {', '.join(held)} only" if held else "does not hold in either layer")
     return (f"The paper's finding, that during sleep a task's neurons fire more than random "
             f"subsets of the same size, **{word}** here (one-sided t-test over trials of the "
-            f"mean log ratio, Bonferroni over the layers, α = {alpha}).")
+            f"mean log ratio, Holm over the layers, α = {stats.ALPHA:g}).")

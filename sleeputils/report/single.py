@@ -7,33 +7,29 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from pandas.io.formats.style import Styler
-from scipy import stats
 
 from ..protocols.single import BASE_EPOCHS, BASE_IMAGES, ORIGINAL_RUNS
 from ..results.paper import fmt_pm
+from . import stats
 from .tables import for_people, headline
 
 SPLITS = {"test": "test set", "train": "training set"}
+#: The split each recorded accuracy was measured on.
+SPLIT_OF = {"test_acc": "test", "train_acc": "train"}
 
 
 def paired(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (split, epochs, images, trial): accuracy before, after and the gain."""
     rows = headline(df)
-    parts = rows["metric"].str.split("_", expand=True)
-    rows = rows.assign(split=parts[0], when=parts[1])
+    rows = rows.assign(split=rows["metric"].map(SPLIT_OF))
     wide = rows.pivot_table(index=["split", "epochs", "images", "trial"], columns="when",
                             values="value").reset_index()
     return wide.assign(gain=wide["after"] - wide["before"])
 
 
-def _p(gains: pd.Series) -> float:
-    return stats.ttest_1samp(gains, 0.0).pvalue if len(gains) > 1 and gains.std() > 0 else float(
-        "nan")
-
-
 def single_table(df: pd.DataFrame) -> Styler:
     """Per setting: test and training accuracy before and after the sleep, and the paired gain
-    with its t-test p-value."""
+    with its t-test p-value (each test's own: the table states no verdict)."""
     p = paired(df)
     out = []
     for (epochs, images), g in p.groupby(["epochs", "images"]):
@@ -45,38 +41,45 @@ def single_table(df: pd.DataFrame) -> Styler:
             row[f"{name}: before"] = fmt_pm(s["before"].mean(), s["before"].std())
             row[f"{name}: after"] = fmt_pm(s["after"].mean(), s["after"].std())
             row[f"{name}: gain"] = fmt_pm(s["gain"].mean(), s["gain"].std())
-            row[f"{name}: p"] = _p(s["gain"])
+            row[f"{name}: p"] = stats.paired(s["after"], s["before"]).p
         out.append(row)
     return for_people(pd.DataFrame(out), compact=True).format(
         "{:.2g}", subset=[f"{n}: p" for n in SPLITS.values()], na_rep="—")
 
 
-def single_verdict(df: pd.DataFrame, alpha: float = 0.05) -> str:
-    """Markdown: where the sleep helps and where it hurts (paired t-test at ``alpha``), on the
-    test set, and whether that matches "helps the under-trained, not the well-trained"."""
+def single_verdict(df: pd.DataFrame) -> str:
+    """Markdown: where the sleep helps and where it hurts on the test set (paired t-test, Holm
+    over the lines), and whether that matches "helps the under-trained, not the well-trained"."""
     p = paired(df)
     test = p[(p["split"] == "test") & (p["images"] == BASE_IMAGES)]
+    groups = list(test.groupby("epochs"))
+    tests = stats.family([stats.paired(g["after"], g["before"]) for _, g in groups])
     lines = []
-    by_epochs = test.groupby("epochs")["gain"]
     signs = {}
-    for epochs, gains in by_epochs:
-        pv = _p(gains)
-        signs[epochs] = ("helps" if gains.mean() > 0 and pv < alpha else
-                         "hurts" if gains.mean() < 0 and pv < alpha else "has no clear effect")
+    for (epochs, _), r in zip(groups, tests, strict=True):
+        signs[epochs] = EFFECT[r.verdict]
+        test_text = stats.p_text(r) if r.tested else stats.why_untested(r)
         lines.append(f"- {_epochs(epochs)} on {BASE_IMAGES} images: sleep **{signs[epochs]}** on "
-                     f"the test set ({fmt_pm(gains.mean(), gains.std())} points, n = "
-                     f"{len(gains)}, p = {pv:.2g}).")
+                     f"the test set ({fmt_pm(r.difference, r.sd)} points, n = {r.n}, "
+                     f"{test_text}).")
     original = {e: s for e, s in signs.items() if e in ORIGINAL_RUNS}
     for grid, where in ((original, "on the original's runs"), (signs, "over the whole sweep")):
         if len(grid) < 2 or (grid is signs and grid == original):
             continue
         fewest, most = min(grid), max(grid)
         holds = grid[fewest] == "helps" and grid[most] != "helps"
+        judged = "is not tested" not in (grid[fewest], grid[most])
+        word = ("cannot be judged" if not judged else "holds" if holds else "does not hold")
         lines.append(f"\nThe paper's finding (helps the under-trained net, not the well-trained "
-                     f"one) **{'holds' if holds else 'does not hold'}** {where} "
+                     f"one) **{word}** {where} "
                      f"({', '.join(map(str, sorted(grid)))} epochs): at {_epochs(fewest)} the "
                      f"sleep {grid[fewest]}, at {most} it {grid[most]}.")
     return "\n".join(lines)
+
+
+#: What the sleep does, by the verdict of the paired test of after against before.
+EFFECT = {stats.HIGHER: "helps", stats.LOWER: "hurts", stats.UNCLEAR: "has no clear effect",
+          stats.TOO_FEW: "is not tested", stats.NO_SPREAD: "is not tested"}
 
 
 def _epochs(n: int) -> str:

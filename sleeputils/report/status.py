@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..results import provenance
+from ..results import provenance, setting
 from ..results.paper import (
     NOT_COVERED,
     SHORT,
@@ -23,13 +23,40 @@ from ..results.paper import (
     pm_column,
     signed_points,
 )
-from ..results.record import PAPER_PROFILE, load_records
+from ..results.record import KEY, PAPER_PROFILE, keyed, load_records
 from ..results.reference import load_reference
 from ..results.runlog import load_run_log
 from ..results.store import ResultStore, default_root
-from .tables import METHOD_NAMES
+from . import scoreboard
+from .names import METHODS
 
-NUMBER = ["dataset", "method", "metric"]
+#: What identifies one number within a chapter: where it was measured is part of it.
+NUMBER = KEY
+
+
+def joined(
+    profile: str, *, project: Path | None = None, store: ResultStore | None = None
+) -> pd.DataFrame:
+    """One row per paper number (then our numbers the paper has no value for), as numbers:
+    the paper's (``paper``, ``paper_std``), ``profile``'s (``ours_*``), the committed paper
+    profile's (``p_*``) and the reference tolerance (``tol``), keyed by chapter and :data:`NUMBER`.
+    """
+    store = store or ResultStore(default_root(project))
+    key = ["chapter_id", *NUMBER]
+    paper = keyed(load_paper_values()).rename(columns={"value": "paper", "std": "paper_std"})
+    paper["_order"] = range(len(paper))  # keep the paper's row order
+    ours = _ours(load_records(profile, project=project, store=store), "ours")
+    committed = _ours(load_records(PAPER_PROFILE, project=project, store=store), "p")
+    reference = load_reference(profile, project)
+    if reference is None:
+        reference = pd.DataFrame(columns=["chapter_id", *NUMBER, "tol"])
+    table = paper.merge(ours, on=key, how="outer")
+    table = table.merge(committed, on=key, how="left")
+    table = table.merge(keyed(reference)[[*key, "tol"]], on=key, how="left")
+    table = table.sort_values(["_order", *key], ignore_index=True)
+    table["label"] = [f"{METHODS.get(m, m)}, {c}" for m, c in
+                      zip(table["method"], table["chapter_id"], strict=True)]
+    return table
 
 
 def status_table(
@@ -37,52 +64,52 @@ def status_table(
 ) -> pd.DataFrame:
     """One row per paper number (then our numbers the paper has no value for).
 
-    Columns: chapter, dataset, method, metric, paper, ours, ours (paper profile), tolerance,
-    Δ paper, vs paper, source, note (strings, formatted for people). ``ours`` is for
-    ``profile``; the paper-profile column shows the committed records in ``results/paper``
-    (empty if none).
+    Columns: chapter, dataset, method, setting, metric, paper, ours, ours (paper profile),
+    tolerance, Δ paper, vs paper, why, source, note (strings, formatted for people). ``ours`` is
+    for ``profile``; the paper-profile column shows the committed records in ``results/paper``
+    (empty if none). ``why`` says, for a miss or a number not computed, what was measured (from
+    ``reasons.yaml``), with a link to the book section that shows it.
     """
-    store = store or ResultStore(default_root(project))
-    key = ["chapter_id", *NUMBER]
-    paper = load_paper_values().rename(columns={"value": "paper", "std": "paper_std"})
-    paper["_order"] = range(len(paper))  # keep the paper's row order
-    ours = _ours(load_records(profile, project=project, store=store), "ours")
-    committed = _ours(load_records(PAPER_PROFILE, project=project, store=store), "p")
-    reference = load_reference(profile, project)
-    if reference is None:
-        reference = pd.DataFrame(columns=["chapter_id", *NUMBER, "tol"])
-
-    table = paper.merge(ours, on=key, how="outer")
-    table = table.merge(committed, on=key, how="left")
-    table = table.merge(reference[[*key, "tol"]], on=key, how="left")
-    table = table.sort_values(["_order", *key], ignore_index=True)
-
+    table = joined(profile, project=project, store=store)
+    verdict = [paper_spread(*row) for row in
+               table[["ours_mean", "paper", "paper_std"]].itertuples(index=False, name=None)]
+    # a reason explains the full protocol's verdict where it is committed
+    full = [paper_spread(p, v, s) if pd.notna(p) else mine for p, v, s, mine in
+            zip(table["p_mean"], table["paper"], table["paper_std"], verdict, strict=True)]
     return pd.DataFrame(
         {
             "chapter": table["chapter_id"],
             "dataset": table["dataset"],
-            "method": table["method"].map(METHOD_NAMES).fillna(table["method"]),
+            "method": table["method"].map(METHODS).fillna(table["method"]),
+            "setting": table["setting"].map(setting.describe),
             "metric": table["metric"],
             "paper": pm_column(table, "paper", "paper_std"),
             f"ours ({profile})": pm_column(table, "ours_mean", "ours_std", "ours_n", NOT_COVERED),
             "ours (paper profile)": pm_column(table, "p_mean", "p_std", "p_n"),
             "tolerance": [f"± {t:.2f}" if pd.notna(t) else "—" for t in table["tol"]],
             "Δ paper": signed_points(table["ours_mean"] - table["paper"]),
-            "vs paper": [
-                SHORT[paper_spread(*row)]
-                for row in table[["ours_mean", "paper", "paper_std"]].itertuples(
-                    index=False, name=None
-                )
-            ],
+            "vs paper": [SHORT[v] for v in verdict],
+            "why": [_why_cell(c, d, m, v, project) for c, d, m, v in
+                    zip(table["chapter_id"], table["dataset"], table["method"], full,
+                        strict=True)],
             "source": table["source"].fillna("book only"),
             "note": table["note"].fillna(""),
         }
     )
 
 
+def _why_cell(chapter: str, dataset: str, method: str, verdict: str,
+              project: Path | None) -> str:
+    """The reason of a miss or a gap, with a link to its evidence (HTML, for the status table)."""
+    text, label = scoreboard.why(chapter, dataset, method, verdict)
+    page = scoreboard.label_page(label, project or provenance.project_root() or Path(".")) \
+        if label else None
+    return text + (f' (<a href="../methods/{page}.html#{label}">evidence</a>)' if page else "")
+
+
 def _ours(records: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    """Recorded numbers keyed like the paper's (chapter id, dataset, method, metric)."""
-    out = records.reindex(columns=["chapter_id", *NUMBER, "mean", "std", "n"]).copy()
+    """Recorded numbers keyed like the paper's (chapter id, dataset, method, setting, metric)."""
+    out = keyed(records).reindex(columns=["chapter_id", *NUMBER, "mean", "std", "n"]).copy()
     return out.rename(columns={c: f"{prefix}_{c}" for c in ("mean", "std", "n")})
 
 
@@ -101,13 +128,13 @@ def summary_markdown(
     covered, total = coverage(table)
     ours = f"ours ({profile})"
     with_paper = (table[ours] != NOT_COVERED) & (table["source"] != "book only")
-    columns = ["dataset", "method", "metric", "paper", ours, "Δ paper", "vs paper"]
+    columns = ["dataset", "method", "setting", "metric", "paper", ours, "Δ paper", "vs paper"]
     if table.loc[with_paper, "metric"].nunique() <= 1:
         columns.remove("metric")  # every covered number is the same kind: say it once
 
     committed = "ours (paper profile)"
     if profile != "paper" and table[committed].astype(str).str.strip().ne("").any():
-        columns.insert(5, committed)  # the committed full-protocol numbers, beside this run's
+        columns.insert(columns.index(ours) + 1, committed)  # the full protocol, beside ours
     shown = table[with_paper][columns]
     own = int((table["source"] == "book only").sum())
     commit = provenance.git_commit()

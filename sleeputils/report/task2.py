@@ -10,15 +10,17 @@ from pandas.io.formats.style import Styler
 from scipy import stats
 
 from ..results.paper import fmt_pm
+from .names import METHODS
 from .tables import for_people, headline
 
-NAMES = {"sequential": "no sleep", "src": "SRC"}
+#: The task each recorded accuracy is measured on.
+TASK_OF = {"task1_acc": 1, "task2_acc": 2}
 
 
 def accuracies(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (task, task-2 epochs, trial) with both methods side by side and SRC's gain."""
     rows = headline(df)
-    rows = rows.assign(task=rows["metric"].str[4].astype(int))
+    rows = rows.assign(task=rows["metric"].map(TASK_OF))
     wide = rows.pivot_table(index=["task", "task2_epochs", "trial"], columns="method",
                             values="value").reset_index()
     return wide.assign(gain=wide["src"] - wide["sequential"])
@@ -32,8 +34,8 @@ def task2_table(df: pd.DataFrame) -> Styler:
         row = {"task-2 epochs": epochs, "n": g["trial"].nunique()}
         for task in (1, 2):
             t = g[g["task"] == task]
-            row[f"task {task}: no sleep"] = fmt_pm(t["sequential"].mean(), t["sequential"].std())
-            row[f"task {task}: SRC"] = fmt_pm(t["src"].mean(), t["src"].std())
+            for method in ("sequential", "src"):
+                row[f"task {task}: {METHODS[method]}"] = fmt_pm(t[method].mean(), t[method].std())
             row[f"task {task}: gain"] = fmt_pm(t["gain"].mean(), t["gain"].std())
         out.append(row)
     return for_people(pd.DataFrame(out), compact=True)
@@ -63,11 +65,11 @@ def task2_verdict(df: pd.DataFrame) -> str:
 def task2_figure(df: pd.DataFrame) -> plt.Figure:
     """Accuracy on each task against task-2 epochs, with and without sleep."""
     rows = headline(df)
-    rows = rows.assign(task=rows["metric"].str[:5].str.replace("task", "task "),
-                       method=rows["method"].map(NAMES))
+    rows = rows.assign(task=rows["metric"].map(TASK_OF).map("task {}".format),
+                       method=rows["method"].map(METHODS))
     grid = sns.relplot(rows, x="task2_epochs", y="value", hue="method", col="task", kind="line",
                        marker="o", errorbar="sd", height=3.2, aspect=1.3,
-                       palette={"no sleep": "tab:red", "SRC": "tab:blue"})
+                       palette={METHODS["sequential"]: "tab:red", METHODS["src"]: "tab:blue"})
     grid.set_axis_labels("epochs of task 2", "test accuracy on the task's digits (%)")
     grid.set_titles("{col_name}")
     return grid.figure

@@ -17,12 +17,15 @@ from scipy import stats
 from ..protocols.vae_common import blank_errors, unpack_images
 from ..protocols.vae_schedule import unpack_floats
 from ..results.paper import fmt_pm
+from .names import GENERATIVE_DATA as NAMES
+from .stats import ALPHA, mean_ci
 from .tables import for_people
 
-NAMES = {"d1": "dataset 1 (remote)", "d2": "dataset 2 (recent)"}
-#: A schedule's final error as a headline name, e.g. ``d1_final_c10_r0.2-0.8_frozen``.
-FINAL_NAME = (r"^(?P<data>d[12])_final_c(?P<cycles>\d+)_r(?P<rem_share>[\d.]+)"
-              r"(?:-(?P<rem_end>[\d.]+))?_(?P<rem_from>[a-z]+)$")
+#: A schedule's recorded final error on each dataset, and the per-cycle metric it is the last of.
+FINAL = {"d1_final": "d1_error", "d2_final": "d2_error"}
+#: The dataset (``d1``: remote, ``d2``: recent) each per-dataset metric is measured on.
+DATA_OF = {f"{d}_{kind}": d for d in ("d1", "d2")
+           for kind in ("error", "recall", "mse", "final", "after")}
 #: Fewest runs for which a rank correlation gets a p-value in the verdicts.
 MIN_RUNS_FOR_P = 5
 #: A run whose error exceeds this multiple of the median of its group is named in the verdict.
@@ -41,9 +44,9 @@ def correlation(x: pd.Series, y: pd.Series) -> str:
 def trend(x: pd.Series, y: pd.Series) -> str | None:
     """``"higher"`` or ``"lower"``: how ``y`` goes as ``x`` grows (the sign of Spearman's ρ);
     None when there are enough runs for a test (``MIN_RUNS_FOR_P``) and it finds no trend
-    (p ≥ 0.05, or no variation)."""
+    (p ≥ ALPHA, or no variation)."""
     rho, p = stats.spearmanr(x, y)
-    if len(x) >= MIN_RUNS_FOR_P and not p < 0.05:
+    if len(x) >= MIN_RUNS_FOR_P and not p < ALPHA:
         return None
     return "lower" if rho < 0 else "higher"
 
@@ -94,7 +97,7 @@ def errors(df: pd.DataFrame, kind: str = "error") -> pd.DataFrame:
     """One row per (schedule, seed, cycle, dataset) with the mean test error (``kind`` =
     "error") or the recall accuracy (``kind`` = "recall")."""
     rows = _schedules(df[df["metric"].isin([f"d1_{kind}", f"d2_{kind}"])])
-    rows["data"] = rows["metric"].str[:2]
+    rows["data"] = rows["metric"].map(DATA_OF)
     return rows
 
 
@@ -119,27 +122,25 @@ def final_table(df: pd.DataFrame) -> Styler:
 
 
 def committed_finals(full: pd.DataFrame) -> pd.DataFrame:
-    """A committed run's final errors (trial rows whose names :data:`FINAL_NAME` parsed) as the
+    """A committed run's final errors (:data:`FINAL`, each schedule under its setting) as the
     rows :func:`errors` reads: each schedule's last cycle, nothing before it."""
-    rows = parsed(full, "_error")
+    rows = renamed(full, FINAL)
     rows = rows.sort_values(["cycles", "rem_share", "rem_end", "rem_from"], na_position="first")
     return rows.assign(cycle=rows["cycles"])
 
 
-def parsed(full: pd.DataFrame, suffix: str) -> pd.DataFrame:
-    """The committed trial rows a name pattern parsed (its ``data`` group: ``d1`` or ``d2``),
-    renamed to the per-dataset metric ``data + suffix`` the chapter's functions read."""
-    rows = full.dropna(subset=["data"]) if "data" in full else full.iloc[:0]
-    return rows.assign(metric=rows["data"] + suffix).drop(columns="data")
+def renamed(full: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:
+    """The committed trial rows of the recorded ``metrics`` (keys), renamed to the per-dataset
+    metric the chapter's functions read (values)."""
+    rows = full[full["metric"].isin(list(metrics))] if "metric" in full else full.iloc[:0]
+    return rows.assign(metric=rows["metric"].map(metrics))
 
 
 def _interval(values: pd.Series) -> str:
     """The t interval of the mean, "[a, b]"; "—" with fewer than two seeds."""
     if len(values) < 2:
         return "—"
-    if values.std() == 0:  # seeds that agree exactly (a collapsed model): no width
-        return f"[{values.mean():.1f}, {values.mean():.1f}]"
-    low, high = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+    low, high = mean_ci(values)  # zero width for seeds that agree exactly (a collapsed model)
     return f"[{low:.1f}, {high:.1f}]"
 
 

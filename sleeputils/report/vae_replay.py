@@ -13,19 +13,19 @@ from pandas.io.formats.style import Styler
 from ..protocols.vae_common import blank_errors
 from ..results.paper import fmt_pm
 from .tables import for_people
-from .vae import NAMES, far_line, parsed, trend_line
+from .vae import DATA_OF, NAMES, far_line, renamed, trend_line
 
 #: Below this fraction under a blank page's error, a VAE has barely learned a dataset.
 BARELY = 0.1
-#: A run's error after training as a headline name: ``d1_after_new500_old500``.
-AFTER_NAME = r"^(?P<data>d[12])_after_(?:new(?P<new>\d+))?_?(?:old(?P<sampled>\d+))?$"
-#: An interleaving run's error as a headline name: ``d2_mse_n50``.
-BLOCK_NAME = r"^(?P<data>d[12])_mse_n(?P<block>\d+)$"
+#: A run's recorded error after training on each dataset, and the metric it is measured as.
+AFTER = {"d1_after": "d1_error", "d2_after": "d2_error"}
+#: An interleaving run's recorded errors (per block size, its setting).
+BLOCKS = {"d1_mse": "d1_mse", "d2_mse": "d2_mse"}
 
 
 def _runs(df: pd.DataFrame, kind: str = "error") -> pd.DataFrame:
     rows = df[df["metric"].isin([f"d1_{kind}", f"d2_{kind}"])].copy()
-    rows["data"] = rows["metric"].str[:2].map(NAMES)
+    rows["data"] = rows["metric"].map(DATA_OF).map(NAMES)
     rows["trained on"] = [_trained_on(n, s) for n, s in zip(rows["new"], rows["sampled"],
                                                              strict=True)]
     return rows
@@ -68,17 +68,17 @@ def mix_table(df: pd.DataFrame) -> Styler:
 
 
 def committed_runs(full: pd.DataFrame) -> pd.DataFrame:
-    """A committed run's errors after training (trial rows whose names :data:`AFTER_NAME`
-    parsed) as the rows the mix and sweep functions read."""
-    rows = parsed(full, "_error")
+    """A committed run's errors after training (:data:`AFTER`, each mix under its setting) as
+    the rows the mix and sweep functions read."""
+    rows = renamed(full, AFTER)
     return rows.assign(stage="after", new=rows["new"].fillna(0).astype(int),
                        sampled=rows["sampled"].fillna(0).astype(int))
 
 
 def committed_blocks(full: pd.DataFrame) -> pd.DataFrame:
-    """A committed interleaving run's errors (trial rows whose names :data:`BLOCK_NAME` parsed)
-    as the rows the block functions read."""
-    return parsed(full, "_mse")
+    """A committed interleaving run's errors (:data:`BLOCKS`, each block size under its
+    setting) as the rows the block functions read."""
+    return renamed(full, BLOCKS)
 
 
 def mix_figure(df: pd.DataFrame) -> plt.Figure:
@@ -188,7 +188,7 @@ def block_table(df: pd.DataFrame) -> Styler:
     """Per block size and dataset: per-pixel MSE (× 1000; mean ± std and median over seeds)
     and, when recorded, the summed absolute error (mean ± std)."""
     out = []
-    for (block, d), g in df.assign(d=df["metric"].str[:2]).groupby(["block", "d"]):
+    for (block, d), g in df.assign(d=df["metric"].map(DATA_OF)).groupby(["block", "d"]):
         if d not in NAMES:
             continue
         mse = 1000 * g.loc[g["metric"] == f"{d}_mse", "value"]
@@ -206,7 +206,7 @@ def block_table(df: pd.DataFrame) -> Styler:
 def block_curve(df: pd.DataFrame) -> plt.Figure:
     """Per-pixel MSE on each dataset against the block size (log axis), mean ± std."""
     e = df[df["metric"].isin(["d1_mse", "d2_mse"])].copy()
-    e["data"] = e["metric"].str[:2].map(NAMES)
+    e["data"] = e["metric"].map(DATA_OF).map(NAMES)
     fig, ax = plt.subplots(figsize=(6, 3.6))
     sns.lineplot(e, x="block", y="value", hue="data", marker="o", errorbar="sd", ax=ax)
     ax.set(xscale="log", xlabel="images per block before switching datasets",

@@ -7,22 +7,18 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from pandas.io.formats.style import Styler
-from scipy import stats
 
 from ..results.paper import fmt_pm
+from . import stats
+from .names import CONVENTIONS, METHODS
 from .tables import for_people
 
-NAMES = {"er-ace": "ER-ACE", "wscl": "WSCL (dreaming + freezing)",
-         "wscl-no-dreaming": "WSCL without dreaming", "wscl-no-freezing": "WSCL without freezing",
-         "wscl+nrem": "WSCL + NREM (ours)"}
-CONVENTION_NAMES = {"class_all": "class-IL, all heads", "class_seen": "class-IL, seen heads",
-                    "task": "task-IL"}
+#: The variants, in the order tables and figures list them.
+VARIANTS = ("er-ace", "wscl", "wscl-no-dreaming", "wscl-no-freezing", "wscl+nrem")
 #: Table columns: (metric, heading).
 COLUMNS = (("final_class_all", "class-IL"), ("final_task", "task-IL"),
            ("bwt_class_all", "BWT"), ("forgetting_class_all", "forgetting"),
            ("fwt_class_all", "FWT class-IL"), ("fwt_task", "FWT task-IL"))
-#: Below this many seeds no test is run.
-MIN_SEEDS = 3
 
 
 def _values(df: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -35,8 +31,8 @@ def ablation_table(df: pd.DataFrame) -> Styler:
     """Per variant, mean ± std over seeds of the headline numbers (points), frozen blocks at the
     end and wall time per run."""
     out = []
-    for method in [m for m in NAMES if m in set(df["method"])]:
-        row = {"method": NAMES[method]}
+    for method in [m for m in VARIANTS if m in set(df["method"])]:
+        row = {"method": METHODS[method]}
         for metric, heading in COLUMNS:
             v = _values(df, metric)[method]
             row[heading] = fmt_pm(v.mean(), v.std(), digits=1)
@@ -51,80 +47,80 @@ def ablation_table(df: pd.DataFrame) -> Styler:
     return for_people(pd.DataFrame(out), digits=1, compact=True)
 
 
-def _paired(df: pd.DataFrame, metric: str, a: str, b: str) -> str:
-    """``+1.2 points (p = 0.03, paired t, 5 seeds)`` for a - b; no test below MIN_SEEDS."""
-    v = _values(df, metric)
-    if a not in v or b not in v:
-        return ""
-    d = (v[a] - v[b]).dropna()
-    if len(d) < MIN_SEEDS:
-        return f"{d.mean():+.1f} points ({len(d)} seeds: too few for a test)"
-    p = stats.ttest_rel(v[a], v[b]).pvalue
-    return f"{d.mean():+.1f} points (p = {p:.2g}, paired t-test, {len(d)} seeds)"
+#: A paired difference's verdict as the list words it.
+WORDS = {stats.HIGHER: "significant gain", stats.LOWER: "significant loss",
+         stats.UNCLEAR: "no significant difference", stats.TOO_FEW: "untested",
+         stats.NO_SPREAD: "untested"}
 
 
-def _word(text: str) -> str:
-    """Whether a paired difference is a gain, a loss or not shown to differ at p < 0.05."""
-    if "too few" in text or not text:
-        return "untested"
-    p = float(text.split("p = ")[1].split(",")[0])
-    if p >= 0.05:
-        return "no significant difference"
-    return "significant gain" if text.startswith("+") else "significant loss"
+def _paired(r: stats.Paired) -> str:
+    """``+1.2 points (p = 0.03, paired t-test, 5 seeds): significant gain``."""
+    if not r.tested:
+        return f"{r.difference:+.1f} points ({r.n} seeds: {stats.why_untested(r)}): untested"
+    return (f"{r.difference:+.1f} points ({stats.p_text(r)}, paired t-test, {r.n} seeds): "
+            f"{WORDS[r.verdict]}")
+
+
+def _positive(r: stats.Paired) -> str:
+    """``+10.8 points (one-sided t-test against 0: p = 0.0066, 5 seeds; **positive**)``."""
+    if not r.tested:
+        test = f"{r.n} seeds: {stats.why_untested(r)}"
+    else:
+        test = (f"one-sided t-test against 0: {stats.p_text(r)}, {r.n} seeds; "
+                + ("**positive**" if r.verdict == stats.HIGHER else "not shown positive"))
+    return f"{r.difference:+.1f} points ({test})"
 
 
 def verdict(df: pd.DataFrame) -> str:
     """Markdown: does WSCL beat ER-ACE, what does each stage add, and is forward transfer
-    positive, each tested on the paired seeds."""
-    lines = []
+    positive, each tested on the paired seeds (Holm over the list's tests)."""
+    heads, tests, forms = [], [], []
     checks = (("WSCL against ER-ACE", "wscl", "er-ace"),
               ("dreaming (WSCL against WSCL without dreaming)", "wscl", "wscl-no-dreaming"),
               ("freezing (WSCL against WSCL without freezing)", "wscl", "wscl-no-freezing"),
               ("NREM, our reading (WSCL + NREM against WSCL)", "wscl+nrem", "wscl"))
+    final = _values(df, "final_class_all")
     for what, a, b in checks:
-        text = _paired(df, "final_class_all", a, b)
-        if text:
-            lines.append(f"- **{what}**, final class-IL accuracy: {text}: {_word(text)}.")
+        if a in final and b in final:
+            heads.append(f"- **{what}**, final class-IL accuracy: ")
+            tests.append(stats.paired(final[a], final[b]))
+            forms.append(_paired)
     for conv in ("class_all", "task"):
-        text = _paired(df, f"fwt_{conv}", "wscl", "wscl-no-dreaming")
-        if text:
-            lines.append(f"- **dreaming's forward transfer** ({CONVENTION_NAMES[conv]}, WSCL "
-                         f"against WSCL without dreaming): {text}: {_word(text)}.")
         v = _values(df, f"fwt_{conv}")
-        if "wscl" not in v:
-            continue
-        x = v["wscl"].dropna()
-        if len(x) < MIN_SEEDS:
-            test = f"{len(x)} seeds: too few for a test"
-        else:
-            p = stats.ttest_1samp(x, 0.0, alternative="greater").pvalue
-            test = f"one-sided t-test against 0: p = {p:.2g}, {len(x)} seeds"
-            test += "; **positive**" if p < 0.05 else "; not shown positive"
-        lines.append(f"- **Forward transfer of WSCL** ({CONVENTION_NAMES[conv]}): "
-                     f"{x.mean():+.1f} points ({test}).")
-    return "\n".join(lines)
+        if "wscl" in v and "wscl-no-dreaming" in v:
+            heads.append(f"- **dreaming's forward transfer** ({CONVENTIONS[conv]}, WSCL "
+                         "against WSCL without dreaming): ")
+            tests.append(stats.paired(v["wscl"], v["wscl-no-dreaming"]))
+            forms.append(_paired)
+        if "wscl" in v:
+            heads.append(f"- **Forward transfer of WSCL** ({CONVENTIONS[conv]}): ")
+            tests.append(stats.paired(v["wscl"], alternative="greater"))
+            forms.append(_positive)
+    return "\n".join(f"{head}{form(r)}." for head, r, form in
+                     zip(heads, stats.family(tests), forms, strict=True))
 
 
 def _curves(df: pd.DataFrame) -> pd.DataFrame:
     acc = df[df["metric"] == "acc"]
     mean = acc.groupby(["method", "convention", "trial", "after_task"], as_index=False)[
         "value"].mean()
-    mean["method"] = mean["method"].map(NAMES)
-    mean["convention"] = mean["convention"].map(CONVENTION_NAMES)
+    mean["method"] = mean["method"].map(METHODS)
+    mean["convention"] = mean["convention"].map(CONVENTIONS)
     return mean
 
 
 def _colours(data: pd.DataFrame) -> dict:
-    """One colour per variant, the same in every figure (in the order of :data:`NAMES`)."""
-    order = [name for name in NAMES.values() if name in set(data["method"])]
-    palette = dict(zip(NAMES.values(), sns.color_palette(n_colors=len(NAMES)), strict=True))
+    """One colour per variant, the same in every figure (in the order of :data:`VARIANTS`)."""
+    names = [METHODS[m] for m in VARIANTS]
+    order = [name for name in names if name in set(data["method"])]
+    palette = dict(zip(names, sns.color_palette(n_colors=len(names)), strict=True))
     return {"hue": "method", "hue_order": order, "palette": {n: palette[n] for n in order}}
 
 
 def accuracy_curves(df: pd.DataFrame) -> plt.Figure:
     """Mean accuracy over the tasks seen so far, after each task, per variant and convention."""
     data = _curves(df)
-    data = data[data["convention"] != CONVENTION_NAMES["class_seen"]]
+    data = data[data["convention"] != CONVENTIONS["class_seen"]]
     grid = sns.relplot(data=data, x="after_task", y="value", col="convention", kind="line",
                        marker="o", errorbar="sd", height=3.4, aspect=1.15,
                        facet_kws={"sharey": False}, **_colours(data))
@@ -145,8 +141,8 @@ def start_of_task(df: pd.DataFrame) -> plt.Figure:
     gain = (start - chance.reindex(start.index)).rename("value").reset_index()
     gain = gain[gain["convention"] != "class_seen"]
     gain["task"] = gain["task"].astype(int)
-    gain["method"] = gain["method"].map(NAMES)
-    gain["convention"] = gain["convention"].map(CONVENTION_NAMES)
+    gain["method"] = gain["method"].map(METHODS)
+    gain["convention"] = gain["convention"].map(CONVENTIONS)
     grid = sns.catplot(data=gain, x="task", y="value", col="convention", kind="bar",
                        errorbar="sd", height=3.4, aspect=1.15, sharey=False, **_colours(gain))
     grid.set_axis_labels("task (before training it)", "accuracy above untrained (points)")

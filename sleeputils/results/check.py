@@ -17,12 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import setting as settings
 from .paper import PAPER_MISSES, load_paper_values, paper_spread, pm_column, signed_points
-from .record import load_records, load_trials
+from .record import KEY as NUMBER
+from .record import keyed, load_records, load_trials
 from .reference import load_reference, reference_path, trial_tolerance
 from .store import ResultStore
 
-KEY = ["chapter_id", "dataset", "method", "metric"]
+#: Columns that identify one recorded number across the book.
+KEY = ["chapter_id", *NUMBER]
 OK, MOVED, MISSING, NEW = "ok", "MOVED", "MISSING", "new"
 #: A sleeping method's trial checked on another machine than the reference's: shown, not failed.
 OTHER_MACHINE = "other machine"
@@ -43,10 +46,10 @@ def compare(
     Columns: chapter_id, dataset, method, metric, mean, std, n (ours), ref_mean, ref_tol,
     delta (ours − reference), status (ok / MOVED / MISSING / new), paper, paper_std, paper_note.
     """
-    ours = recorded.reindex(columns=[*KEY, "mean", "std", "n"])
+    ours = keyed(recorded).reindex(columns=[*KEY, "mean", "std", "n"])
     if reference is None:
         reference = pd.DataFrame(columns=[*KEY, "mean", "tol"])
-    ref = reference.reindex(columns=[*KEY, "mean", "tol"]).rename(
+    ref = keyed(reference).reindex(columns=[*KEY, "mean", "tol"]).rename(
         columns={"mean": "ref_mean", "tol": "ref_tol"}
     )
     table = ours.merge(ref, on=KEY, how="outer")
@@ -57,7 +60,8 @@ def compare(
             table["mean"], table["ref_mean"], table["delta"], table["ref_tol"], strict=True
         )
     ]
-    pv = paper.rename(columns={"value": "paper", "std": "paper_std", "note": "paper_note"})
+    pv = keyed(paper).rename(columns={"value": "paper", "std": "paper_std",
+                                      "note": "paper_note"})
     table = table.merge(pv[[*KEY, "paper", "paper_std", "paper_note"]], on=KEY, how="left")
     table["paper_status"] = [
         paper_spread(m, p, s)
@@ -80,7 +84,9 @@ def failed(table: pd.DataFrame) -> bool:
 
 
 def _name(row: pd.Series) -> str:
-    return f"{row['chapter_id']} {row['dataset']}/{row['method']}/{row['metric']}"
+    where = settings.describe(row["setting"])
+    return (f"{row['chapter_id']} {row['dataset']}/{row['method']}/{row['metric']}"
+            + ("" if where == "—" else f" [{where}]"))
 
 
 def diff_lines(table: pd.DataFrame) -> list[str]:
@@ -104,6 +110,7 @@ def format_table(table: pd.DataFrame) -> str:
         {
             "chapter": table["chapter_id"],
             "number": table["dataset"] + "/" + table["method"] + "/" + table["metric"],
+            "setting": table["setting"].map(settings.describe),
             "ours": pm_column(table, "mean", "std", "n"),
             "reference ± tol": pm_column(table, "ref_mean", "ref_tol"),
             "status": table["status"],
@@ -124,10 +131,10 @@ def compare_trials(recorded: pd.DataFrame, reference: pd.DataFrame | None) -> pd
     whether the run and the reference came from the same machine.
     """
     cols = [*KEY, "trial", "value", "machine"]
-    ours = recorded.reindex(columns=cols)
+    ours = keyed(recorded).reindex(columns=cols)
     if reference is None:
         reference = pd.DataFrame(columns=cols)
-    ref = reference.reindex(columns=cols).rename(columns={"value": "ref_value",
+    ref = keyed(reference).reindex(columns=cols).rename(columns={"value": "ref_value",
                                                           "machine": "ref_machine"})
     table = ours.merge(ref, on=[*KEY, "trial"], how="outer")
     table["delta"] = table["value"] - table["ref_value"]
@@ -188,10 +195,6 @@ class CheckResult:
         """Chapters with reference numbers and not one recorded number."""
         by_chapter = self.table.groupby("chapter_id")["status"]
         return sorted(c for c, statuses in by_chapter if (statuses == MISSING).all())
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failed else 0
 
     def report(self) -> str:
         """Table, then one line per moved/missing number, then a verdict line."""

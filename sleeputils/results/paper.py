@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import setting
+
 PAPER_VALUES_FILE = Path(__file__).with_name("paper_values.csv")
 #: How many paper standard deviations count as "within the paper's spread".
 PAPER_SPREAD_SIGMAS = 2.0
@@ -29,9 +31,13 @@ SHORT = {WITHIN: "✓ within", OUTSIDE: "✗ missed", WITHIN_BAND: "✓ within �
 
 
 def load_paper_values(path: Path = PAPER_VALUES_FILE) -> pd.DataFrame:
-    """The paper's numbers, one row per number (columns: chapter_id, dataset, method, metric,
-    value, std, trials, source, note)."""
-    return pd.read_csv(path, dtype={"chapter_id": str, "source": str, "note": str})
+    """The paper's numbers, one row per number (columns: chapter_id, dataset, method, setting,
+    metric, value, std, trials, source, note). ``setting`` names the values the paper measured
+    the number at (:mod:`.setting`); a number of ours is compared with it only there."""
+    paper = pd.read_csv(path, dtype={"chapter_id": str, "setting": str, "source": str,
+                                     "note": str})
+    paper["setting"] = setting.normalise(paper["setting"])
+    return paper
 
 
 def paper_spread(ours: float, paper: float, paper_std: float) -> str:

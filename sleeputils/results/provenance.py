@@ -13,6 +13,7 @@ import json
 import math
 import os
 import platform
+import re
 import subprocess
 import threading
 from collections.abc import Mapping
@@ -38,6 +39,9 @@ UNIT_THREADS = 1
 
 #: Packages whose versions are recorded beside every unit.
 VERSIONED_PACKAGES: tuple[str, ...] = ("torch", "numpy", "numba", "sleeputils")
+
+#: The locked environment `make setup` installs: every package but torch at one exact version.
+LOCK_FILE = "requirements.lock"
 
 
 def project_root(start: Path | None = None) -> Path | None:
@@ -171,8 +175,38 @@ def machine() -> str:
     versions = package_versions()
     parts = [model, f"{os.cpu_count()} cores", f"{UNIT_THREADS} torch thread per unit",
              platform.machine(),
-             *(f"{k} {versions[k]}" for k in ("python", "torch", "numpy", "numba"))]
+             *(f"{k} {versions[k]}" for k in ("python", "torch", "numpy", "numba")),
+             lock_state()]
     return " / ".join(parts)
+
+
+def lock_state(lock: Path = PACKAGE_DIR.parent / LOCK_FILE) -> str:
+    """``lock <hash>`` (the first 12 hex digits of ``sha256sum requirements.lock``) when every
+    package the lock pins is installed at its version; else ``unlocked`` and how many differ.
+
+    Part of :func:`machine`: two environments installed from the same lock compute alike,
+    while any other package set is named as different, even with the same numpy and numba.
+    """
+    try:
+        text = lock.read_bytes()
+    except OSError:
+        return f"unlocked (no {LOCK_FILE})"
+    pins = dict(_PIN.findall(text.decode("utf-8")))
+    differ = []
+    for name, version in pins.items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = None
+        if installed != version:
+            differ.append(name)
+    if differ:
+        return f"unlocked ({len(differ)} of {len(pins)} {LOCK_FILE} pins differ)"
+    return f"lock {hashlib.sha256(text).hexdigest()[:12]}"
+
+
+#: A pin of requirements.lock: ``name==version`` at the start of a line.
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*)==([^\s;\\]+)", re.MULTILINE)
 
 
 @lru_cache(maxsize=1)

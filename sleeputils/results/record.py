@@ -2,9 +2,11 @@
 
 Each chapter notebook ends with ``record(df, chapter_id, label)``. The rows of ``df`` marked
 ``headline == True`` are written twice, with their provenance: reduced to mean, standard
-deviation and count per (dataset, method, metric), and trial by trial. ``label`` is the profile
-the run belongs to, or ``custom-<hash>`` for a run whose parameters differ from its profile's (so
-a custom run never passes for the profile). They go to
+deviation and count per (dataset, method, setting, metric), and trial by trial. The ``setting``
+(:mod:`.setting`) says at which values of the chapter's parameters a number was measured
+(``{"memory": 100}``); a protocol writes it with :func:`.setting.encode`, never into the metric.
+``label`` is the profile the run belongs to, or ``custom-<hash>`` for a run whose parameters
+differ from its profile's (so a custom run never passes for the profile). They go to
 
 * ``<project>/results/paper/<chapter id>.csv`` (and ``trials/``) for the ``paper`` profile,
   committed to git, and
@@ -21,16 +23,18 @@ from pathlib import Path
 import pandas as pd
 
 from sleeputils.results import provenance
+from sleeputils.results import setting as settings
 from sleeputils.results.store import ResultStore, default_root
 
 #: The profile whose recorded numbers are committed to git.
 PAPER_PROFILE = "paper"
 
-#: Columns that identify one recorded number.
-KEY: list[str] = ["dataset", "method", "metric"]
+#: Columns that identify one recorded number within a chapter.
+KEY: list[str] = ["dataset", "method", settings.COLUMN, "metric"]
 
-#: Columns of a per-trial recorded-numbers file, in order.
-TRIAL_COLUMNS: list[str] = ["chapter_id", *KEY, "trial", "value", "machine"]
+#: Columns of a per-trial recorded-numbers file, in order. ``seconds``: the compute time (one
+#: core) of the unit the number came from, so what a chapter costs is read from its records.
+TRIAL_COLUMNS: list[str] = ["chapter_id", *KEY, "trial", "value", "machine", "seconds"]
 
 #: Columns of a recorded-numbers file, in order.
 RECORD_COLUMNS: list[str] = [
@@ -48,22 +52,25 @@ RECORD_COLUMNS: list[str] = [
 
 
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean, std (ddof = 1; NaN when n = 1) and n of ``value`` per (dataset, method, metric).
+    """Mean, std (ddof = 1; NaN when n = 1) and n of ``value`` per (dataset, method, setting,
+    metric).
 
     Only rows with ``headline == True`` count. Raises if a key repeats within one trial, because
     averaging unlike numbers (say, two overlaps) would be silently wrong: put the distinguishing
-    context into ``metric`` (``acc_after_sleep_o12``) or leave one of them out of the headline.
+    values into the row's ``setting`` (``setting.encode(overlap=12)``) or leave one of them out of
+    the headline.
     """
     if "headline" not in df.columns:
         raise ValueError("no 'headline' column: mark the rows to record with headline=True")
-    rows = df[df["headline"].fillna(False).astype(bool)]
+    rows = headline_rows(df)
     if "trial" in rows.columns:
         repeated = rows.duplicated([*KEY, "trial"], keep=False)
         if repeated.any():
             first = rows[repeated].iloc[0]
             raise ValueError(
                 f"headline number {tuple(first[KEY])} occurs more than once in trial "
-                f"{first['trial']}; make the key (dataset, method, metric) unique per trial"
+                f"{first['trial']}; make the key (dataset, method, setting, metric) unique per "
+                "trial"
             )
     empty = pd.DataFrame(columns=[*KEY, "mean", "std", "n", "code_fingerprint", "config_hash"])
     if rows.empty:
@@ -131,12 +138,27 @@ def record(
     return summary
 
 
-def per_trial(df: pd.DataFrame) -> pd.DataFrame:
-    """The headline rows of ``df``, one per (dataset, method, metric, trial)."""
+def keyed(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with a canonical ``setting`` cell in every row (empty where it has none), so that
+    frames from protocols, files and tests join on :data:`KEY`."""
+    column = df[settings.COLUMN] if settings.COLUMN in df else pd.Series("", df.index)
+    return df.assign(**{settings.COLUMN: settings.normalise(column).astype(str)})
+
+
+def headline_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``df`` marked ``headline``, each with a canonical ``setting`` cell."""
     rows = df[df["headline"].fillna(False).astype(bool)] if "headline" in df else df.iloc[:0]
+    return keyed(rows)
+
+
+def per_trial(df: pd.DataFrame) -> pd.DataFrame:
+    """The headline rows of ``df``, one per (dataset, method, setting, metric, trial), with the
+    ``seconds`` of the unit each came from (the store's ``wall_time_s``; NaN without one)."""
+    rows = headline_rows(df)
     if "trial" not in rows:
         rows = rows.assign(trial=0)
-    out = rows.reindex(columns=[*KEY, "trial", "value"]).copy()
+    out = rows.reindex(columns=[*KEY, "trial", "value", "wall_time_s"]).copy()
+    out = out.rename(columns={"wall_time_s": "seconds"})
     out["value"] = pd.to_numeric(out["value"], errors="coerce")
     return out.sort_values([*KEY, "trial"], ignore_index=True)
 
@@ -156,8 +178,16 @@ def load_records(
     return _read_folder(records_dir(profile, project=project, store=store), RECORD_COLUMNS)
 
 
+def read_csv(path: Path) -> pd.DataFrame:
+    """One recorded-numbers file (records, trials or reference), its ``setting`` cells as text."""
+    frame = pd.read_csv(path, dtype={settings.COLUMN: str})
+    if settings.COLUMN in frame:
+        frame[settings.COLUMN] = frame[settings.COLUMN].fillna("")
+    return frame
+
+
 def _read_folder(folder: Path, columns: list[str]) -> pd.DataFrame:
     """Every non-empty ``*.csv`` of ``folder`` as one frame (``columns`` only, if it is empty)."""
     files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
-    frames = [frame for frame in map(pd.read_csv, files) if not frame.empty]
+    frames = [frame for frame in map(read_csv, files) if not frame.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)

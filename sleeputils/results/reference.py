@@ -49,7 +49,7 @@ from pathlib import Path
 import pandas as pd
 
 from sleeputils.results import provenance
-from sleeputils.results.record import KEY, load_records, load_trials
+from sleeputils.results.record import KEY, load_records, load_trials, read_csv
 from sleeputils.results.store import ResultStore
 
 #: Smallest tolerance, in percentage points.
@@ -174,4 +174,4 @@ def load_reference(
         path = reference_path(profile, project, trials=trials)
     except FileNotFoundError:
         return None
-    return pd.read_csv(path) if path.is_file() else None
+    return read_csv(path) if path.is_file() else None

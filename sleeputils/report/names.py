@@ -1,0 +1,38 @@
+"""How people read the records' ids: the one table of display names every report uses."""
+
+from __future__ import annotations
+
+#: Method ids as the records write them -> as tables, verdicts and legends name them. The
+#: first eight keep their order: tables list methods in it.
+METHODS = {
+    "sequential": "sequential", "src": "SRC", "ewc": "EWC", "si": "SI", "owm": "OWM",
+    "parallel": "parallel", "rehearsal": "rehearsal", "rehearsal_src": "rehearsal + SRC",
+    # memory-based and other paradigms
+    "er": "replay (ER)", "er_src": "replay + SRC", "icarl": "iCaRL", "icarl_src": "iCaRL + SRC",
+    "icarl_nme": "iCaRL, nearest mean", "icarl_src_nme": "iCaRL + SRC, nearest mean",
+    "er-ace": "ER-ACE", "wscl": "WSCL", "wscl-no-dreaming": "WSCL without dreaming",
+    "wscl-no-freezing": "WSCL without freezing", "wscl+nrem": "WSCL + NREM (ours)",
+    "generative": "sleep-scheduled generative replay", "vae": "VAE",
+}
+#: The symbol of each baseline's searched strength.
+STRENGTHS = {"ewc": "λ", "si": "c", "owm": "α"}
+#: Headline metrics of the incremental chapters.
+METRICS = {"final_acc": "final accuracy (%)", "bwt": "BWT (points)",
+           "forgetting": "forgetting (points)"}
+#: iCaRL's two scores: the metric each is recorded as, and its name for people.
+SCORES = {"final_acc": "softmax", "nme_acc": "nearest mean"}
+#: Class-IL and task-IL evaluation conventions (WSCL).
+CONVENTIONS = {"class_all": "class-IL, all heads", "class_seen": "class-IL, seen heads",
+               "task": "task-IL"}
+#: Stages at which the patches chapter measures.
+STAGES = {"after_task1": "after task 1", "after_task2": "after task 2",
+          "after_sleep": "after sleep"}
+#: Class-incremental benchmarks by data set.
+BENCHMARKS = {"mnist": "Split-MNIST", "fashion": "Split-Fashion"}
+#: The two datasets of the generative-replay chapters.
+GENERATIVE_DATA = {"d1": "dataset 1 (remote)", "d2": "dataset 2 (recent)"}
+
+
+def method_name(method: str) -> str:
+    """A method's display name; an id without one (a custom method) is shown as it is."""
+    return METHODS.get(method, method)
