@@ -284,3 +284,20 @@ def test_the_trailer_counts_and_hashes_the_record_lines(tmp_path: Path) -> None:
     body = "".join(records).encode()
     assert json.loads(last) == {"unit_trailer": {"records": 2,
                                                  "sha256": hashlib.sha256(body).hexdigest()}}
+
+
+def test_a_command_counts_each_unit_once_however_many_chapters_ask(tmp_path: Path) -> None:
+    from sleeputils.results import session
+
+    with session.session() as events:
+        assert session.summary(events).reuse_line() == "no result units needed"
+        session.asked(["a", "b", "c"], stored=["a"])  # one chapter: a was stored before
+        session.note(session.STORED, key="b")
+        session.asked(["b", "c", "d"], stored=["b"])  # another, after b was computed
+        session.note(session.STORED, key="d")
+        done = session.summary(events)
+        assert done.reuse_line() == "reused 1 of 4 units stored earlier; computed 2"
+        assert done.interrupted_line() == ("interrupted: 3 of 4 units stored; run the same "
+                                           "command to resume")
+    assert not events.exists()
+    assert not session.note(session.STORED, key="e")  # outside a command: nothing noted

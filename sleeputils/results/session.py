@@ -67,6 +67,8 @@ class Summary:
 
     def reuse_line(self) -> str:
         """``reused 6 of 36 units stored earlier; computed 30``."""
+        if not self.asked:
+            return "no result units needed"
         reused = len(self.reused - self.computed)
         return (f"reused {reused} of {len(self.asked)} units stored earlier; computed "
                 f"{len(self.computed)}")
