@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from sleeputils.cli import main
+
 ROOT = Path(__file__).resolve().parents[1]
 #: A smoke chapter of 5 units on 2 worker processes (the terminal's Ctrl-C reaches them too).
 COMMAND = ["run", "patches", "--profile", "smoke", "-p", "overlaps", "1..5", "--workers", "2",
@@ -34,7 +36,8 @@ def _units(project: Path) -> list[Path]:
     return sorted((project / "store" / "units").glob("*/*.jsonl"))
 
 
-def test_ctrl_c_says_how_many_units_are_stored_and_a_rerun_resumes(tmp_path: Path) -> None:
+def test_ctrl_c_says_how_many_units_are_stored_and_a_rerun_resumes(tmp_path: Path, capfd,
+                                                                    monkeypatch) -> None:
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
     shutil.copy(ROOT / "_toc.yml", tmp_path / "_toc.yml")
     first = _sleepbook(tmp_path)
@@ -50,9 +53,11 @@ def test_ctrl_c_says_how_many_units_are_stored_and_a_rerun_resumes(tmp_path: Pat
     said, stored = int(LINE.fullmatch(line)[1]), len(_units(tmp_path))
     assert 1 <= said <= stored < UNITS  # (a kernel stopped between storing a unit and noting)
     assert stored - said <= 1
-    again = _sleepbook(tmp_path)
-    out, err = again.communicate(timeout=600)
-    assert again.returncode == 0, err
+    # the same command again, in this process (it has imported everything already)
+    monkeypatch.setenv("SLEEPBOOK_RESULTS", str(tmp_path / "store"))
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the kernel imports the code under test
+    assert main(["--root", str(tmp_path), *COMMAND]) == 0
+    out, err = capfd.readouterr()  # the kernel's and the workers' output too
     assert f"reused {stored} of {UNITS} units stored earlier; computed {UNITS - stored}" in out
     assert err == ""  # no warning, no traceback
     assert len(_units(tmp_path)) == UNITS

@@ -105,9 +105,10 @@ def stop_kernels() -> None:
     """Kill the kernels of the notebooks running now (Ctrl-C): each with everything it started,
     at once; the units they stored are kept, the one each was computing is dropped."""
     _INTERRUPTED.set()
-    # the notebook clients' pending tasks end with their kernels, long after anyone awaits them;
-    # asyncio would log each as an exception never retrieved
-    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    # the notebook clients notice their kernels died (papermill's logger says so) and their
+    # pending tasks end long after anyone awaits them (asyncio logs each): all known already
+    for name in ("papermill", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     for manager in list(_KERNELS):
         process = getattr(manager.provisioner, "process", None)
         if process is not None:
