@@ -161,13 +161,13 @@ def test_src_protocol_values_reproduce_the_src_protocol_owm_hook():
 def test_src_protocol_values_reproduce_an_incremental_owm_trial():
     """The recipe's protocol at the SRC protocol's values gives the incremental chapter's OWM
     trial: the same splits, seeds and test sets (small nets, few images)."""
-    small = dict(hidden=(32, 32), per_task_train=200, test_subset=500, epochs=1)
+    small = dict(hidden=(16, 16), per_task_train=100, test_subset=500, epochs=1)
     config = IncrementalConfig(dataset="mnist", trials=1, methods=("owm",), owm_alpha=0.01,
                                **small)
     unit = incremental.method_settings(config, "owm", 0.01)
     theirs = incremental.run_method(load_dataset("mnist"), unit, 0)
-    recipe = {**src_protocol_values(0.01), "hidden": (32, 32), "epochs": 1}
-    ours = run_owm_recipe("mnist", 0, per_task_train=200, test_subset=500, **recipe)
+    recipe = {**src_protocol_values(0.01), "hidden": (16, 16), "epochs": 1}
+    ours = run_owm_recipe("mnist", 0, per_task_train=100, test_subset=500, **recipe)
 
     def acc(rows):
         return [(r["after_task"], r.get("task"), r["metric"], r["value"]) for r in rows
