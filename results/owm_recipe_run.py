@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from sleeputils.protocols.owm_recipe import OWMRecipeConfig, run_owm_recipe_trials
+from sleeputils.results.setting import encode
 from sleeputils.results.store import ResultStore
 
 COLUMNS = ["dataset", "setting", "trial", "final_acc", "bwt", "forgetting", "acc_mnist",
@@ -39,9 +40,9 @@ def trial_row(df: pd.DataFrame, trial: int, setting: str) -> dict:
 
 def run(args: argparse.Namespace) -> None:
     changes = dict(item.split("=", 1) for item in args.set)
-    config = OWMRecipeConfig(dataset=args.dataset).replace(
-        {k: OWMRecipeConfig.parse(k, v) for k, v in changes.items()})
-    setting = ", ".join(f"{k}={v}" for k, v in changes.items()) or "authors"
+    typed = {k: OWMRecipeConfig.parse(k, v) for k, v in changes.items()}
+    config = OWMRecipeConfig(dataset=args.dataset).replace(typed)
+    setting = encode(typed)  # the elements changed from the authors' recipe ("" for none)
     store = ResultStore(args.store)
     for t in range(args.first, args.trials):
         df = run_owm_recipe_trials(dataclasses.replace(config, trials=t + 1), store=store,

@@ -41,7 +41,7 @@ class OWMRecipeParams(Params):
     """The elements of the OWM authors' disjoint-MNIST recipe; defaults are their values."""
 
     hidden: tuple[int, ...] = declare((800, 800), "widths of the hidden layers", low=1,
-                                      high=10000)
+                                      high=10000, repeats=True)
     bias: str = declare("yes", "a constant-1 input to every layer (a trained bias)",
                         choices=("yes", "no"))
     init: str = declare("xavier", "initial weights: Xavier uniform, or U(-init_scale, "
@@ -58,10 +58,12 @@ class OWMRecipeParams(Params):
     clip: float | None = declare(10.0, "each layer's gradient clipped to this norm before it is "
                                  "projected", low=1e-9, high=1e9, none="no clipping")
     alphas: tuple[float, ...] = declare((0.9, 1.0, 0.6), "alpha of each layer at the start of "
-                                        "a task (input layer first)", low=1e-12, high=1e6)
+                                        "a task (input layer first)", low=1e-12, high=1e6,
+                                        repeats=True)
     alpha_decays: tuple[float, ...] = declare(
         (0.001, 0.1, 1.0), "factor each layer's alpha reaches at the end of a task "
-        "(alpha * decay ** (step / steps)); 1 keeps it constant", low=1e-12, high=1.0)
+        "(alpha * decay ** (step / steps)); 1 keeps it constant", low=1e-12, high=1.0,
+        repeats=True)
     absorb: str = declare("before", "when the projector absorbs a batch's mean input: before "
                           "its gradient is projected, or after the step", choices=ABSORB)
 
