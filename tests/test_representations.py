@@ -82,10 +82,10 @@ def test_verdict_follows_direction_and_significance() -> None:
     rows = []
     for t in range(6):
         for when, between, within in (("before", 0.5, 0.6), ("after", 0.3 - 0.01 * t, 0.6)):
-            rows += [{"metric": f"between_corr_l1_{when}", "value": between, "trial": t,
-                      "headline": True},
-                     {"metric": f"within_corr_l1_{when}", "value": within + 0.001 * t,
-                      "trial": t, "headline": True}]
+            rows += [{"metric": "between_corr", "layer": 1, "when": when, "value": between,
+                      "trial": t, "headline": True},
+                     {"metric": "within_corr", "layer": 1, "when": when,
+                      "value": within + 0.001 * t, "trial": t, "headline": True}]
     t = paired_tests(pd.DataFrame(rows)).set_index("stat")
     assert t.at["between_corr", "verdict"] == "holds"
     assert t.at["within_corr", "verdict"] == "holds"  # no change: "holds or rises"

@@ -34,7 +34,7 @@ def _synthetic(gains: dict[int, list[float]]) -> pd.DataFrame:
         for trial, g in enumerate(gs):
             for split in ("test", "train"):
                 for when, v in (("before", 50.0), ("after", 50.0 + g)):
-                    rows.append({"metric": f"{split}_{when}_e{epochs}_n5000", "value": v,
+                    rows.append({"metric": f"{split}_acc", "when": when, "value": v,
                                  "epochs": epochs, "images": 5000, "trial": trial,
                                  "headline": True})
     return pd.DataFrame(rows)

@@ -18,7 +18,7 @@ def test_a_zero_length_sleep_is_no_sleep() -> None:
 
 
 def test_verdict_reads_the_trend_of_the_task1_gain() -> None:
-    rows = [{"metric": f"task{task}_acc_e{e}", "method": m, "task2_epochs": e, "trial": t,
+    rows = [{"metric": f"task{task}_acc", "method": m, "task2_epochs": e, "trial": t,
              "headline": True,
              "value": 10.0 + (e / 5 + t / 10 if (m == "src" and task == 1) else 0.0)}
             for e in (5, 10, 20, 40) for t in range(3) for task in (1, 2)

@@ -12,6 +12,11 @@ Conventions copied from the DeepLearnToolbox "nobias" fork the original experime
 * plain SGD with momentum, v <- mu v + lr grad, W <- W - v, the velocity kept by the network so it
   carries over across tasks and across sleep.
 
+Only the OWM authors' recipe (book/methods/baselines.md, baselines-owm-recipe) departs from these:
+``bias=True`` appends a constant 1 to every layer's input (the bias is the last weight column,
+trained like the others) and ``init="xavier"`` draws U(-b, b) with b = sqrt(6 / (fan_in +
+fan_out)). SRC's sleep assumes a bias-free net and is never run on such a one.
+
 Weights are float32 torch tensors of shape (n_out, n_in), the same orientation as W_k in
 book/methods/sleep.md, src-network.
 """
@@ -25,6 +30,7 @@ import numpy as np
 import torch
 
 OUTPUTS = ("relu", "softmax")
+INITS = ("uniform", "xavier")
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,9 @@ class MLPConfig:
     lr: float = 0.1  # SGD learning rate
     momentum: float = 0.5  # SGD momentum mu
     batch_size: int = 100  # mini-batch size
-    init_scale: float = 0.01  # weights start U(-init_scale, init_scale)
+    init_scale: float = 0.01  # weights start U(-init_scale, init_scale) ("uniform" init)
+    bias: bool = False  # a constant-1 input to every layer (the OWM authors' recipe only)
+    init: str = "uniform"  # "uniform" (init_scale) or "xavier" (U(-b, b), b from the fan sizes)
 
     def __post_init__(self) -> None:
         if len(self.sizes) < 2 or any(int(n) <= 0 for n in self.sizes):
@@ -46,6 +54,8 @@ class MLPConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {self.output!r}")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
         if self.lr <= 0 or self.batch_size <= 0 or self.init_scale <= 0:
             raise ValueError("lr, batch_size and init_scale must be positive")
         if not 0.0 <= self.momentum < 1.0:
@@ -60,9 +70,18 @@ class MLP:
         sizes = config.sizes
         self.weights: list[torch.Tensor] = []
         for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+            n_in += int(config.bias)
             u = torch.rand(n_out, n_in, generator=generator, dtype=torch.float32)
-            self.weights.append((u - 0.5) * 2.0 * config.init_scale)
+            scale = (config.init_scale if config.init == "uniform"
+                     else float(np.sqrt(6.0 / (n_in + n_out))))
+            self.weights.append((u - 0.5) * 2.0 * scale)
         self.velocity = [torch.zeros_like(w) for w in self.weights]
+
+    def layer_input(self, h: torch.Tensor) -> torch.Tensor:
+        """What enters a weight matrix: ``h``, with a constant-1 column if the net has biases."""
+        if not self.config.bias:
+            return h
+        return torch.cat([h, h.new_ones(len(h), 1)], dim=1)
 
     @property
     def n_layers(self) -> int:
@@ -104,7 +123,7 @@ class MLP:
         acts = []
         h = x
         for k, w in enumerate(self.weights):
-            z = h @ w.T
+            z = self.layer_input(h) @ w.T
             if k < self.n_layers - 1:
                 h = torch.relu(z)
                 if dropout is None:
@@ -147,6 +166,7 @@ class MLP:
         for i in range(0, len(x), batch):
             h, zs, inputs = x[i : i + batch], [], []
             for k, w in enumerate(self.weights):
+                h = self.layer_input(h)
                 inputs.append(h)
                 z = (h @ w.T).requires_grad_(True)
                 zs.append(z)
@@ -188,6 +208,7 @@ class MLP:
         inputs, zs = [], []
         h = x
         for k, w in enumerate(ws):
+            h = self.layer_input(h)
             inputs.append(h.detach())
             z = h @ w.T
             zs.append(z)
@@ -224,7 +245,8 @@ class MLP:
 @dataclass
 class Step:
     """One batch's loss, weight gradients (shaped like the weights), layer inputs (``inputs[k]``
-    is the batch entering layer k, after dropout) and, on request, pre-activation gradients."""
+    is the batch entering layer k, after dropout, with its constant 1 if the net has biases)
+    and, on request, pre-activation gradients."""
 
     loss: float
     grads: list[torch.Tensor]
