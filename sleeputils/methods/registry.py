@@ -1,12 +1,12 @@
 """The method registry: one :class:`MethodSpec` per continual-learning method, read by the
 protocols and the reports (book/methods/training.md, training-loop).
 
-A spec says what a method is called in records and in tables, which methods-page section states
+A MethodSpec says what a method is called in records and in tables, which methods-page section states
 it, what it keeps besides the network, which settings it reads (a small frozen dataclass) and how
 its hooks are made for one trial (:class:`MethodContext`). Every module of
 :mod:`sleeputils.methods` may register specs; they are found by importing the package's modules,
 so adding a method is one new module (plus its methods-page section). SRC composes onto any
-method: :func:`with_src` returns the spec whose hooks are the method's, then an SRC sleep after
+method: :func:`with_src` returns the MethodSpec whose hooks are the method's, then an SRC sleep after
 every task.
 """
 
@@ -73,7 +73,7 @@ class MethodSpec:
     #: The SRC vector the original tuned for this method with SRC, from (data set, budget);
     #: ``None``: the data set's main vector.
     src_preset: Callable[[str, int | None], str] | None = None
-    base: str | None = None  # the spec SRC was composed onto (:func:`with_src`)
+    base: str | None = None  # the MethodSpec SRC was composed onto (:func:`with_src`)
     sleeps: bool = False  # sleeps after every task (its ``sleep_scale`` setting)
 
     def memory(self, budget: int | None) -> str:
