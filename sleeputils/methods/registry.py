@@ -1,13 +1,13 @@
 """The method registry: one :class:`MethodSpec` per continual-learning method, read by the
 protocols and the reports (book/methods/training.md, training-loop).
 
-A MethodSpec says what a method is called in records and in tables, which methods-page section states
-it, what it keeps besides the network, which settings it reads (a small frozen dataclass) and how
-its hooks are made for one trial (:class:`MethodContext`). Every module of
+A MethodSpec says what a method is called in records and in tables, which methods-page
+section states it, what it keeps besides the network, which settings it reads (a small frozen
+dataclass) and how its hooks are made for one trial (:class:`MethodContext`). Every module of
 :mod:`sleeputils.methods` may register specs; they are found by importing the package's modules,
 so adding a method is one new module (plus its methods-page section). SRC composes onto any
-method: :func:`with_src` returns the MethodSpec whose hooks are the method's, then an SRC sleep after
-every task.
+method: :func:`with_src` returns the MethodSpec whose hooks are the method's, then an SRC sleep
+after every task.
 """
 
 from __future__ import annotations
