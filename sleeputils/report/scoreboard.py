@@ -48,10 +48,16 @@ def why(chapter: str, dataset: str, method: str, verdict: str) -> tuple[str, str
 
 def label_page(label: str, project: Path) -> str | None:
     """The methods page (``book/methods/<page>.md``) that defines the MyST label, if any."""
-    for path in sorted((project / METHODS_DIR).glob("*.md")):
-        if f"({label})=" in path.read_text():
-            return path.stem
-    return None
+    return _labels(project).get(label)
+
+
+@cache
+def _labels(project: Path) -> dict[str, str]:
+    """Every label of the methods pages and its page, read once per project (the status table
+    asks for one per row)."""
+    return {line[1:-2]: path.stem for path in sorted((project / METHODS_DIR).glob("*.md"))
+            for line in path.read_text().splitlines()
+            if line.startswith("(") and line.endswith(")=")}
 
 
 def verdicts(joined: pd.DataFrame) -> pd.Series:

@@ -88,15 +88,6 @@ def expand(df: pd.DataFrame, column: str = COLUMN) -> pd.DataFrame:
     return out
 
 
-def select(df: pd.DataFrame, column: str = COLUMN, **values: Any) -> pd.DataFrame:
-    """The rows of ``df`` whose setting holds every given value (``select(df, memory=100)``)."""
-    if df.empty:
-        return df
-    wanted = {k: _scalar(k, v) for k, v in values.items()}
-    keep = [all(decode(t).get(k) == v for k, v in wanted.items()) for t in df[column]]
-    return df[keep]
-
-
 def within(text: Any, values: Mapping[str, Any]) -> bool:
     """Whether every value the setting ``text`` names equals the one in ``values`` (a paper
     number names only what its paper fixed: it matches every run of ours at those values)."""
