@@ -134,8 +134,10 @@ def test_chapters_run_concurrently_and_all_are_logged(tmp_path: Path, monkeypatc
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebooks = {i: Notebook(i, None, summary=i == "a") for i in ids}  # a reads the others
     book = Book(tmp_path, notebooks, Profiles({"smoke": {}}, {}))
+    here = os.getcwd()
     runs = run_all(book, "smoke", progress=False, jobs=2)
     assert [r.chapter_id for r in runs] == ids and all(r.ok for r in runs)
+    assert os.getcwd() == here  # the kernels start in the project; this process stays put
     times = {i: (tmp_path / f"{i}.times").read_text().split() for i in ids}
     (a0, _, backend), (b0, b1, _), (c0, c1, _) = times["a"], times["b"], times["c"]
     assert float(c0) < float(b1) and float(b0) < float(c1)  # b and c ran at the same time

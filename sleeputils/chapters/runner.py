@@ -162,7 +162,10 @@ def execute_notebook(
         with inline_backend():
             papermill.execute_notebook(
                 notebook, str(output), parameters=dict(parameters), kernel_name=KERNEL,
-                language="python", cwd=str(cwd), progress_bar=False,
+                language="python", progress_bar=False,
+                # the kernel starts in ``cwd``; papermill's own ``cwd`` would chdir this process,
+                # which two chapters running in threads undo in the wrong order
+                resources={"metadata": {"path": str(cwd)}},
                 stderr_file=_KernelStderr() if progress else None,
                 request_save_on_cell_execute=True,
                 kernel_manager_class=kernel_manager(),
