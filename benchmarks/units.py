@@ -37,8 +37,8 @@ def quick(chapter: str):
 def vae_unit(cycles: int = 5) -> Callable[[], list[dict]]:
     """A quick vae-inverted schedule: ``cycles`` cycles, REM share 0.5 from the frozen VAE. The
     initial VAE is the seeded untrained one (its training is a unit of its own)."""
+    from sleeputils.protocols.vae import run_schedule
     from sleeputils.protocols.vae_common import digit_classifier, make_vae, split_data
-    from sleeputils.protocols.vae_schedule import run_schedule
     from sleeputils.results.store import ResultStore
 
     config = quick("vae-inverted")

@@ -15,8 +15,8 @@ import time
 import torch
 
 from sleeputils.nets.vae import EVAL_BATCH
+from sleeputils.protocols.vae import run_schedule
 from sleeputils.protocols.vae_common import make_vae, split_data
-from sleeputils.protocols.vae_schedule import run_schedule
 
 
 class _NoClassifier:

@@ -16,7 +16,7 @@ from sleeputils.chapters.registry import Book
 from sleeputils.chapters.runner import run_chapter
 from sleeputils.data import features, load_dataset
 from sleeputils.params import ParamError
-from sleeputils.protocols.cub import CubConfig, run_cub
+from sleeputils.protocols.cub200 import CubConfig, run_cub
 from sleeputils.protocols.icarl import ICaRLConfig, run_icarl
 from sleeputils.protocols.incremental import IncrementalConfig, run_incremental
 from sleeputils.protocols.rehearsal import RehearsalConfig, rehearsal_preset, run_rehearsal

@@ -24,20 +24,20 @@ import yaml
 
 from ..params import ParamError, Params, clip, show
 from ..protocols.crossmodal import CrossModalConfig
-from ..protocols.cub import CubConfig
+from ..protocols.cub200 import CubConfig
 from ..protocols.epochs import EpochsConfig
 from ..protocols.icarl import ICaRLConfig
 from ..protocols.incremental import IncrementalConfig
+from ..protocols.interleave import InterleaveConfig
 from ..protocols.paradigms import ParadigmsConfig
 from ..protocols.patches import PatchesConfig
 from ..protocols.recipes import RecipesConfig
 from ..protocols.rehearsal import RehearsalConfig
+from ..protocols.replay import ReplayConfig
 from ..protocols.representations import RepresentationsConfig
 from ..protocols.single import SingleTaskConfig
 from ..protocols.task2 import Task2Config
-from ..protocols.vae_baselines import ReplayConfig
-from ..protocols.vae_interleave import InterleaveConfig
-from ..protocols.vae_schedule import ScheduleConfig
+from ..protocols.vae import ScheduleConfig
 from ..protocols.wscl import WSCLConfig
 from ..results import provenance
 

@@ -14,8 +14,8 @@ import seaborn as sns
 from pandas.io.formats.style import Styler
 from scipy import stats
 
+from ..protocols.vae import unpack_floats
 from ..protocols.vae_common import blank_errors, unpack_images
-from ..protocols.vae_schedule import unpack_floats
 from ..results.paper import fmt_pm
 from .names import GENERATIVE_DATA as NAMES
 from .stats import ALPHA, mean_ci
@@ -378,7 +378,7 @@ def contrasted(df: pd.DataFrame) -> list[str]:
 def schedule_bars(config) -> plt.Figure:
     """The schedules as bars on an epoch axis, NREM (red, upper row), REM (blue, lower row): a
     constant half of REM at every cycles value of ``config``, then its ramp (if any)."""
-    from ..protocols.vae_schedule import rem_share
+    from ..protocols.vae import rem_share
 
     rows = [(c, 0.5, 0.5) for c in config.cycles]
     rows += [(config.sweep_cycles, *config.ramp)] if config.ramp else []

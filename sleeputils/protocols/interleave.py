@@ -26,6 +26,8 @@ from ..results.store import ResultStore
 from .common import seed_field, trial_seed
 from .vae_common import make_vae
 
+#: The store's name for this protocol's units (kept from its first name, so that stored
+#: units stay valid).
 CHAPTER = "vae-interleave"
 
 

@@ -34,6 +34,8 @@ from .vae_common import (
     split_data,
 )
 
+#: The store's name for this protocol's units (kept from its first name, so that stored
+#: units stay valid).
 CHAPTER = "vae-baselines"
 #: What one baseline run trains on: dataset-2 images, the model's samples, or both.
 MIXES = ("new", "old", "both")
@@ -76,7 +78,7 @@ class ReplayConfig(Params):
         return list(dict.fromkeys([mixes[m] for m in self.mixes] + sweep))
 
 
-def run_baselines(config: ReplayConfig = ReplayConfig(), *,
+def run_replay(config: ReplayConfig = ReplayConfig(), *,
                   store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
     """The initial VAE and the digit classifier (stored units), then every run of
     :meth:`ReplayConfig.runs` with every seed."""
@@ -93,7 +95,7 @@ def run_baselines(config: ReplayConfig = ReplayConfig(), *,
     units = [(r, t) for r in config.runs() for t in range(config.trials)]
     return run_units(CHAPTER, units, lambda r: {**base, "new": r[0], "sampled": r[1]},
                      lambda _, c, t: run_baseline(data, initial, classifier, c, t),
-                     store=store, progress=progress, desc=f"baselines {config.split}")
+                     store=store, progress=progress, desc=f"replay {config.split}")
 
 
 def run_baseline(data: dict, initial: dict, classifier: DigitClassifier, config: dict,

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from sleeputils.params import ParamError
-from sleeputils.protocols.vae_baselines import ReplayConfig, run_baselines
-from sleeputils.protocols.vae_interleave import (
+from sleeputils.protocols.interleave import (
     InterleaveConfig,
     interleave,
     interleave_data,
     run_interleaving,
 )
+from sleeputils.protocols.replay import ReplayConfig, run_replay
 from sleeputils.results.setting import encode
 from sleeputils.results.store import ResultStore
 
@@ -47,8 +47,8 @@ def test_interleaving_inverts_the_images_it_shows_upright() -> None:
 def test_baseline_runs_are_the_mixes_then_the_sweep_and_rerun_identically() -> None:
     config = ReplayConfig(**TINY)
     assert config.runs() == [(12, 0), (0, 12), (6, 6), (6, 0), (6, 4)]
-    first = _headline(run_baselines(config, store=ResultStore.disabled(), progress=False))
-    again = _headline(run_baselines(config, store=ResultStore.disabled(), progress=False))
+    first = _headline(run_replay(config, store=ResultStore.disabled(), progress=False))
+    again = _headline(run_replay(config, store=ResultStore.disabled(), progress=False))
     assert first == again
     assert set(first) == {(f"{d}_after", encode(new=n, sampled=s)) for d in ("d1", "d2")
                           for n, s in config.runs()}
@@ -67,7 +67,7 @@ def test_bad_input_fails_in_one_line_before_compute() -> None:
         run_interleaving(InterleaveConfig(blocks=(1, 50), per_set=40), progress=False)
     with pytest.raises(ParamError, match="40000 new images asked for, but dataset 2 of split "
                        "'digits' has 29404"):
-        run_baselines(ReplayConfig(**{**TINY, "split": "digits", "num_new": 40000}),
+        run_replay(ReplayConfig(**{**TINY, "split": "digits", "num_new": 40000}),
                       progress=False)
     with pytest.raises(ParamError, match="'mixes' = .* is not valid"):
         ReplayConfig(mixes=("new", "dreams"))
@@ -83,10 +83,10 @@ def _committed(df):
 
 
 def test_committed_replay_errors_table_as_the_run_they_came_from() -> None:
-    from sleeputils.report import vae_replay as report
+    from sleeputils.report import replay as report
 
     config = ReplayConfig(**{**TINY, "sample_counts": (0, 2, 4), "trials": 2})
-    df = run_baselines(config, store=ResultStore.disabled(), progress=False)
+    df = run_replay(config, store=ResultStore.disabled(), progress=False)
     full = report.committed_runs(_committed(df))
     assert len(full) == 2 * 2 * len(config.runs())  # seeds x datasets x runs
     ran = report.mix_table(report.mixes(df, config)).data
@@ -99,7 +99,7 @@ def test_committed_replay_errors_table_as_the_run_they_came_from() -> None:
 
 
 def test_committed_interleaving_table_as_the_run_it_came_from() -> None:
-    from sleeputils.report import vae_replay as report
+    from sleeputils.report import interleave as report
 
     config = InterleaveConfig(blocks=(1, 2, 5), per_set=20, test_images=20, trials=2)
     df = run_interleaving(config, store=ResultStore.disabled(), progress=False)
@@ -114,7 +114,7 @@ def test_committed_interleaving_table_as_the_run_it_came_from() -> None:
 def test_block_verdict_needs_a_significant_trend_and_names_runs_far_off() -> None:
     import pandas as pd
 
-    from sleeputils.report.vae_replay import block_verdict
+    from sleeputils.report.interleave import block_verdict
 
     def rows(d1: dict) -> pd.DataFrame:
         return pd.DataFrame([{"metric": f"{d}_mse", "block": b, "trial": t,
@@ -134,7 +134,7 @@ def test_block_verdict_needs_a_significant_trend_and_names_runs_far_off() -> Non
 def test_blank_verdict_says_how_far_below_a_blank_page_the_vae_recalls() -> None:
     import pandas as pd
 
-    from sleeputils.report.vae_replay import blank_verdict
+    from sleeputils.report.replay import blank_verdict
 
     blanks = {"black": {"d1": 100.0, "d2": 600.0}, "white": {"d1": 600.0, "d2": 100.0}}
     rows = [{"metric": f"{d}_error", "new": n, "sampled": s, "stage": "after", "trial": t,

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from sleeputils.params import ParamError
+from sleeputils.protocols.vae import ScheduleConfig, rem_share, run_schedules
 from sleeputils.protocols.vae_common import (
     DigitClassifier,
     pack_images,
@@ -19,7 +20,6 @@ from sleeputils.protocols.vae_common import (
     split_data,
     unpack_images,
 )
-from sleeputils.protocols.vae_schedule import ScheduleConfig, rem_share, run_schedules
 from sleeputils.results.setting import encode
 from sleeputils.results.store import ResultStore
 
