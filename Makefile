@@ -53,8 +53,10 @@ lint: setup
 	$(BIN)/ruff check sleeputils tests benchmarks
 	$(BIN)/lint-imports
 
+# one test process per core (pytest-xdist): the tests compute on one thread each; the 15
+# slowest tests are listed, so a CI log shows where the time went
 unit: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --durations=15
 
 # unit tests (including every notebook on the smoke profile), the quick book, and its numbers
 # (the build has just run every chapter, so the check compares without running them again)

@@ -185,6 +185,15 @@ def _report_runs(runs: list) -> bool:
     return all(run.ok for run in runs)
 
 
+def _say_times(profile: str) -> None:
+    """Print where the chapters' time went (this machine's run log), if anything ran."""
+    from .results.runlog import load_run_log, slowest_line
+
+    line = slowest_line(load_run_log(profile))
+    if line:
+        print(line)
+
+
 def cmd_build(args: argparse.Namespace, book: Book) -> int:
     """Run every chapter, write the generated pages, build the HTML strictly."""
     from .chapters import runner
@@ -196,6 +205,7 @@ def cmd_build(args: argparse.Namespace, book: Book) -> int:
                                         jobs=jobs)
     _say_units(args)
     all_ok = _report_runs(runs)
+    _say_times(args.profile)
     print(f"book: {index}")
     return EXIT_OK if all_ok else EXIT_FAIL
 
@@ -222,6 +232,7 @@ def cmd_check(args: argparse.Namespace, book: Book) -> int:
         print(f"sleepbook check: {err}", file=sys.stderr)
         return EXIT_FAIL
     print(result.report())
+    _say_times(args.profile)
     return EXIT_FAIL if result.failed or not all_ok else EXIT_OK
 
 

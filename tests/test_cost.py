@@ -104,3 +104,13 @@ def test_the_run_logs_seconds_show_beside_the_estimate() -> None:
     assert table["last run"].tolist() == ["1.7 min", "-", "1.7 min"]
     assert table[table["chapter"] == "a"]["wall on 2"].item() == "1.5 min"  # 90 s on its own
     assert "last run" not in cost_table(costs, 2).columns
+
+
+def test_the_slowest_chapters_line_ranks_by_seconds_and_sums_all() -> None:
+    from sleeputils.results.runlog import slowest_line
+
+    log = pd.DataFrame({"chapter_id": ["a", "b", "c"], "seconds": [60.0, 600.0, 30.0]})
+    line = slowest_line(log, k=2)
+    assert line.startswith("slowest chapters (minutes, last run): b 10.0, a 1.0;")
+    assert "c 0.5" not in line and line.endswith("all 3 chapters: 11.5 min of notebook time")
+    assert slowest_line(pd.DataFrame()) == ""

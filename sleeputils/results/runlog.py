@@ -55,3 +55,15 @@ def load_run_log(profile: str, store: ResultStore | None = None) -> pd.DataFrame
     """The run log of ``profile`` (empty if no chapter has run)."""
     path = run_log_path(profile, store or ResultStore())
     return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+
+
+def slowest_line(log: pd.DataFrame, k: int = 10) -> str:
+    """One line naming the ``k`` chapters whose last execution took longest (minutes), and the
+    sum of all: where a build's time went, readable at the end of a CI log."""
+    if log.empty:
+        return ""
+    ranked = log.sort_values("seconds", ascending=False)
+    shown = ", ".join(f"{r.chapter_id} {r.seconds / 60:.1f}"
+                      for r in ranked.head(k).itertuples())
+    return (f"slowest chapters (minutes, last run): {shown}; all {len(log)} chapters: "
+            f"{log['seconds'].sum() / 60:.1f} min of notebook time")
