@@ -35,7 +35,7 @@ class NudgedMLP(MLP):
 def headline(ds, config: IncrementalConfig, trial: int) -> pd.Series:
     methods = ("sequential", "src", "parallel")
     rows = pd.DataFrame([r for m in methods for r in incremental.run_method(
-        ds, incremental.method_settings(config, m, None), trial)])
+        ds, incremental.method_unit(config, m, None), trial)])
     rows = rows[rows["headline"].fillna(False).astype(bool)]
     return rows.set_index(["method", "metric"])["value"]
 

@@ -37,46 +37,41 @@ def quick(chapter: str):
 def vae_unit(cycles: int = 5) -> Callable[[], list[dict]]:
     """A quick vae-inverted schedule: ``cycles`` cycles, REM share 0.5 from the frozen VAE. The
     initial VAE is the seeded untrained one (its training is a unit of its own)."""
-    from sleeputils.protocols.vae import run_schedule
+    from sleeputils.protocols.vae import ScheduleUnit, run_schedule
     from sleeputils.protocols.vae_common import digit_classifier, make_vae, split_data
     from sleeputils.results.store import ResultStore
 
     config = quick("vae-inverted")
     data = split_data("inverted")
-    initial = make_vae(config.latent, config.loss, config.lr, config.seed).state_dict()
+    unit = ScheduleUnit.of(config, cycles, 0.5, 0.5, "frozen")
+    initial = make_vae(unit.latent, unit.loss, unit.lr, unit.seed,
+                       version=unit.code_version).state_dict()
     classifier = digit_classifier(store=ResultStore.disabled(), progress=False)
-    unit = {"split": "inverted", "latent": config.latent, "loss": config.loss,
-            "initial_epochs": config.initial_epochs, "initial_images": config.initial_images,
-            "total_epochs": config.total_epochs, "num": config.num, "seed": config.seed,
-            "lr": config.lr, "test_subset": config.test_subset, "cycles": cycles,
-            "rem_share": 0.5, "rem_end": 0.5, "rem_from": "frozen"}
     return lambda: run_schedule(data, initial, classifier, unit, 0)
 
 
 def icarl_unit(dataset: str) -> Callable[[], list[dict]]:
     """Trial 0 of the quick iCaRL chapter's one setting (K = 100, herding + distillation)."""
     from sleeputils.data import load_dataset
-    from sleeputils.protocols.common import task_settings
-    from sleeputils.protocols.icarl import run_trial
+    from sleeputils.protocols.icarl import run_trial, units_of
 
     config = quick(f"icarl-{dataset}")
     ds = load_dataset(dataset)
-    unit = {**task_settings(config), "per_task_train": config.per_task_train,
-            "memory": config.sweep[0], "variant": config.variants[0]}
-    return lambda: run_trial(ds, unit, 0)
+    unit, trial = units_of(config)[0]
+    return lambda: run_trial(ds, unit, trial)
 
 
 def paradigms_unit(method: str = "generative") -> Callable[[], list[dict]]:
     """Trial 0 of one method of the quick cross-paradigm chapter."""
     from sleeputils.data import load_dataset
-    from sleeputils.protocols.paradigms import BUDGETED, run_method, unit_settings
+    from sleeputils.protocols.paradigms import BUDGETED, method_unit, run_method
     from sleeputils.protocols.wscl import DREAMS
 
     config = quick("paradigms")
     dataset = config.datasets[0]
     ds, aux = load_dataset(dataset), load_dataset(DREAMS[dataset])
     budget = config.budgets[0] if method in BUDGETED else None
-    unit = unit_settings(config, dataset, method, budget)
+    unit = method_unit(config, dataset, method, budget)
     return lambda: run_method(ds, aux, unit, 0)
 
 
@@ -84,13 +79,13 @@ def search_unit(method: str = "ewc") -> Callable[[], list[dict]]:
     """One run of the quick incremental-mnist chapter's validation search (the weakest
     strength of ``method``'s grid)."""
     from sleeputils.data import load_dataset
-    from sleeputils.protocols.incremental import TUNED, method_settings, run_method
+    from sleeputils.protocols.incremental import TUNED, method_unit, run_method
     from sleeputils.protocols.tuning import SEARCH_TRIAL
 
     config = quick("incremental-mnist")
     ds = load_dataset("mnist")
     strength = getattr(config, TUNED[method][1])[0]
-    unit = {**method_settings(config, method, strength), "validation": config.validation}
+    unit = method_unit(config, method, strength, validation=config.validation)
     return lambda: run_method(ds, unit, SEARCH_TRIAL)
 
 

@@ -15,7 +15,7 @@ import time
 import torch
 
 from sleeputils.nets.vae import EVAL_BATCH
-from sleeputils.protocols.vae import run_schedule
+from sleeputils.protocols.vae import ScheduleConfig, ScheduleUnit, run_schedule
 from sleeputils.protocols.vae_common import make_vae, split_data
 
 
@@ -54,11 +54,10 @@ def main() -> None:
     fast = min(_timed(lambda: vae.reconstruct(x)) for _ in range(3))
     print(f"measuring 2000 images: default layout {plain:.2f} s, channels-last (used) "
           f"{fast:.2f} s, ratio {plain / fast:.2f}")
-    config = {"latent": 5, "loss": "mae", "lr": 1e-3, "seed": 0, "test_subset": None,
-              "cycles": args.cycles, "total_epochs": 100, "num": 50, "rem_share": args.share,
-              "rem_end": args.share, "rem_from": "frozen", "split": "inverted"}
+    config = ScheduleConfig(latent=5, loss="mae", lr=1e-3, seed=0, total_epochs=100, num=50)
+    unit = ScheduleUnit.of(config, args.cycles, args.share, args.share, "frozen")
     start = time.perf_counter()
-    run_schedule(data, vae.state_dict(), _NoClassifier(), config, 0)
+    run_schedule(data, vae.state_dict(), _NoClassifier(), unit, 0)
     total = time.perf_counter() - start
     print(f"{args.cycles} cycles: {total / args.cycles:.1f} s per cycle")
     print(f"schedule {total:.1f} s")

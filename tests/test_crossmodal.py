@@ -69,15 +69,15 @@ def test_faithful_control_never_learns_mnist(df):
 def test_control_weights_after_mnist(variant):
     """Faithful: the weights after 'task 1' are exactly the initial ones; corrected: trained."""
     mnist, fashion = load_dataset("mnist"), load_dataset("fashion")
-    config = {"method": "sequential", "variant": variant, "validation": None,
-              "test_subset": 200, "per_task_train": 300}
-    tasks, _ = crossmodal._tasks(mnist, fashion, config)
+    config = CrossModalConfig(test_subset=200, per_task_train=300)
+    unit = crossmodal.method_unit(config, "sequential", variant, None, None)
+    tasks, _ = crossmodal._tasks(mnist, fashion, unit.per_task_train, unit.test_subset)
     net = MLP(trial_setup(mnist, DATASET_PROTOCOLS["mnist"], 0, hidden=(16, 16),
                           per_task_train=None, test_subset=None).mlp,
               torch.Generator().manual_seed(0))
     initial = [w.clone() for w in net.weights]
     seen = []
-    run_tasks(net, tasks, crossmodal.method_hooks(mnist, config, 0), 1,
+    run_tasks(net, tasks, crossmodal.method_hooks(mnist, unit, 0), 1,
               torch.Generator().manual_seed(1),
               evaluate=lambda stage, i, n: seen.append([w.clone() for w in n.weights]))
     unchanged = [all(torch.equal(a, b) for a, b in zip(s, initial, strict=True)) for s in seen]
@@ -100,8 +100,7 @@ def test_variant_free_methods_run_once_and_all_report_both_data_sets(df):
 
 def test_search_uses_held_out_training_images_only():
     mnist, fashion = load_dataset("mnist"), load_dataset("fashion")
-    config = {"validation": 1000, "test_subset": None, "per_task_train": None}
-    tasks, evaluator = crossmodal._tasks(mnist, fashion, config)
+    tasks, evaluator = crossmodal._tasks(mnist, fashion, None, None, validation=1000)
     assert [len(t.y_train) for t in tasks] == [59000, 59000]
     assert len(evaluator.y) == 2000
     np.testing.assert_array_equal(evaluator.x[:1000].numpy(), mnist.x_train[-1000:])

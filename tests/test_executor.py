@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from sleeputils.protocols.incremental import IncrementalConfig, run_incremental
+from sleeputils.protocols.patches import PatchesUnit
 from sleeputils.results.executor import (
     ENV_SCHEDULER,
     UnitsFailed,
@@ -62,23 +63,28 @@ def test_smoke_chapter_records_are_identical_with_one_and_two_workers(scheduler,
     assert len(reread) == len(spread)
 
 
-def _unit(setting: int, config: dict, trial: int) -> list[dict]:
-    if setting == 2:
+def _toy(s: int) -> PatchesUnit:
+    """A unit of a package class (a worker cannot import a class of this test module)."""
+    return PatchesUnit(overlap=s, seed=0, sleep_scale=1.0)
+
+
+def _unit(unit: PatchesUnit, trial: int) -> list[dict]:
+    if unit.overlap == 2:
         raise ValueError("setting 2 is broken")
-    return [{"dataset": "toy", "method": "m", "metric": "x", "value": setting * 10 + trial}]
+    return [{"dataset": "toy", "method": "m", "metric": "x", "value": unit.overlap * 10 + trial}]
 
 
 @pytest.mark.parametrize("where", ["in-process", "dask"])
 def test_a_failing_unit_is_named_and_the_others_are_stored(where, scheduler, tmp_path):
     store = ResultStore(tmp_path)
-    units = [(s, t) for s in (1, 2, 3) for t in (0, 1)]
+    units = [(_toy(s), t) for s in (1, 2, 3) for t in (0, 1)]
     address = scheduler if where == "dask" else None
     with use_scheduler(address) if address else _nothing(), pytest.raises(UnitsFailed) as err:
-        run_units("toy", units, lambda s: {"s": s, "seed": 0}, _unit, store=store,
-                  progress=False, desc="toy")
+        run_units("toy", units, _unit, store=store, progress=False, desc="toy")
     message = str(err.value)
     assert "2 of 6 unit(s) failed" in message
-    assert "toy trial 0 {'s': 2, 'seed': 0}: ValueError: setting 2 is broken" in message
+    assert ("toy trial 0 {'overlap': 2, 'seed': 0, 'sleep_scale': 1.0}: ValueError: setting 2 "
+            "is broken") in message
     stored = store.load("toy")
     assert sorted(stored["value"]) == [10, 11, 30, 31]
 
@@ -91,8 +97,7 @@ class _nothing:
         return False
 
 
-def _dies_once(setting: int, config: dict, trial: int) -> list[dict]:
-    marker = Path(config["marker"])
+def _dies_once(marker: Path, unit: PatchesUnit, trial: int) -> list[dict]:
     if not marker.exists():
         marker.write_text("died here once")
         os._exit(3)  # the worker process dies mid-unit
@@ -100,35 +105,35 @@ def _dies_once(setting: int, config: dict, trial: int) -> list[dict]:
 
 
 def test_a_unit_whose_worker_died_is_retried_once(scheduler, tmp_path):
-    config = {"marker": str(tmp_path / "marker"), "seed": 0}
+    marker = tmp_path / "marker"
     with use_scheduler(scheduler):
-        df = run_units("toy", [(0, 0)], lambda _: config, _dies_once,
+        df = run_units("toy", [(_toy(0), 0)], lambda u, t: _dies_once(marker, u, t),
                        store=ResultStore(tmp_path / "store"), progress=False, desc="toy")
     assert (tmp_path / "marker").exists()  # it did die once
     assert df["value"].tolist() == [1.0]
 
 
-def _interrupted(setting: int, config: dict, trial: int) -> list[dict]:
-    if setting == 2:
+def _interrupted(unit: PatchesUnit, trial: int) -> list[dict]:
+    if unit.overlap == 2:
         raise KeyboardInterrupt
-    return [{"dataset": "toy", "method": "m", "metric": "x", "value": setting}]
+    return [{"dataset": "toy", "method": "m", "metric": "x", "value": unit.overlap}]
 
 
 def test_ctrl_c_keeps_every_finished_unit(tmp_path):
     store = ResultStore(tmp_path)
     with pytest.raises(KeyboardInterrupt):
-        run_units("toy", [(0, 0), (1, 0), (2, 0), (3, 0)], lambda s: {"s": s, "seed": 0},
-                  _interrupted, store=store, progress=False, desc="toy")
+        run_units("toy", [(_toy(s), 0) for s in range(4)], _interrupted, store=store,
+                  progress=False, desc="toy")
     assert sorted(store.load("toy")["value"]) == [0, 1]
 
 
 def test_stored_units_are_not_sent_again(scheduler, tmp_path):
     store = ResultStore(tmp_path)
-    first = run_units("toy", [(1, 0), (3, 0)], lambda s: {"s": s, "seed": 0}, _unit,
-                      store=store, progress=False, desc="toy")
+    first = run_units("toy", [(_toy(1), 0), (_toy(3), 0)], _unit, store=store, progress=False,
+                      desc="toy")
     with use_scheduler(scheduler):
-        again = run_units("toy", [(1, 0), (3, 0), (3, 1)], lambda s: {"s": s, "seed": 0},
-                          _unit, store=store, progress=False, desc="toy")
+        again = run_units("toy", [(_toy(1), 0), (_toy(3), 0), (_toy(3), 1)], _unit,
+                          store=store, progress=False, desc="toy")
     assert again["created"].iloc[:2].tolist() == first["created"].tolist()
     assert again["worker"].tolist()[:2] == [IN_PROCESS, IN_PROCESS]
     assert again["worker"].iloc[2] != IN_PROCESS
@@ -157,7 +162,7 @@ def test_cli_sends_a_chapter_to_a_running_scheduler(scheduler, tmp_path, monkeyp
     assert ENV_SCHEDULER not in os.environ  # the command leaves the environment as it was
 
 
-def _threads(setting: int, config: dict, trial: int) -> list[dict]:
+def _threads(unit: PatchesUnit, trial: int) -> list[dict]:
     import torch
 
     return [{"dataset": "toy", "method": "m", "metric": "threads",
@@ -168,11 +173,11 @@ def test_every_unit_computes_with_one_torch_thread_wherever_it_runs(scheduler, t
     import torch
 
     before = torch.get_num_threads()
-    alone = run_units("toy", [(0, 0)], lambda s: {"s": s, "seed": 0}, _threads,
-                      store=ResultStore.disabled(), progress=False, desc="toy")
+    alone = run_units("toy", [(_toy(0), 0)], _threads, store=ResultStore.disabled(),
+                      progress=False, desc="toy")
     assert torch.get_num_threads() == before  # the caller's own pool is given back
     with use_scheduler(scheduler):
-        spread = run_units("toy", [(0, 0), (1, 0)], lambda s: {"s": s, "seed": 0}, _threads,
+        spread = run_units("toy", [(_toy(0), 0), (_toy(1), 0)], _threads,
                            store=ResultStore.disabled(), progress=False, desc="toy")
     assert alone["value"].tolist() == [1] and spread["value"].tolist() == [1, 1]
 
@@ -180,10 +185,10 @@ def test_every_unit_computes_with_one_torch_thread_wherever_it_runs(scheduler, t
 def test_a_unit_survives_the_death_of_the_only_worker_holding_its_data(tmp_path):
     from distributed import LocalCluster
 
-    config = {"marker": str(tmp_path / "marker"), "seed": 0}
+    marker = tmp_path / "marker"
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                       dashboard_address=":0") as cluster, use_scheduler(cluster.scheduler_address):
-        df = run_units("toy", [(0, 0)], lambda _: config, _dies_once,
+        df = run_units("toy", [(_toy(0), 0)], lambda u, t: _dies_once(marker, u, t),
                        store=ResultStore(tmp_path / "store"), progress=False, desc="toy")
     assert (tmp_path / "marker").exists()  # it did die once, and the data went with it
     assert df["value"].tolist() == [1.0]
@@ -191,14 +196,21 @@ def test_a_unit_survives_the_death_of_the_only_worker_holding_its_data(tmp_path)
 
 SHARED_UNIT = '''
 import os, sys, time
+from dataclasses import dataclass
 from pathlib import Path
 from sleeputils.results.executor import run_units
 from sleeputils.results.store import ResultStore
+from sleeputils.results.unit import Unit
 
 here = Path(sys.argv[1])
 
-def slow(setting, config, trial):
-    with open(config["log"], "a") as log:
+@dataclass(frozen=True)
+class Logged(Unit):
+    log: str
+    seed: int = 0
+
+def slow(unit, trial):
+    with open(unit.log, "a") as log:
         log.write(f"{os.getpid()}\\n")
     time.sleep(3)
     return [{"dataset": "toy", "method": "m", "metric": "x", "value": 1.0}]
@@ -206,7 +218,7 @@ def slow(setting, config, trial):
 (here / f"ready-{sys.argv[2]}").touch()
 while len(list(here.glob("ready-*"))) < 2:  # both clients submit at the same moment
     time.sleep(0.05)
-df = run_units("shared", [(0, 0)], lambda _: {"log": str(here / "log"), "seed": 0}, slow,
+df = run_units("shared", [(Logged(str(here / "log")), 0)], slow,
                store=ResultStore(here / f"store-{sys.argv[2]}"), progress=False, desc="x")
 print(df["value"].item())
 '''

@@ -16,7 +16,13 @@ from sleeputils.methods import ICaRL
 from sleeputils.methods.icarl import herding, per_class
 from sleeputils.nets.mlp import MLP, MLPConfig
 from sleeputils.params import ParamError
-from sleeputils.protocols.icarl import ICaRLConfig, icarl_preset, run_icarl, run_trial
+from sleeputils.protocols.icarl import (
+    ICaRLConfig,
+    icarl_preset,
+    run_icarl,
+    run_trial,
+    units_of,
+)
 from sleeputils.results.store import ResultStore
 from sleeputils.sleep.presets import preset_names
 from sleeputils.training import TaskContext
@@ -151,10 +157,9 @@ SMALL = {"trials": 1, "hidden": (32, 32), "per_task_train": 200, "epochs": 1,
 def test_icarl_src_without_sleep_is_icarl_exactly() -> None:
     """Composition check: a zero-length sleep leaves iCaRL + SRC on iCaRL's code path."""
     ds = load_dataset("mnist")
-    config = {**ICaRLConfig(**SMALL).as_dict(), "sleep_scale": 0.0, "memory": 20,
-              "variant": "herding+distill"}
-    config["hidden"] = list(config["hidden"])
-    rows = [r for r in run_trial(ds, config, 0) if r.get("headline")]
+    config = ICaRLConfig(**SMALL, variants=("herding+distill",), sleep_scale=0.0)
+    [(unit, trial)] = units_of(config)
+    rows = [r for r in run_trial(ds, unit, trial) if r.get("headline")]
     by = {(r["method"], r["metric"]): r["value"] for r in rows}
     for metric in ("final_acc", "nme_acc"):
         assert by[("icarl", metric)] == by[("icarl_src", metric)]

@@ -164,7 +164,7 @@ def test_src_protocol_values_reproduce_an_incremental_owm_trial():
     small = dict(hidden=(16, 16), per_task_train=100, test_subset=500, epochs=1)
     config = IncrementalConfig(dataset="mnist", trials=1, methods=("owm",), owm_alpha=0.01,
                                **small)
-    unit = incremental.method_settings(config, "owm", 0.01)
+    unit = incremental.method_unit(config, "owm", 0.01)
     theirs = incremental.run_method(load_dataset("mnist"), unit, 0)
     recipe = {**src_protocol_values(0.01), "hidden": (16, 16), "epochs": 1}
     ours = run_owm_recipe("mnist", 0, per_task_train=100, test_subset=500, **recipe)

@@ -3,18 +3,17 @@ paper-text recipe changes epochs, dropout and output."""
 
 from __future__ import annotations
 
-from sleeputils.protocols.incremental import IncrementalConfig, method_settings
+from sleeputils.protocols.incremental import IncrementalConfig, method_unit
 from sleeputils.protocols.recipes import RecipesConfig, run_recipes
 from sleeputils.results.store import ResultStore
 
 
 def test_code_recipe_units_are_the_incremental_chapters() -> None:
-    code = method_settings(IncrementalConfig(), "src", None)
+    code = method_unit(IncrementalConfig(), "src", None).key()
     assert "recipe" not in code and code["epochs"] == 2
-    text = method_settings(IncrementalConfig(recipe="paper-text"), "src", None)
+    text = method_unit(IncrementalConfig(recipe="paper-text"), "src", None).key()
     assert text == {**code, "recipe": "paper-text", "epochs": 10}
-    assert method_settings(IncrementalConfig(recipe="paper-text", epochs=3), "src", None)[
-        "epochs"] == 3
+    assert method_unit(IncrementalConfig(recipe="paper-text", epochs=3), "src", None).epochs == 3
 
 
 def test_both_recipes_run_and_differ(tmp_path) -> None:

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..data import Dataset
+from ..results.unit import Unit
 from ..training import Hook
 
-__all__ = ["MethodContext", "MethodSpec", "NoSettings", "all_specs", "get", "register",
-           "with_src"]
+__all__ = ["MethodContext", "MethodSpec", "MethodUnit", "NoSettings", "all_specs", "get",
+           "register", "with_src"]
 
 
 @dataclass(frozen=True)
@@ -86,11 +87,12 @@ class MethodSpec:
         """Whether ``name`` is one of the method's settings."""
         return any(f.name == name for f in dataclasses.fields(self.settings))
 
-    def settings_of(self, unit: Mapping[str, Any]) -> Any:
-        """The method's typed settings from a unit's stored configuration (the settings the
-        unit lacks keep their declared defaults)."""
+    def settings_of(self, unit: Mapping[str, Any] | Unit) -> Any:
+        """The method's typed settings from a unit's settings, by name (the settings the unit
+        lacks keep their declared defaults)."""
+        values = unit if isinstance(unit, Mapping) else unit.key()
         names = [f.name for f in dataclasses.fields(self.settings)]
-        return self.settings(**{n: unit[n] for n in names if n in unit})
+        return self.settings(**{n: values[n] for n in names if n in values})
 
     def unit_settings(self, config: Any, shared: Mapping[str, Any],
                       strength: float | None = None) -> dict[str, Any]:
@@ -105,11 +107,45 @@ class MethodSpec:
                 out[f.name] = getattr(config, f.name)
         return out
 
+    def unit(self, config: Any, shared: Mapping[str, Any],
+             strength: float | None = None) -> MethodUnit:
+        """The method as one unit of a protocol whose config is ``config`` runs it: its own
+        settings (:meth:`unit_settings`) identify the unit beside ``shared``, the unit's other
+        settings, from which it reads the ones it declares (a budget, a fraction)."""
+        own = self.unit_settings(config, shared, strength)
+        given = {f.name: shared[f.name] for f in dataclasses.fields(self.settings)
+                 if f.name in shared and f.name not in own}
+        return MethodUnit(self.name, tuple(own.items()), tuple(given.items()))
+
     def make_hooks(self, ctx: MethodContext) -> list[Hook]:
         """The method's hooks for one trial."""
         if self.loop != "sequence":
             raise ValueError(f"method {self.name!r} does not run on the training loop's hooks")
         return self.hooks(ctx)
+
+
+@dataclass(frozen=True)
+class MethodUnit(Unit):
+    """One method as a unit runs it: its id and its settings, as values (a unit travels to
+    other processes, and an SRC composition's settings class cannot be pickled); the typed
+    settings are :attr:`settings`. Its key is the id and the ``own`` settings."""
+
+    method: str
+    own: tuple[tuple[str, Any], ...] = ()  # settings that identify the unit
+    given: tuple[tuple[str, Any], ...] = ()  # settings read from the unit's shared ones
+
+    @property
+    def spec(self) -> MethodSpec:
+        """The method's registered spec."""
+        return get(self.method)
+
+    @property
+    def settings(self) -> Any:
+        """The method's typed settings (an instance of its spec's ``settings`` class)."""
+        return self.spec.settings_of({**dict(self.given), **dict(self.own)})
+
+    def key(self) -> dict[str, Any]:
+        return {"method": self.method, **dict(self.own)}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from ..data import Dataset, class_incremental_tasks
 from ..metrics import TaskEvaluator
 from ..nets.mlp import MLPConfig
 from ..params import declare
+from ..results.unit import Unit
 from ..sleep.presets import preset
 from ..sleep.src import SRC
 from ..training import TaskContext
@@ -58,19 +59,38 @@ DATASET_PROTOCOLS = {
 }
 
 
-def task_settings(config: Any) -> dict:
-    """The stored settings every class-incremental unit shares, with the data set's original
-    values filled in where ``config`` leaves them to it (``None``)."""
+def task_settings(config: Any) -> dict[str, Any]:
+    """The settings every class-incremental unit shares (the fields of :class:`TaskUnit`),
+    with the data set's original values filled in where ``config`` leaves them to it
+    (``None``)."""
     proto = DATASET_PROTOCOLS[config.dataset]
     return {
         "dataset": config.dataset,
         "seed": config.seed,
-        "hidden": list(config.hidden or proto.hidden),
+        "hidden": tuple(config.hidden or proto.hidden),
         "per_task_train": config.per_task_train if proto.per_task_train else None,
         "epochs": config.epochs or proto.epochs,
         "sleep_scale": config.sleep_scale,
         "test_subset": config.test_subset,
     }
+
+
+@dataclass(frozen=True)
+class TaskUnit(Unit):
+    """A class-incremental unit's shared settings; protocols add their own fields."""
+
+    dataset: str
+    seed: int
+    hidden: tuple[int, ...]
+    per_task_train: int | None
+    epochs: int
+    sleep_scale: float
+    test_subset: int | None
+
+    @classmethod
+    def of(cls, config: Any, **more: Any) -> Self:
+        """The unit of ``config`` (:func:`task_settings`), with ``more`` set or replaced."""
+        return cls(**{**task_settings(config), **more})
 
 
 @dataclass(frozen=True)

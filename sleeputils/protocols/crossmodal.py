@@ -25,13 +25,14 @@ import pandas as pd
 import torch
 
 from ..data import Dataset, Task, load_dataset
-from ..methods.registry import MethodContext, all_specs, get, names
+from ..methods.registry import MethodContext, MethodUnit, all_specs, get, names
 from ..metrics import TaskEvaluator
 from ..nets.mlp import MLP
 from ..params import Params, declare, same_as
 from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
+from ..results.unit import Unit, merged, unless_none
 from ..sleep.presets import preset
 from ..sleep.src import SRC
 from ..training import Hook, TaskContext, run_sequence, train_epochs
@@ -96,6 +97,22 @@ class SkipTask(Hook):
         return (x[:0], y[:0]) if ctx.index == self.index else (x, y)
 
 
+@dataclass(frozen=True)
+class CrossModalUnit(Unit):
+    """One unit: one method's trial in one variant (at one rehearsal fraction), or one search
+    run (``validation`` set)."""
+
+    seed: int
+    variant: str
+    epochs: int
+    per_task_train: int | None
+    hidden: tuple[int, ...]
+    test_subset: int | None
+    method: MethodUnit = merged()
+    fraction: float | None = unless_none()
+    validation: int | None = unless_none()
+
+
 def run_crossmodal(
     config: CrossModalConfig = CrossModalConfig(),
     *,
@@ -107,14 +124,12 @@ def run_crossmodal(
     mnist, fashion = load_dataset("mnist"), load_dataset("fashion")
     data = (mnist, fashion)
     strengths = {m: getattr(config, TUNED[m][0]) for m in config.methods if m in TUNED}
-    searched = [((m, s), SEARCH_TRIAL) for m, v in strengths.items() if v is None
-                for s in getattr(config, TUNED[m][1])]
+    searched = [(method_unit(config, m, "faithful", None, s, validation=config.validation),
+                 SEARCH_TRIAL)
+                for m, v in strengths.items() if v is None for s in getattr(config, TUNED[m][1])]
     search = pd.DataFrame()
     if searched:
-        search = run_units(CHAPTER, searched,
-                           lambda ms: {**_settings(config, ms[0], "faithful", None, ms[1]),
-                                       "validation": config.validation},
-                           lambda _, c, t: run_method(data, c, t),
+        search = run_units(CHAPTER, searched, lambda u, t: run_method(data, u, t),
                            store=store, progress=progress, desc="search cross-modal")
         strengths.update(winners(search))
     settings = []
@@ -122,33 +137,33 @@ def run_crossmodal(
         variants = [v for v in config.variants if method in VARIANT_METHODS] or ["faithful"]
         fractions = config.rehearsal_fractions if get(method).declares("fraction") else (None,)
         settings += [(method, v, p) for v in variants for p in fractions]
-    units = [(s, t) for s in settings for t in range(config.trials)]
-    trials = run_units(
-        CHAPTER, units,
-        lambda s: _settings(config, s[0], s[1], s[2], strengths.get(s[0])),
-        lambda _, c, t: run_method(data, c, t),
-        store=store, progress=progress, desc="cross-modal",
-    )
+    units = [(method_unit(config, m, v, p, strengths.get(m)), t)
+             for m, v, p in settings for t in range(config.trials)]
+    trials = run_units(CHAPTER, units, lambda u, t: run_method(data, u, t),
+                       store=store, progress=progress, desc="cross-modal")
     return pd.concat([search, trials], ignore_index=True)
 
 
-def _settings(config: CrossModalConfig, method: str, variant: str, fraction: float | None,
-              strength: float | None) -> dict:
-    unit = {"seed": config.seed, "method": method, "variant": variant, "epochs": config.epochs,
-            "per_task_train": config.per_task_train, "hidden": list(config.hidden),
-            "test_subset": config.test_subset}
+def method_unit(config: CrossModalConfig, method: str, variant: str, fraction: float | None,
+                strength: float | None, *, validation: int | None = None) -> CrossModalUnit:
+    """One method's unit in one variant: the shared settings and the method's own."""
+    shared = {"seed": config.seed, "variant": variant, "epochs": config.epochs,
+              "per_task_train": config.per_task_train, "hidden": config.hidden,
+              "test_subset": config.test_subset}
     if fraction is not None:
-        unit["fraction"] = fraction
-    return {**unit, **get(method).unit_settings(config, unit, strength)}
+        shared["fraction"] = fraction
+    own = get(method).unit(config, {**shared, "method": method}, strength)
+    return CrossModalUnit(**shared, method=own, validation=validation)
 
 
-def _tasks(mnist: Dataset, fashion: Dataset, config: dict) -> tuple[list[Task], TaskEvaluator]:
+def _tasks(mnist: Dataset, fashion: Dataset, per_task_train: int | None,
+           test_subset: int | None, validation: int | None = None
+           ) -> tuple[list[Task], TaskEvaluator]:
     """Task 1 = MNIST, task 2 = Fashion-MNIST (all classes each), and the evaluator on their test
     sets; a search run trains on all but the last ``validation`` images and scores on those."""
-    validation, test_subset = config.get("validation"), config["test_subset"]
     tasks, tests = [], []
     for i, ds in enumerate((mnist, fashion)):
-        n = min(config["per_task_train"] or len(ds.y_train), len(ds.y_train) - (validation or 0))
+        n = min(per_task_train or len(ds.y_train), len(ds.y_train) - (validation or 0))
         tasks.append(Task(i, tuple(range(10)), ds.x_train[:n], ds.y_train[:n], ds.x_test,
                           ds.y_test))
         if validation:
@@ -171,50 +186,49 @@ def _sleep(params, mnist: Dataset, seed: int, scale: float, only_after: int | No
                after_tasks=None if only_after is None else (lambda i: i == only_after))
 
 
-def method_hooks(mnist: Dataset, config: dict, seed: int) -> list[Hook]:
+def method_hooks(mnist: Dataset, unit: CrossModalUnit, seed: int) -> list[Hook]:
     """The hooks of one sequential method in one variant; rehearsal draws from MNIST."""
-    spec, corrected = get(config["method"]), config["variant"] == "corrected"
+    spec, corrected = unit.method.spec, unit.variant == "corrected"
     if spec.name == "sequential" and not corrected:
         return [SkipTask(0)]  # the faithful control
-    if "fraction" in config:
+    if unit.fraction is not None:
         # The original trains task 2 from the network before the first sleep: only the sleep
         # after task 2 counts.
-        params, only_after = preset(_rehearsal_preset(config["fraction"])), 1
+        params, only_after = preset(_rehearsal_preset(unit.fraction)), 1
     else:
         params, only_after = preset("crossmodal"), None
     params = params.corrected() if corrected else params
     return spec.make_hooks(MethodContext(
-        mnist, seed, spec.settings_of(config),
+        mnist, seed, unit.method.settings,
         lambda scale: _sleep(params, mnist, seed, scale, only_after)))
 
 
-def run_method(data: tuple[Dataset, Dataset], config: dict, trial: int) -> list[dict]:
-    """One method of one trial in one variant (``config`` is the unit's stored configuration)."""
+def run_method(data: tuple[Dataset, Dataset], unit: CrossModalUnit, trial: int) -> list[dict]:
+    """One method of one trial in one variant."""
     mnist, fashion = data
-    seed = trial_seed(config["seed"], trial)
-    validation = config.get("validation")
-    tasks, evaluator = _tasks(mnist, fashion, config)
-    mlp = trial_setup(mnist, DATASET_PROTOCOLS["mnist"], seed, hidden=config["hidden"],
+    seed = trial_seed(unit.seed, trial)
+    tasks, evaluator = _tasks(mnist, fashion, unit.per_task_train, unit.test_subset,
+                              unit.validation)
+    mlp = trial_setup(mnist, DATASET_PROTOCOLS["mnist"], seed, hidden=unit.hidden,
                       per_task_train=None, test_subset=None).mlp
     net = MLP(mlp, torch.Generator().manual_seed(seed))
     gen = torch.Generator().manual_seed(seed + 1)
-    tag = {"dataset": DATASET, "method": config["method"], "variant": config["variant"]}
-    if get(config["method"]).loop == "joint":
+    tag = {"dataset": DATASET, "method": unit.method.method, "variant": unit.variant}
+    if unit.method.spec.loop == "joint":
         x = np.concatenate([t.x_train for t in tasks])
         y = np.concatenate([t.y_train for t in tasks])
-        train_epochs(net, x, y, config["epochs"], gen)
+        train_epochs(net, x, y, unit.epochs, gen)
         per_task, full = evaluator(net)
         rows = [{"metric": "final_acc", "value": full, "headline": True},
                 *({"metric": f"acc_{name}", "value": a, "headline": True}
                   for name, a in zip(("mnist", "fashion"), per_task, strict=True))]
-        return [{**tag, **r, "setting": setting.encode(variant=config["variant"])}
-                for r in rows]
-    if validation:
-        final = validation_score(net, tasks, method_hooks(mnist, config, seed),
-                                 config["epochs"], gen, evaluator)
-        return [{**tag, "metric": "val_acc", "strength": config["strength"], "value": final}]
-    rows = run_sequence(net, tasks, method_hooks(mnist, config, seed), config["epochs"], gen,
-                        evaluator)
+        return [{**tag, **r, "setting": setting.encode(variant=unit.variant)} for r in rows]
+    if unit.validation:
+        final = validation_score(net, tasks, method_hooks(mnist, unit, seed), unit.epochs, gen,
+                                 evaluator)
+        return [{**tag, "metric": "val_acc", "strength": unit.method.settings.strength,
+                 "value": final}]
+    rows = run_sequence(net, tasks, method_hooks(mnist, unit, seed), unit.epochs, gen, evaluator)
     last = [r for r in rows if r["metric"] == "acc_task" and r["after_task"] == 2]
     last = {r["task"]: r["value"] for r in last}  # the last stage's values win
     out = []
@@ -225,10 +239,10 @@ def run_method(data: tuple[Dataset, Dataset], config: dict, trial: int) -> list[
         out.append(r)
     out += [{**tag, "metric": f"acc_{name}", "value": last[k], "headline": True}
             for k, name in ((1, "mnist"), (2, "fashion"))]
-    where = setting.encode(variant=config["variant"], fraction=config.get("fraction"))
+    where = setting.encode(variant=unit.variant, fraction=unit.fraction)
     for r in out:
-        if "fraction" in config:
-            r["fraction"] = config["fraction"]
+        if unit.fraction is not None:
+            r["fraction"] = unit.fraction
         if r.get("headline"):
             r["setting"] = where
     return out

@@ -28,6 +28,7 @@ from ..nets.mlp import MLP, MLPConfig
 from ..params import ParamError, Params, declare, same_as
 from ..results.executor import run_units
 from ..results.store import ResultStore
+from ..results.unit import Unit
 from ..sleep.presets import preset
 from ..sleep.src import sleep
 from ..training import train_epochs
@@ -64,44 +65,59 @@ class CubConfig(Params):
                              f"task has {fewest} training examples")
 
 
+@dataclass(frozen=True)
+class CubUnit(Unit):
+    """One unit: one method's trial."""
+
+    dataset: str
+    seed: int
+    method: str
+    hidden: tuple[int, ...]
+    per_task_train: int
+    epochs: int
+    task2_lr: float
+    sleep_scale: float
+    test_subset: int | None
+
+
 def run_cub(config: CubConfig = CubConfig(), *, store: ResultStore | None = None,
             progress: bool = True) -> pd.DataFrame:
     """Every method, ``config.trials`` seeded trials; one stored unit per (method, trial)."""
     ds = load_dataset(config.dataset)
     config.check_data(ds)
-    base = {k: v for k, v in config.as_dict().items() if k not in ("trials", "methods")}
-    units = [(m, t) for m in config.methods for t in range(config.trials)]
-    return run_units(CHAPTER, units, lambda m: {**base, "method": m},
-                     lambda _, c, t: run_method(ds, c, t),
+    units = [(CubUnit(config.dataset, config.seed, m, config.hidden, config.per_task_train,
+                      config.epochs, config.task2_lr, config.sleep_scale, config.test_subset), t)
+             for m in config.methods for t in range(config.trials)]
+    return run_units(CHAPTER, units, lambda u, t: run_method(ds, u, t),
                      store=store, progress=progress, desc="CUB-200")
 
 
-def run_method(ds: Dataset, config: dict, trial: int) -> list[dict]:
+def run_method(ds: Dataset, unit: CubUnit, trial: int) -> list[dict]:
     """One method's trial: training, the sleep for SRC, accuracy per task."""
-    seed = trial_seed(config["seed"], trial)
+    seed = trial_seed(unit.seed, trial)
     order = np.random.default_rng([seed, 9]).permutation(ds.n_train)
     x, y = ds.x_train[order], ds.y_train[order]
-    n = config["per_task_train"]
+    n = unit.per_task_train
     first, second = (np.flatnonzero(y < 100)[:n], np.flatnonzero(y >= 100)[:n])
-    tests = [(ds.x_test[keep][: config["test_subset"]], ds.y_test[keep][: config["test_subset"]])
+    tests = [(ds.x_test[keep][: unit.test_subset], ds.y_test[keep][: unit.test_subset])
              for keep in (ds.y_test < 100, ds.y_test >= 100)]
-    mlp = MLPConfig(sizes=(ds.n_features, *config["hidden"], ds.n_classes), dropout=0.25, lr=0.1)
+    mlp = MLPConfig(sizes=(ds.n_features, *unit.hidden, ds.n_classes), dropout=0.25, lr=0.1)
     net = MLP(mlp, torch.Generator().manual_seed(seed))
     gen = torch.Generator().manual_seed(seed + 1)
-    method, epochs = config["method"], config["epochs"]
+    method, epochs = unit.method, unit.epochs
     rows = []
     if method == "parallel":
         train_epochs(net, x[: 2 * n], y[: 2 * n], epochs, gen)
     else:
         train_epochs(net, x[first], y[first], epochs, gen)
-        lr = config["task2_lr"] if method == "src" else None
+        lr = unit.task2_lr if method == "src" else None
         train_epochs(net, x[second], y[second], epochs, gen, lr=lr)
         if method == "src":
             params = preset("cub200")
-            report = sleep(net, ds.x_train, params, params.sleep_length(2, config["sleep_scale"]),
+            report = sleep(net, ds.x_train, params, params.sleep_length(2, unit.sleep_scale),
                            np.random.default_rng([seed, 2]))
             rows.append({"metric": "sleep_steps", "value": report.steps})
     per_task, _ = TaskEvaluator(tests)(net)
     rows += [{"metric": f"task{i + 1}_acc", "value": a, "headline": True}
              for i, a in enumerate(per_task)]
-    return [{"dataset": config["dataset"], "method": method, **r} for r in rows]
+    return [{"dataset": unit.dataset, "method": method, **r} for r in rows]

@@ -44,20 +44,23 @@ class EpochsConfig(Params):
                           per_task_train=self.per_task_train).check_data(ds)
 
 
+def units_of(config: EpochsConfig) -> list[tuple[icarl.ICaRLUnit, int]]:
+    """Every (epochs, trial) unit: the iCaRL chapter's, at one memory and variant."""
+    hidden = tuple(config.hidden or DATASET_PROTOCOLS[config.dataset].hidden)
+    return [(icarl.ICaRLUnit(dataset=config.dataset, seed=config.seed, hidden=hidden,
+                             per_task_train=config.per_task_train, epochs=e,
+                             sleep_scale=config.sleep_scale, test_subset=config.test_subset,
+                             memory=config.memory, variant=config.variant), t)
+            for e in config.epochs_grid for t in range(config.trials)]
+
+
 def run_epochs(config: EpochsConfig = EpochsConfig(), *, store: ResultStore | None = None,
                progress: bool = True) -> pd.DataFrame:
     """iCaRL and iCaRL + SRC at every epochs value; headline: the two scores (softmax
     ``final_acc``, nearest-mean ``nme_acc``), each under its setting (memory, variant, epochs)."""
     ds = load_dataset(config.dataset)
     config.check_data(ds)
-    base = {"dataset": config.dataset, "seed": config.seed,
-            "hidden": list(config.hidden or DATASET_PROTOCOLS[config.dataset].hidden),
-            "per_task_train": config.per_task_train, "sleep_scale": config.sleep_scale,
-            "test_subset": config.test_subset, "memory": config.memory,
-            "variant": config.variant}
-    units = [(e, t) for e in config.epochs_grid for t in range(config.trials)]
-    df = run_units(icarl.CHAPTER, units, lambda e: {**base, "epochs": e},
-                   lambda _, c, t: icarl.run_trial(ds, c, t),
+    df = run_units(icarl.CHAPTER, units_of(config), lambda u, t: icarl.run_trial(ds, u, t),
                    store=store, progress=progress, desc=f"epochs {config.dataset}")
     df["headline"] = df["headline"].fillna(False).astype(bool) & df["metric"].isin(SCORES)
     return df

@@ -32,14 +32,7 @@ from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..training import run_sequence
-from .common import (
-    DATASET_PROTOCOLS,
-    seed_field,
-    sleeper,
-    task_settings,
-    trial_seed,
-    trial_setup,
-)
+from .common import DATASET_PROTOCOLS, TaskUnit, seed_field, sleeper, trial_seed, trial_setup
 from .incremental import IncrementalConfig
 
 CHAPTER = "icarl"
@@ -109,6 +102,20 @@ class ICaRLConfig(Params):
 
 
 
+@dataclass(frozen=True)
+class ICaRLUnit(TaskUnit):
+    """One unit: one (K, variant) of the sweep (the epochs chapter sweeps ``epochs``)."""
+
+    memory: int
+    variant: str
+
+
+def units_of(config: ICaRLConfig) -> list[tuple[ICaRLUnit, int]]:
+    """Every (K, variant, trial) unit."""
+    return [(ICaRLUnit.of(config, per_task_train=config.per_task_train, memory=k, variant=v), t)
+            for k in config.sweep for v in config.variants for t in range(config.trials)]
+
+
 def run_icarl(
     config: ICaRLConfig = ICaRLConfig(),
     *,
@@ -119,30 +126,23 @@ def run_icarl(
     per (K, variant, trial)."""
     ds = load_dataset(config.dataset)
     config.check_data(ds)
-    base = {**task_settings(config), "per_task_train": config.per_task_train}
-    units = [((k, v), t) for k in config.sweep for v in config.variants
-             for t in range(config.trials)]
-    return run_units(
-        CHAPTER, units, lambda kv: {**base, "memory": kv[0], "variant": kv[1]},
-        lambda _, c, t: run_trial(ds, c, t),
-        store=store, progress=progress, desc=f"iCaRL {config.dataset}",
-    )
+    return run_units(CHAPTER, units_of(config), lambda u, t: run_trial(ds, u, t),
+                     store=store, progress=progress, desc=f"iCaRL {config.dataset}")
 
 
-def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
+def run_trial(ds: Dataset, unit: ICaRLUnit, trial: int) -> list[dict]:
     """iCaRL and iCaRL + SRC at one (K, variant), from the same initial weights."""
-    dataset, memory, name = config["dataset"], config["memory"], config["variant"]
-    lr, dropout = NET[dataset]
-    proto = replace(DATASET_PROTOCOLS[dataset], lr=lr, dropout=dropout, shuffle_task_order=True,
-                    sleep_on_first_task_only=False)
-    seed = trial_seed(config["seed"], trial)
-    setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
-                        per_task_train=config["per_task_train"], test_subset=config["test_subset"])
-    variant = VARIANTS[name]
-    own = {"budget": memory, "selection": variant.selection,
+    lr, dropout = NET[unit.dataset]
+    proto = replace(DATASET_PROTOCOLS[unit.dataset], lr=lr, dropout=dropout,
+                    shuffle_task_order=True, sleep_on_first_task_only=False)
+    seed = trial_seed(unit.seed, trial)
+    setup = trial_setup(ds, proto, seed, hidden=unit.hidden, per_task_train=unit.per_task_train,
+                        test_subset=unit.test_subset)
+    variant = VARIANTS[unit.variant]
+    own = {"budget": unit.memory, "selection": variant.selection,
            "distillation": variant.distillation, "rule": variant.rule,
-           "sleep_scale": config["sleep_scale"]}
-    sleep = sleeper(ds, proto, seed, icarl_preset(dataset, memory))
+           "sleep_scale": unit.sleep_scale}
+    sleep = sleeper(ds, proto, seed, icarl_preset(unit.dataset, unit.memory))
     records: list[dict] = []
     for method in METHODS:
         spec = get(method)
@@ -150,14 +150,14 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
         hooks = spec.make_hooks(MethodContext(ds, seed, spec.settings_of(own), sleep))
         icarl = next(h for h in hooks if isinstance(h, ICaRL))
         gen = torch.Generator().manual_seed(seed + 1)
-        rows = run_sequence(net, setup.tasks, hooks, config["epochs"], gen, setup.evaluator)
+        rows = run_sequence(net, setup.tasks, hooks, unit.epochs, gen, setup.evaluator)
         x, y = setup.evaluator.x, setup.evaluator.y
         nme = accuracy(torch.from_numpy(icarl.nme_predict(net, x.numpy())), y)
         rows.append({"metric": "nme_acc", "value": nme, "headline": True})
-        where = setting.encode(memory=memory, variant=name, epochs=config["epochs"])
+        where = setting.encode(memory=unit.memory, variant=unit.variant, epochs=unit.epochs)
         for r in rows:
-            r.update(dataset=dataset, method=method, memory=memory, variant=name,
-                     epochs=config["epochs"])
+            r.update(dataset=unit.dataset, method=method, memory=unit.memory,
+                     variant=unit.variant, epochs=unit.epochs)
             if r.get("headline"):  # softmax (final_acc) and nme accuracy, bwt, forgetting
                 r["setting"] = where
         records += rows

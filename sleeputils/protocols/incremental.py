@@ -23,11 +23,12 @@ import torch
 
 from ..data import Dataset, class_incremental_tasks, load_dataset
 from ..methods.ewc import VARIANTS
-from ..methods.registry import MethodContext, all_specs, get, names
+from ..methods.registry import MethodContext, MethodUnit, all_specs, get, names
 from ..nets.mlp import MLP
 from ..params import Params, declare
 from ..results.executor import run_units
 from ..results.store import ResultStore
+from ..results.unit import Unit, merged, unless_none
 from ..training import Hook, run_sequence, train_epochs
 from .common import (
     DATASET_PROTOCOLS,
@@ -101,6 +102,22 @@ class IncrementalConfig(Params):
                                  self.per_task_train, self.validation)
 
 
+@dataclass(frozen=True)
+class IncrementalUnit(Unit):
+    """One unit: one method's trial, or one search run (``validation`` set: scored on the
+    validation split instead of the test set)."""
+
+    dataset: str
+    seed: int
+    hidden: tuple[int, ...]
+    per_task_train: int | None
+    epochs: int
+    test_subset: int | None
+    method: MethodUnit = merged()
+    recipe: str | None = unless_none()  # the code recipe's units keep their settings of before
+    validation: int | None = unless_none()
+
+
 def run_incremental(
     config: IncrementalConfig = IncrementalConfig(),
     *,
@@ -115,76 +132,69 @@ def run_incremental(
                               store=store, progress=progress)
     if len(search):
         strengths.update(winners(search))
-    units = [(m, t) for m in config.methods for t in range(config.trials)]
-    trials = run_units(
-        CHAPTER, units, lambda m: method_settings(config, m, strengths.get(m)),
-        lambda _, c, t: run_method(ds, c, t),
-        store=store, progress=progress, desc=f"incremental {config.dataset}",
-    )
+    units = [(method_unit(config, m, strengths.get(m)), t)
+             for m in config.methods for t in range(config.trials)]
+    trials = run_units(CHAPTER, units, lambda u, t: run_method(ds, u, t),
+                       store=store, progress=progress, desc=f"incremental {config.dataset}")
     return pd.concat([search, trials], ignore_index=True)
 
 
 def search_strengths(ds: Dataset, config: IncrementalConfig, methods: list[str], *,
                      store: ResultStore | None, progress: bool) -> pd.DataFrame:
     """Every grid value of every method in ``methods``, scored on the validation split."""
-    units = [((m, s), SEARCH_TRIAL) for m in methods for s in getattr(config, TUNED[m][1])]
+    units = [(method_unit(config, m, s, validation=config.validation), SEARCH_TRIAL)
+             for m in methods for s in getattr(config, TUNED[m][1])]
     if not units:
         return pd.DataFrame()
     config.check_data(ds)
-    return run_units(
-        CHAPTER, units,
-        lambda ms: {**method_settings(config, *ms), "validation": config.validation},
-        lambda _, c, t: run_method(ds, c, t),
-        store=store, progress=progress, desc=f"search {config.dataset}",
-    )
+    return run_units(CHAPTER, units, lambda u, t: run_method(ds, u, t),
+                     store=store, progress=progress, desc=f"search {config.dataset}")
 
 
-def method_settings(config: IncrementalConfig, method: str, strength: float | None) -> dict:
-    """What identifies one method's unit: the shared task settings and that method's own."""
-    unit = {k: v for k, v in task_settings(config).items() if k != "sleep_scale"}
-    unit["method"] = method
-    if config.recipe != "code":  # the code recipe's units keep their settings of before
-        unit["recipe"] = config.recipe
-        unit["epochs"] = config.epochs or RECIPES[config.recipe][0]
-    return {**unit, **get(method).unit_settings(config, unit, strength)}
+def method_unit(config: IncrementalConfig, method: str, strength: float | None, *,
+                validation: int | None = None) -> IncrementalUnit:
+    """One method's unit: the shared task settings and that method's own (a search run's
+    with ``validation``)."""
+    shared = {k: v for k, v in task_settings(config).items() if k != "sleep_scale"}
+    if config.recipe != "code":
+        shared.update(recipe=config.recipe, epochs=config.epochs or RECIPES[config.recipe][0])
+    own = get(method).unit(config, {**shared, "method": method}, strength)
+    return IncrementalUnit(**shared, method=own, validation=validation)
 
 
-def method_hooks(ds: Dataset, config: dict, seed: int) -> list[Hook]:
+def method_hooks(ds: Dataset, unit: IncrementalUnit, seed: int) -> list[Hook]:
     """The hooks of a sequential method (none for ``sequential``)."""
-    spec, proto = get(config["method"]), DATASET_PROTOCOLS[config["dataset"]]
-    return spec.make_hooks(MethodContext(ds, seed, spec.settings_of(config),
-                                         sleeper(ds, proto, seed)))
+    proto = DATASET_PROTOCOLS[unit.dataset]
+    return unit.method.spec.make_hooks(MethodContext(ds, seed, unit.method.settings,
+                                                     sleeper(ds, proto, seed)))
 
 
-def run_method(ds: Dataset, config: dict, trial: int) -> list[dict]:
-    """One method's trial (``config`` is the unit's stored configuration). With a
-    ``validation`` setting it is a search run: scored on the validation split instead."""
-    proto = DATASET_PROTOCOLS[config["dataset"]]
-    seed = trial_seed(config["seed"], trial)
-    setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
-                        per_task_train=config["per_task_train"], test_subset=config["test_subset"])
-    method = config["method"]
-    spec = get(method)
-    if "recipe" in config:
-        _, dropout, output = RECIPES[config["recipe"]]
+def run_method(ds: Dataset, unit: IncrementalUnit, trial: int) -> list[dict]:
+    """One method's trial; a search run (``unit.validation`` set) is scored on the validation
+    split instead."""
+    proto = DATASET_PROTOCOLS[unit.dataset]
+    seed = trial_seed(unit.seed, trial)
+    setup = trial_setup(ds, proto, seed, hidden=unit.hidden, per_task_train=unit.per_task_train,
+                        test_subset=unit.test_subset)
+    spec, settings = unit.method.spec, unit.method.settings
+    if unit.recipe is not None:
+        _, dropout, output = RECIPES[unit.recipe]
         setup = replace(setup, mlp=replace(setup.mlp, dropout=dropout, output=output))
     net = MLP(setup.mlp, torch.Generator().manual_seed(seed))
     gen = torch.Generator().manual_seed(seed + 1)
-    tag = {"dataset": config["dataset"], "method": method}
-    if "validation" in config:
-        evaluator = validation_evaluator(ds, setup.tasks, config["per_task_train"],
-                                         config["validation"])
-        final = validation_score(net, setup.tasks, method_hooks(ds, config, seed),
-                                 config["epochs"], gen, evaluator)
-        return [{**tag, "metric": "val_acc", "strength": config["strength"], "value": final}]
+    tag = {"dataset": unit.dataset, "method": spec.name}
+    if unit.validation is not None:
+        evaluator = validation_evaluator(ds, setup.tasks, unit.per_task_train, unit.validation)
+        final = validation_score(net, setup.tasks, method_hooks(ds, unit, seed), unit.epochs,
+                                 gen, evaluator)
+        return [{**tag, "metric": "val_acc", "strength": settings.strength, "value": final}]
     if spec.loop == "joint":
-        train_epochs(net, ds.x_train, ds.y_train, config["parallel_epochs"] or config["epochs"],
-                     gen)
+        train_epochs(net, ds.x_train, ds.y_train, settings.parallel_epochs or unit.epochs, gen)
         _, full = setup.evaluator(net)
         rows = [{"metric": "final_acc", "value": full, "headline": True}]
     else:
-        rows = run_sequence(net, setup.tasks, method_hooks(ds, config, seed), config["epochs"],
-                            gen, setup.evaluator)
+        rows = run_sequence(net, setup.tasks, method_hooks(ds, unit, seed), unit.epochs, gen,
+                            setup.evaluator)
         if spec.strength is not None:
-            rows.append({"metric": "strength", "value": config["strength"]})
+            rows.append({"metric": "strength", "value": settings.strength})
     return [{**tag, **r} for r in rows]

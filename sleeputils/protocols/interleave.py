@@ -23,6 +23,7 @@ from ..params import ParamError, Params, declare
 from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
+from ..results.unit import Unit
 from .common import seed_field, trial_seed
 from .vae_common import make_vae
 
@@ -69,33 +70,44 @@ def interleave_data(config: InterleaveConfig) -> dict[str, np.ndarray]:
             "d1_test": mnist.x_test[:m], "d2_test": 1.0 - mnist.x_test[:m]}
 
 
+@dataclass(frozen=True)
+class BlockUnit(Unit):
+    """One unit: one block size."""
+
+    block: int
+    per_set: int
+    epochs: int
+    latent: int
+    loss: str
+    test_images: int
+    seed: int
+    lr: float
+
+
 def run_interleaving(config: InterleaveConfig = InterleaveConfig(), *,
                      store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
     """Every block size with every seed, one stored unit each."""
     config.check()
     data = interleave_data(config)
-    base = {k: getattr(config, k) for k in ("per_set", "epochs", "latent", "loss",
-                                            "test_images", "seed", "lr")}
-    units = [(n, t) for n in config.blocks for t in range(config.trials)]
-    return run_units(CHAPTER, units, lambda n: {**base, "block": n},
-                     lambda _, c, t: run_block(data, c, t),
+    units = [(BlockUnit(n, config.per_set, config.epochs, config.latent, config.loss,
+                        config.test_images, config.seed, config.lr), t)
+             for n in config.blocks for t in range(config.trials)]
+    return run_units(CHAPTER, units, lambda u, t: run_block(data, u, t),
                      store=store, progress=progress, desc="interleaving")
 
 
-def run_block(data: dict, config: dict, trial: int) -> list[dict]:
+def run_block(data: dict, unit: BlockUnit, trial: int) -> list[dict]:
     """One fresh VAE on one interleaved sequence; its test errors on both datasets."""
-    seed = trial_seed(config["seed"], trial)
-    vae = make_vae(config["latent"], config["loss"], config["lr"], seed)
-    sequence = interleave(data["d1_train"], data["d2_train"], config["block"])
-    vae.fit(sequence, config["epochs"], 1, torch.Generator().manual_seed(seed + 1),
-            shuffle=False)
+    seed = trial_seed(unit.seed, trial)
+    vae = make_vae(unit.latent, unit.loss, unit.lr, seed)
+    sequence = interleave(data["d1_train"], data["d2_train"], unit.block)
+    vae.fit(sequence, unit.epochs, 1, torch.Generator().manual_seed(seed + 1), shuffle=False)
     rows = []
     for d in ("d1", "d2"):
         x = data[f"{d}_test"]
         recalled = vae.reconstruct(x)
         mse = float(np.mean((x - recalled) ** 2))
         rows += [{"metric": f"{d}_mse", "value": mse, "headline": True,
-                  "setting": setting.encode(block=config["block"])},
+                  "setting": setting.encode(block=unit.block)},
                  {"metric": f"{d}_error", "value": float(absolute_errors(x, recalled).mean())}]
-    return [{"dataset": "inverted", "method": "vae", "block": config["block"], **r}
-            for r in rows]
+    return [{"dataset": "inverted", "method": "vae", "block": unit.block, **r} for r in rows]

@@ -24,6 +24,7 @@ from ..nets.mlp import MLP
 from ..params import declare
 from ..results.executor import run_units
 from ..results.store import ResultStore
+from ..results.unit import Unit
 from ..training import run_sequence
 from .common import DATASET_PROTOCOLS, seed_field, trial_seed, trial_setup
 from .crossmodal import _tasks as crossmodal_tasks
@@ -66,9 +67,8 @@ def run_owm_recipe(dataset: str, trial: int, *, seed: int = 0,
     s = trial_seed(seed, trial)
     if dataset == "crossmodal":
         mnist = load_dataset("mnist")
-        tasks, evaluator = crossmodal_tasks(mnist, load_dataset("fashion"),
-                                            {"per_task_train": per_task_train,
-                                             "test_subset": test_subset})
+        tasks, evaluator = crossmodal_tasks(mnist, load_dataset("fashion"), per_task_train,
+                                            test_subset)
         n_in, n_out = mnist.x_train.shape[1], mnist.n_classes
     else:
         ds = load_dataset(dataset)
@@ -90,11 +90,26 @@ def run_owm_recipe(dataset: str, trial: int, *, seed: int = 0,
     return [{"dataset": dataset, "method": METHOD, **r} for r in rows]
 
 
-def unit_settings(config: OWMRecipeConfig) -> dict:
-    """What identifies one trial's unit: the benchmark, the seed and every recipe element."""
-    return {"dataset": config.dataset, "seed": config.seed,
-            "per_task_train": config.per_task_train, "test_subset": config.test_subset,
-            **{k: list(v) if isinstance(v, tuple) else v for k, v in config.recipe().items()}}
+@dataclass(frozen=True)
+class OWMRecipeUnit(Unit):
+    """One trial's unit: the benchmark, the seed and every recipe element."""
+
+    dataset: str
+    seed: int
+    per_task_train: int | None
+    test_subset: int | None
+    recipe: OWMRecipeParams
+
+    def key(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "seed": self.seed,
+                "per_task_train": self.per_task_train, "test_subset": self.test_subset,
+                **self.recipe.as_dict()}
+
+
+def unit_of(config: OWMRecipeConfig) -> OWMRecipeUnit:
+    """The unit every trial of ``config`` shares."""
+    return OWMRecipeUnit(config.dataset, config.seed, config.per_task_train, config.test_subset,
+                         OWMRecipeParams(**config.recipe()))
 
 
 def run_owm_recipe_trials(config: OWMRecipeConfig = OWMRecipeConfig(), *,
@@ -102,15 +117,12 @@ def run_owm_recipe_trials(config: OWMRecipeConfig = OWMRecipeConfig(), *,
                           progress: bool = True) -> pd.DataFrame:
     """``config.trials`` seeded trials, one stored unit each (an interrupted run resumes)."""
     config.check_layers()
-    settings = unit_settings(config)
 
-    def compute(_: Any, unit: dict, trial: int) -> list[dict]:
-        recipe = {k: tuple(v) if isinstance(v, list) else v for k, v in unit.items()
-                  if k not in ("dataset", "seed", "per_task_train", "test_subset")}
-        return run_owm_recipe(unit["dataset"], trial, seed=unit["seed"],
-                              per_task_train=unit["per_task_train"],
-                              test_subset=unit["test_subset"], **recipe)
+    def compute(unit: OWMRecipeUnit, trial: int) -> list[dict]:
+        return run_owm_recipe(unit.dataset, trial, seed=unit.seed,
+                              per_task_train=unit.per_task_train, test_subset=unit.test_subset,
+                              **unit.recipe.as_dict())
 
-    units = [(config.dataset, t) for t in range(config.trials)]
-    return run_units(CHAPTER, units, lambda _: settings, compute, store=store,
+    unit = unit_of(config)
+    return run_units(CHAPTER, [(unit, t) for t in range(config.trials)], compute, store=store,
                      progress=progress, desc=f"OWM recipe {config.dataset}")

@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from ..data import Dataset, load_dataset
-from ..methods.registry import MethodContext, all_specs, get, names
+from ..methods.registry import MethodContext, MethodUnit, all_specs, get, names
 from ..methods.wscl import StreamTask, random_baseline, run_stream
 from ..metrics import TaskEvaluator, backward_transfer, forgetting
 from ..nets.mlp import MLP
@@ -32,6 +32,7 @@ from ..params import Params, declare
 from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
+from ..results.unit import Unit, merged
 from ..training import Hook, TaskContext, run_sequence
 from .common import DATASET_PROTOCOLS, seed_field, sleeper, trial_seed, trial_setup
 from .wscl import DREAMS, dream_images, stages_of
@@ -87,26 +88,40 @@ class ParadigmsConfig(Params):
                 for b in (self.budgets if get(m).budgeted else (None,))]
 
 
+@dataclass(frozen=True)
+class ParadigmsUnit(Unit):
+    """One unit: one method's trial on one stream, at one budget (None: no memory)."""
+
+    dataset: str
+    budget: int | None
+    seed: int
+    hidden: tuple[int, ...]
+    per_task_train: int
+    epochs: int
+    test_subset: int | None
+    method: MethodUnit = merged()
+
+
 def run_paradigms(config: ParadigmsConfig = ParadigmsConfig(), *,
                   store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
     """Every (dataset, method, budget) with every seed, one stored unit each."""
     data = {d: (load_dataset(d), load_dataset(DREAMS[d])) for d in config.datasets}
-    units = [(u, t) for u in config.units() for t in range(config.trials)]
-    return run_units(CHAPTER, units, lambda u: unit_settings(config, *u),
-                     lambda u, c, t: run_method(*data[u[0]], c, t),
+    units = [(method_unit(config, *u), t) for u in config.units() for t in range(config.trials)]
+    return run_units(CHAPTER, units, lambda u, t: run_method(*data[u.dataset], u, t),
                      store=store, progress=progress, desc="paradigms")
 
 
-def unit_settings(config: ParadigmsConfig, dataset: str, method: str,
-                  budget: int | None) -> dict:
-    """What identifies one unit: the shared protocol, the method and its own settings."""
-    hidden = config.hidden or DATASET_PROTOCOLS[dataset].hidden
-    unit = {"dataset": dataset, "method": method, "budget": budget, "seed": config.seed,
-            "hidden": list(hidden), "per_task_train": config.per_task_train,
-            "epochs": config.epochs, "test_subset": config.test_subset}
+def method_unit(config: ParadigmsConfig, dataset: str, method: str,
+                budget: int | None) -> ParadigmsUnit:
+    """One unit: the shared protocol, the method and its own settings."""
+    shared = {"dataset": dataset, "budget": budget, "seed": config.seed,
+              "hidden": tuple(config.hidden or DATASET_PROTOCOLS[dataset].hidden),
+              "per_task_train": config.per_task_train, "epochs": config.epochs,
+              "test_subset": config.test_subset}
     spec = get(method)
     strength = getattr(config, spec.strength[0]) if spec.strength else None
-    return {**unit, **spec.unit_settings(config, unit, strength)}
+    return ParadigmsUnit(**shared, method=spec.unit(config, {**shared, "method": method},
+                                                    strength))
 
 
 class StartOfTask(Hook):
@@ -128,36 +143,35 @@ class StartOfTask(Hook):
                               for j in range(1, len(self.rows))]))
 
 
-def loop_hooks(ds: Dataset, config: dict, seed: int) -> list[Hook]:
+def loop_hooks(ds: Dataset, unit: ParadigmsUnit, seed: int) -> list[Hook]:
     """The hooks of a method on the SRC network's loop (none for ``sequential``); a method
     with SRC sleeps with the vector the original tuned for it, else the data set's."""
-    spec = get(config["method"])
-    proto = DATASET_PROTOCOLS[config["dataset"]]
-    preset = spec.src_preset(config["dataset"], config["budget"]) if spec.src_preset else None
-    return spec.make_hooks(MethodContext(ds, seed, spec.settings_of(config),
+    spec = unit.method.spec
+    proto = DATASET_PROTOCOLS[unit.dataset]
+    preset = spec.src_preset(unit.dataset, unit.budget) if spec.src_preset else None
+    return spec.make_hooks(MethodContext(ds, seed, unit.method.settings,
                                          sleeper(ds, proto, seed, preset)))
 
 
-def run_method(ds: Dataset, aux: Dataset, config: dict, trial: int) -> list[dict]:
+def run_method(ds: Dataset, aux: Dataset, unit: ParadigmsUnit, trial: int) -> list[dict]:
     """One method's trial: final accuracy on the full test set, BWT, forgetting, FWT, memory
     and wall time."""
     start = time.perf_counter()
-    seed = trial_seed(config["seed"], trial)
-    proto = DATASET_PROTOCOLS[config["dataset"]]
-    setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
-                        per_task_train=config["per_task_train"],
-                        test_subset=config["test_subset"])
-    spec = get(config["method"])
+    seed = trial_seed(unit.seed, trial)
+    proto = DATASET_PROTOCOLS[unit.dataset]
+    setup = trial_setup(ds, proto, seed, hidden=unit.hidden, per_task_train=unit.per_task_train,
+                        test_subset=unit.test_subset)
+    spec = unit.method.spec
     if spec.loop == "module":
-        rows = module_rows(ds, aux, setup, config, seed)
+        rows = module_rows(ds, aux, setup, unit, seed)
     else:
         mlp = setup.mlp
         if spec.output is not None:
             mlp = replace(mlp, output=spec.output)
         net = MLP(mlp, torch.Generator().manual_seed(seed))
         probe = StartOfTask(setup.evaluator)
-        hooks = loop_hooks(ds, config, seed)
-        rows = run_sequence(net, setup.tasks, [probe, *hooks], config["epochs"],
+        hooks = loop_hooks(ds, unit, seed)
+        rows = run_sequence(net, setup.tasks, [probe, *hooks], unit.epochs,
                             torch.Generator().manual_seed(seed + 1), setup.evaluator)
         rows.append({"metric": "fwt", "value": probe.fwt(), "headline": True})
         if spec.nearest_mean:  # iCaRL's own classifier, beside the argmax
@@ -167,12 +181,12 @@ def run_method(ds: Dataset, aux: Dataset, config: dict, trial: int) -> list[dict
             rows.append({"metric": "nme_acc", "value": 100.0 * float(np.mean(nme == y.numpy())),
                          "headline": True})
     rows.append({"metric": "seconds", "value": time.perf_counter() - start})
-    where = setting.encode(budget=config["budget"])  # one recorded number per (method, budget)
+    where = setting.encode(budget=unit.budget)  # one recorded number per (method, budget)
     for r in rows:
         if r.get("headline"):
             r["setting"] = where
-    return [{"dataset": config["dataset"], "method": config["method"],
-             "budget": config["budget"], **r} for r in rows]
+    return [{"dataset": unit.dataset, "method": spec.name, "budget": unit.budget, **r}
+            for r in rows]
 
 
 def stream_tasks(ds: Dataset, setup, hold: int = 100, validation: int = 500) -> list[StreamTask]:
@@ -194,18 +208,19 @@ def stream_tasks(ds: Dataset, setup, hold: int = 100, validation: int = 500) -> 
     return out
 
 
-def module_rows(ds: Dataset, aux: Dataset, setup, config: dict, seed: int) -> list[dict]:
+def module_rows(ds: Dataset, aux: Dataset, setup, unit: ParadigmsUnit, seed: int) -> list[dict]:
     """ER-ACE or WSCL on the SRC network as a module, from the same initial weights."""
-    proto = DATASET_PROTOCOLS[config["dataset"]]
-    model = make_backbone("mlp", ds.n_features, ds.n_classes, None, seed, hidden=config["hidden"],
+    proto = DATASET_PROTOCOLS[unit.dataset]
+    model = make_backbone("mlp", ds.n_features, ds.n_classes, None, seed, hidden=unit.hidden,
                           init_scale=proto.init_scale)
     tasks = stream_tasks(ds, setup)
     chance = random_baseline(model, tasks, 2)["class_all"]
-    stage_config = {"variant": config["method"],  # wscl or er-ace: its stages switched on
-                    "epochs": config["epochs"], "batch": 32, "lr": 0.03,
-                    "buffer": config["budget"], "nrem_fraction": 0.1, "nrem_strength": 0.05}
-    dreams = dream_images(aux, config.get("dream_per_class", 0), ds.n_classes, seed)
-    out = run_stream(model, tasks, stages_of(stage_config), ds.n_classes, seed + 1, dreams)
+    stages = stages_of(unit.method.method,  # wscl or er-ace: its stages switched on
+                       epochs=unit.epochs, batch=32, lr=0.03, buffer=unit.budget,
+                       nrem_fraction=0.1, nrem_strength=0.05)
+    per_class = getattr(unit.method.settings, "dream_per_class", 0)
+    dreams = dream_images(aux, per_class, ds.n_classes, seed)
+    out = run_stream(model, tasks, stages, ds.n_classes, seed + 1, dreams)
     R, pre = out["R"]["class_all"], out["pre"]["class_all"]
     sizes = np.diff(setup.evaluator.bounds)
     return [{"metric": "final_acc", "value": float(R[-1] @ sizes / sizes.sum()),

@@ -24,6 +24,7 @@ from ..params import Params, declare
 from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
+from ..results.unit import Unit
 from ..sleep.presets import preset
 from ..sleep.src import SRC
 from ..training import run_tasks
@@ -45,6 +46,15 @@ class PatchesConfig(Params):
     sleep_scale: float = declare(1.0, "factor on the sleep length T", low=0.0, high=10.0)
 
 
+@dataclass(frozen=True)
+class PatchesUnit(Unit):
+    """One unit: one overlap."""
+
+    overlap: int
+    seed: int
+    sleep_scale: float
+
+
 def run_patches(
     config: PatchesConfig = PatchesConfig(),
     *,
@@ -52,13 +62,9 @@ def run_patches(
     progress: bool = True,
 ) -> pd.DataFrame:
     """Every (overlap, trial) is one seeded, stored unit; returns their tidy records."""
-    units = [(o, t) for o in config.overlaps for t in range(config.trials)]
-    return run_units(
-        CHAPTER, units,
-        lambda o: {"overlap": o, "seed": config.seed, "sleep_scale": config.sleep_scale},
-        lambda o, c, t: _trial(o, c["seed"], t, c["sleep_scale"]),
-        store=store, progress=progress, desc="patches",
-    )
+    units = [(PatchesUnit(o, config.seed, config.sleep_scale), t)
+             for o in config.overlaps for t in range(config.trials)]
+    return run_units(CHAPTER, units, _trial, store=store, progress=progress, desc="patches")
 
 
 def pixel_groups(patches) -> dict[str, np.ndarray]:
@@ -70,8 +76,9 @@ def pixel_groups(patches) -> dict[str, np.ndarray]:
     }
 
 
-def _trial(overlap: int, seed: int, trial: int, sleep_scale: float) -> list[dict]:
-    seed = trial_seed(seed, trial)
+def _trial(unit: PatchesUnit, trial: int) -> list[dict]:
+    overlap = unit.overlap
+    seed = trial_seed(unit.seed, trial)
     patches = make_patches(overlap, width=WIDTH, seed=np.random.default_rng([seed, overlap]))
     x, y = patches.x.astype(np.float32), np.asarray(patches.y)
     tasks = [
@@ -97,7 +104,7 @@ def _trial(overlap: int, seed: int, trial: int, sleep_scale: float) -> list[dict
         sleep_data=lambda ctx: x,  # all 4 images, task-1 images included
         rng=np.random.default_rng([seed, 2]),
         image_shape=None,  # unmasked mean input
-        length_scale=sleep_scale,
+        length_scale=unit.sleep_scale,
         after_tasks=lambda i: i == 1,  # no sleep after task 1 (commented out in the original)
     )
     run_tasks(net, tasks, [src], EPOCHS, gen, evaluate=evaluate)

@@ -31,14 +31,7 @@ from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..training import run_sequence
-from .common import (
-    DATASET_PROTOCOLS,
-    seed_field,
-    sleeper,
-    task_settings,
-    trial_seed,
-    trial_setup,
-)
+from .common import DATASET_PROTOCOLS, TaskUnit, seed_field, sleeper, trial_seed, trial_setup
 from .incremental import IncrementalConfig
 
 CHAPTER = "rehearsal"
@@ -99,6 +92,24 @@ def rehearsal_preset(dataset: str, fraction: float) -> str:
     return "fashion_rehearsal_p0.1+"
 
 
+@dataclass(frozen=True)
+class RehearsalUnit(TaskUnit):
+    """One unit: one fraction of the sweep."""
+
+    fraction: float
+
+
+def units_of(config: RehearsalConfig) -> list[tuple[RehearsalUnit, int]]:
+    """Every (fraction, trial) unit; CIFAR-10 keeps its rehearsal script's epochs and
+    training images."""
+    more = {}
+    if config.dataset == "cifar10":
+        more = {"per_task_train": config.per_task_train,
+                "epochs": config.epochs or CIFAR10_EPOCHS}
+    return [(RehearsalUnit.of(config, fraction=p, **more), t)
+            for p in config.sweep for t in range(config.trials)]
+
+
 def run_rehearsal(
     config: RehearsalConfig = RehearsalConfig(),
     *,
@@ -107,38 +118,29 @@ def run_rehearsal(
 ) -> pd.DataFrame:
     """Both methods at every fraction, ``config.trials`` seeded trials each; one stored unit per
     (fraction, trial), so an interrupted sweep resumes where it stopped."""
-    base = task_settings(config)
-    if config.dataset == "cifar10":
-        base.update(per_task_train=config.per_task_train,
-                    epochs=config.epochs or CIFAR10_EPOCHS)
     ds = load_dataset(config.dataset)
-    units = [(p, t) for p in config.sweep for t in range(config.trials)]
-    return run_units(
-        CHAPTER, units, lambda p: {**base, "fraction": p}, lambda _, c, t: run_trial(ds, c, t),
-        store=store, progress=progress, desc=f"rehearsal {config.dataset}",
-    )
+    return run_units(CHAPTER, units_of(config), lambda u, t: run_trial(ds, u, t),
+                     store=store, progress=progress, desc=f"rehearsal {config.dataset}")
 
 
-def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
+def run_trial(ds: Dataset, unit: RehearsalUnit, trial: int) -> list[dict]:
     """Rehearsal and rehearsal + SRC at one fraction, from the same initial weights."""
-    proto = replace(DATASET_PROTOCOLS[config["dataset"]], shuffle_task_order=False,
+    proto = replace(DATASET_PROTOCOLS[unit.dataset], shuffle_task_order=False,
                     sleep_on_first_task_only=False)
-    seed = trial_seed(config["seed"], trial)  # the incremental chapter's trial seeds
-    fraction = config["fraction"]
-    setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
-                        per_task_train=config["per_task_train"], test_subset=config["test_subset"])
-
-    sleep = sleeper(ds, proto, seed, rehearsal_preset(config["dataset"], fraction))
+    seed = trial_seed(unit.seed, trial)  # the incremental chapter's trial seeds
+    setup = trial_setup(ds, proto, seed, hidden=unit.hidden, per_task_train=unit.per_task_train,
+                        test_subset=unit.test_subset)
+    sleep = sleeper(ds, proto, seed, rehearsal_preset(unit.dataset, unit.fraction))
     records: list[dict] = []
     for method in METHODS:
         spec = get(method)
         net = MLP(setup.mlp, torch.Generator().manual_seed(seed))
-        hooks = spec.make_hooks(MethodContext(ds, seed, spec.settings_of(config), sleep))
+        hooks = spec.make_hooks(MethodContext(ds, seed, spec.settings_of(unit), sleep))
         gen = torch.Generator().manual_seed(seed + 1)
-        rows = run_sequence(net, setup.tasks, hooks, config["epochs"], gen, setup.evaluator)
+        rows = run_sequence(net, setup.tasks, hooks, unit.epochs, gen, setup.evaluator)
         for r in rows:
-            r.update(dataset=config["dataset"], method=method, fraction=fraction)
+            r.update(dataset=unit.dataset, method=method, fraction=unit.fraction)
             if r.get("headline"):  # final accuracy, BWT, forgetting: per fraction
-                r["setting"] = setting.encode(fraction=fraction)
+                r["setting"] = setting.encode(fraction=unit.fraction)
         records += rows
     return records

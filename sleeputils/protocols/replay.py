@@ -22,6 +22,7 @@ from ..params import ParamError, Params, declare
 from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
+from ..results.unit import Unit
 from .common import seed_field, trial_seed
 from .vae_common import (
     SPLITS,
@@ -78,6 +79,24 @@ class ReplayConfig(Params):
         return list(dict.fromkeys([mixes[m] for m in self.mixes] + sweep))
 
 
+@dataclass(frozen=True)
+class ReplayUnit(Unit):
+    """One unit: one run of ``new`` dataset-2 images and ``sampled`` samples."""
+
+    split: str
+    latent: int
+    loss: str
+    initial_epochs: int
+    initial_images: int | None
+    epochs: int
+    batch: int
+    seed: int
+    lr: float
+    test_subset: int | None
+    new: int
+    sampled: int
+
+
 def run_replay(config: ReplayConfig = ReplayConfig(), *,
                   store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
     """The initial VAE and the digit classifier (stored units), then every run of
@@ -89,33 +108,32 @@ def run_replay(config: ReplayConfig = ReplayConfig(), *,
                          f"{config.split!r} has {len(data['d2_train'])}")
     initial = initial_vae(initial_settings(config), data, store=store, progress=progress)
     classifier = digit_classifier(store=store, progress=progress)
-    base = {k: getattr(config, k) for k in ("split", "latent", "loss", "initial_epochs",
-                                            "initial_images", "epochs", "batch", "seed", "lr",
-                                            "test_subset")}
-    units = [(r, t) for r in config.runs() for t in range(config.trials)]
-    return run_units(CHAPTER, units, lambda r: {**base, "new": r[0], "sampled": r[1]},
-                     lambda _, c, t: run_baseline(data, initial, classifier, c, t),
+    units = [(ReplayUnit(config.split, config.latent, config.loss, config.initial_epochs,
+                         config.initial_images, config.epochs, config.batch, config.seed,
+                         config.lr, config.test_subset, new, sampled), t)
+             for new, sampled in config.runs() for t in range(config.trials)]
+    return run_units(CHAPTER, units, lambda u, t: run_baseline(data, initial, classifier, u, t),
                      store=store, progress=progress, desc=f"replay {config.split}")
 
 
-def run_baseline(data: dict, initial: dict, classifier: DigitClassifier, config: dict,
+def run_baseline(data: dict, initial: dict, classifier: DigitClassifier, unit: ReplayUnit,
                  trial: int) -> list[dict]:
     """One run from the initial VAE: test error and recall accuracy before and after."""
-    seed = trial_seed(config["seed"], trial)
+    seed = trial_seed(unit.seed, trial)
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng([seed, 19])
-    vae = make_vae(config["latent"], config["loss"], config["lr"], seed, initial)
-    n_new, n_sampled = config["new"], config["sampled"]
+    vae = make_vae(unit.latent, unit.loss, unit.lr, seed, initial)
+    n_new, n_sampled = unit.new, unit.sampled
     new = data["d2_train"][rng.choice(len(data["d2_train"]), n_new, replace=False)]
     sampled = vae.sample(n_sampled, gen).reshape(-1, new.shape[1]).numpy()
-    rows = _measure(vae, data, classifier, config["test_subset"], "before")
-    vae.fit(np.concatenate([new, sampled]), config["epochs"], config["batch"], gen)
-    rows += _measure(vae, data, classifier, config["test_subset"], "after")
+    rows = _measure(vae, data, classifier, unit.test_subset, "before")
+    vae.fit(np.concatenate([new, sampled]), unit.epochs, unit.batch, gen)
+    rows += _measure(vae, data, classifier, unit.test_subset, "after")
     where = setting.encode(new=n_new, sampled=n_sampled)
     rows += [{"metric": f"{d}_after", "value": r["value"], "setting": where, "headline": True}
              for d in ("d1", "d2") for r in rows
              if r["stage"] == "after" and r["metric"] == f"{d}_error"]
-    return [{"dataset": config["split"], "method": "vae", "new": n_new, "sampled": n_sampled,
+    return [{"dataset": unit.split, "method": "vae", "new": n_new, "sampled": n_sampled,
              **r} for r in rows]
 
 

@@ -27,14 +27,7 @@ from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..training import run_tasks
-from .common import (
-    DATASET_PROTOCOLS,
-    seed_field,
-    src_hook,
-    task_settings,
-    trial_seed,
-    trial_setup,
-)
+from .common import DATASET_PROTOCOLS, TaskUnit, seed_field, src_hook, trial_seed, trial_setup
 from .incremental import IncrementalConfig
 
 CHAPTER = "representations"
@@ -62,14 +55,22 @@ class RepresentationsConfig(Params):
     test_subset: int | None = same_as(IncrementalConfig, "test_subset")
 
 
+@dataclass(frozen=True)
+class RepresentationsUnit(TaskUnit):
+    """One unit: one trial of the incremental SRC net, measured."""
+
+    per_class: int
+    probe_train: int
+
+
 def run_representations(config: RepresentationsConfig = RepresentationsConfig(), *,
                         store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
     """``config.trials`` seeded trials; one stored unit per trial."""
     ds = load_dataset(config.dataset)
-    base = {**task_settings(config), "per_class": config.per_class,
-            "probe_train": config.probe_train}
-    return run_units(CHAPTER, [(None, t) for t in range(config.trials)], lambda _: base,
-                     lambda _, c, t: run_trial(ds, c, t), store=store, progress=progress,
+    unit = RepresentationsUnit.of(config, per_class=config.per_class,
+                                  probe_train=config.probe_train)
+    return run_units(CHAPTER, [(unit, t) for t in range(config.trials)],
+                     lambda u, t: run_trial(ds, u, t), store=store, progress=progress,
                      desc=f"representations {config.dataset}")
 
 
@@ -79,15 +80,15 @@ def _sample(x: np.ndarray, y: np.ndarray, per_class: int, rng: np.random.Generat
     return x[pick], y[pick]
 
 
-def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
+def run_trial(ds: Dataset, unit: RepresentationsUnit, trial: int) -> list[dict]:
     """The incremental SRC net of this trial, measured after every task and every sleep."""
-    proto = DATASET_PROTOCOLS[config["dataset"]]
-    seed = trial_seed(config["seed"], trial)
-    setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
-                        per_task_train=config["per_task_train"], test_subset=config["test_subset"])
+    proto = DATASET_PROTOCOLS[unit.dataset]
+    seed = trial_seed(unit.seed, trial)
+    setup = trial_setup(ds, proto, seed, hidden=unit.hidden, per_task_train=unit.per_task_train,
+                        test_subset=unit.test_subset)
     rng = np.random.default_rng([seed, 11])
-    x, y = _sample(ds.x_test, ds.y_test, config["per_class"], rng)
-    x_probe, y_probe = _sample(ds.x_train, ds.y_train, config["probe_train"] // ds.n_classes, rng)
+    x, y = _sample(ds.x_test, ds.y_test, unit.per_class, rng)
+    x_probe, y_probe = _sample(ds.x_train, ds.y_train, unit.probe_train // ds.n_classes, rng)
     last = len(setup.tasks) - 1
     rows: list[dict] = []
     preferred: dict[tuple[int, int], np.ndarray] = {}  # (task, layer) -> waking preferences
@@ -123,14 +124,13 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
                                  "value": rep.drive(z, chosen.tolist())})
 
     net = MLP(setup.mlp, torch.Generator().manual_seed(seed))
-    logs = run_tasks(net, setup.tasks,
-                     [src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"])],
-                     config["epochs"], torch.Generator().manual_seed(seed + 1), evaluate=measure)
+    logs = run_tasks(net, setup.tasks, [src_hook(ds, proto, seed, sleep_scale=unit.sleep_scale)],
+                     unit.epochs, torch.Generator().manual_seed(seed + 1), evaluate=measure)
     rows += _reactivations(setup.tasks, logs, preferred, np.random.default_rng([seed, 13]))
     _, full = setup.evaluator(net)
     rows.append({"metric": "final_acc", "value": full})
     out = pd.DataFrame(rows)
-    return [{"dataset": config["dataset"], "method": "src", **r} for r in _headlines(out)]
+    return [{"dataset": unit.dataset, "method": "src", **r} for r in _headlines(out)]
 
 
 def _hidden_stats(H: np.ndarray, y: np.ndarray, n_classes: int, pref: np.ndarray,

@@ -24,6 +24,7 @@ from ..params import ParamError, Params, declare, same_as
 from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
+from ..results.unit import Unit
 from ..sleep.presets import preset
 from ..sleep.src import sleep
 from ..training import train_epochs
@@ -72,30 +73,47 @@ def vector(epochs: int) -> str:
     return min(ORIGINAL_RUNS.items(), key=lambda kv: abs(np.log(epochs / kv[0])))[1]
 
 
+@dataclass(frozen=True)
+class SingleUnit(Unit):
+    """One unit: one (epochs, images) setting, sleeping with the nearest original run's
+    vector."""
+
+    epochs: int
+    images: int
+    preset: str
+    seed: int
+    hidden: tuple[int, ...]
+    lr: float
+    sleep_scale: float
+    test_subset: int | None
+
+
+def units_of(config: SingleTaskConfig) -> list[tuple[SingleUnit, int]]:
+    """Every (setting, trial) unit."""
+    return [(SingleUnit(e, n, vector(e), config.seed, config.hidden, config.lr,
+                        config.sleep_scale, config.test_subset), t)
+            for e, n in config.settings for t in range(config.trials)]
+
+
 def run_single(config: SingleTaskConfig = SingleTaskConfig(), *,
                store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
     """Every (epochs, images) setting, ``config.trials`` seeded trials; one unit per trial."""
     ds = load_dataset("mnist")
     config.check_data(ds)
-    base = {k: v for k, v in config.as_dict().items()
-            if k not in ("epochs", "images", "trials")}
-    units = [(s, t) for s in config.settings for t in range(config.trials)]
-    return run_units(CHAPTER, units,
-                     lambda s: {**base, "epochs": s[0], "images": s[1], "preset": vector(s[0])},
-                     lambda _, c, t: run_trial(ds, c, t),
+    return run_units(CHAPTER, units_of(config), lambda u, t: run_trial(ds, u, t),
                      store=store, progress=progress, desc="single task")
 
 
-def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
+def run_trial(ds: Dataset, unit: SingleUnit, trial: int) -> list[dict]:
     """Train, score, sleep once, score again."""
-    seed = trial_seed(config["seed"], trial)
-    epochs, images = config["epochs"], config["images"]
-    mlp = MLPConfig(sizes=(ds.n_features, *config["hidden"], ds.n_classes), lr=config["lr"])
+    seed = trial_seed(unit.seed, trial)
+    epochs, images = unit.epochs, unit.images
+    mlp = MLPConfig(sizes=(ds.n_features, *unit.hidden, ds.n_classes), lr=unit.lr)
     net = MLP(mlp, torch.Generator().manual_seed(seed))
     train_epochs(net, ds.x_train[:images], ds.y_train[:images], epochs,
                  torch.Generator().manual_seed(seed + 1))
     splits = {"train": (ds.x_train, ds.y_train),
-              "test": (ds.x_test[: config["test_subset"]], ds.y_test[: config["test_subset"]])}
+              "test": (ds.x_test[: unit.test_subset], ds.y_test[: unit.test_subset])}
 
     def score(when: str) -> list[dict]:
         where = setting.encode(epochs=epochs, images=images, when=when)
@@ -105,8 +123,8 @@ def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
                 for split, (x, y) in splits.items()]
 
     rows = score("before")
-    params = preset(config["preset"])
-    report = sleep(net, ds.x_train, params, params.sleep_length(1, config["sleep_scale"]),
+    params = preset(unit.preset)
+    report = sleep(net, ds.x_train, params, params.sleep_length(1, unit.sleep_scale),
                    np.random.default_rng([seed, 2]), image_shape=ds.image_shape)
     rows += score("after")
     rows.append({"metric": "sleep_steps", "value": report.steps})

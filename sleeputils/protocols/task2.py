@@ -21,6 +21,7 @@ from ..params import Params, declare, same_as
 from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
+from ..results.unit import Unit
 from ..training import run_tasks
 from .common import DATASET_PROTOCOLS, seed_field, src_hook, trial_seed, trial_setup
 from .incremental import IncrementalConfig
@@ -45,38 +46,54 @@ class Task2Config(Params):
     test_subset: int | None = same_as(IncrementalConfig, "test_subset")
 
 
+@dataclass(frozen=True)
+class Task2Unit(Unit):
+    """One unit: one task-2 length of the sweep."""
+
+    dataset: str
+    task1_epochs: int
+    task2_epochs: int
+    seed: int
+    hidden: tuple[int, ...]
+    per_task_train: int
+    sleep_scale: float
+    test_subset: int | None
+
+
+def units_of(config: Task2Config) -> list[tuple[Task2Unit, int]]:
+    """Every (task-2 length, trial) unit."""
+    hidden = tuple(config.hidden or DATASET_PROTOCOLS[config.dataset].hidden)
+    return [(Task2Unit(config.dataset, config.task1_epochs, e, config.seed, hidden,
+                       config.per_task_train, config.sleep_scale, config.test_subset), t)
+            for e in config.task2_epochs for t in range(config.trials)]
+
+
 def run_task2(config: Task2Config = Task2Config(), *, store: ResultStore | None = None,
               progress: bool = True) -> pd.DataFrame:
     """Both methods at every task-2 length; one stored unit per (length, trial)."""
     ds = load_dataset(config.dataset)
-    base = {k: v for k, v in config.as_dict().items() if k not in ("task2_epochs", "trials")}
-    base["hidden"] = list(config.hidden or DATASET_PROTOCOLS[config.dataset].hidden)
-    units = [(e, t) for e in config.task2_epochs for t in range(config.trials)]
-    return run_units(CHAPTER, units, lambda e: {**base, "task2_epochs": e},
-                     lambda _, c, t: run_trial(ds, c, t),
+    return run_units(CHAPTER, units_of(config), lambda u, t: run_trial(ds, u, t),
                      store=store, progress=progress, desc=f"task-2 length {config.dataset}")
 
 
-def run_trial(ds: Dataset, config: dict, trial: int) -> list[dict]:
+def run_trial(ds: Dataset, unit: Task2Unit, trial: int) -> list[dict]:
     """Sequential and SRC on the first two tasks at one task-2 length."""
-    proto = DATASET_PROTOCOLS[config["dataset"]]
-    seed = trial_seed(config["seed"], trial)
-    setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
-                        per_task_train=config["per_task_train"], test_subset=config["test_subset"])
+    proto = DATASET_PROTOCOLS[unit.dataset]
+    seed = trial_seed(unit.seed, trial)
+    setup = trial_setup(ds, proto, seed, hidden=unit.hidden, per_task_train=unit.per_task_train,
+                        test_subset=unit.test_subset)
     tasks = setup.tasks[:2]
-    n = config["test_subset"] // len(setup.tasks) if config["test_subset"] else None
+    n = unit.test_subset // len(setup.tasks) if unit.test_subset else None
     evaluator = TaskEvaluator([(t.x_test[:n], t.y_test[:n]) for t in tasks])
-    epochs = [config["task1_epochs"], config["task2_epochs"]]
+    epochs = [unit.task1_epochs, unit.task2_epochs]
     rows = []
     for method in METHODS:
         net = MLP(setup.mlp, torch.Generator().manual_seed(seed))
-        hooks = ([src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"])]
-                 if method == "src" else [])
+        hooks = [src_hook(ds, proto, seed, sleep_scale=unit.sleep_scale)] if method == "src" else []
         run_tasks(net, tasks, hooks, epochs, torch.Generator().manual_seed(seed + 1))
         per_task, _ = evaluator(net)
-        rows += [{"dataset": config["dataset"], "method": method,
-                  "task2_epochs": config["task2_epochs"], "headline": True,
-                  "setting": setting.encode(task2_epochs=config["task2_epochs"]),
+        rows += [{"dataset": unit.dataset, "method": method, "task2_epochs": unit.task2_epochs,
+                  "headline": True, "setting": setting.encode(task2_epochs=unit.task2_epochs),
                   "metric": f"task{i + 1}_acc", "value": a}
                  for i, a in enumerate(per_task)]
     return rows

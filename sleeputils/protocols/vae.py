@@ -24,6 +24,7 @@ from ..params import ParamError, Params, declare
 from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
+from ..results.unit import Unit
 from .common import seed_field, trial_seed
 from .vae_common import (
     SPLITS,
@@ -104,6 +105,36 @@ class ScheduleConfig(Params):
                              "every cycle needs at least one epoch")
 
 
+@dataclass(frozen=True)
+class ScheduleUnit(Unit):
+    """One unit: one schedule from the initial VAE."""
+
+    split: str
+    code_version: str
+    latent: int
+    loss: str
+    initial_epochs: int
+    initial_images: int | None
+    total_epochs: int
+    num: int
+    seed: int
+    lr: float
+    test_subset: int | None
+    cycles: int
+    rem_share: float  # of the first cycle
+    rem_end: float  # of the last cycle
+    rem_from: str
+
+    @classmethod
+    def of(cls, config: ScheduleConfig, cycles: int, rem_share: float, rem_end: float,
+           rem_from: str) -> ScheduleUnit:
+        """The unit of one schedule of ``config``."""
+        return cls(config.split, config.code_version, config.latent, vae_loss(config),
+                   config.initial_epochs, config.initial_images, config.total_epochs,
+                   config.num, config.seed, config.lr, config.test_subset, cycles, rem_share,
+                   rem_end, rem_from)
+
+
 def run_schedules(config: ScheduleConfig = ScheduleConfig(), *,
                   store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
     """The initial VAE and the digit classifier (one stored unit each), then every schedule of
@@ -114,17 +145,11 @@ def run_schedules(config: ScheduleConfig = ScheduleConfig(), *,
         raise ParamError(f"num = {config.num} > the {len(data['d2_train'])} dataset-2 images")
     initial = initial_vae(initial_settings(config), data, store=store, progress=progress)
     classifier = digit_classifier(store=store, progress=progress)
-    base = {k: getattr(config, k) for k in ("split", "code_version", "latent",
-                                            "initial_epochs", "initial_images", "total_epochs",
-                                            "num", "seed", "lr", "test_subset")}
-    base["loss"] = vae_loss(config)
     schedules = config.schedules()
     runs = list(dict.fromkeys(same_run(s, config.rem_from) for s in schedules))
-    units = [(s, t) for s in runs for t in range(config.trials)]
+    units = [(ScheduleUnit.of(config, *s), t) for s in runs for t in range(config.trials)]
     df = run_units(CHAPTER, units,
-                   lambda s: {**base, "cycles": s[0], "rem_share": s[1], "rem_end": s[2],
-                              "rem_from": s[3]},
-                   lambda _, c, t: run_schedule(data, initial, classifier, c, t),
+                   lambda u, t: run_schedule(data, initial, classifier, u, t),
                    store=store, progress=progress, desc=f"schedules {config.split}")
     copies = [_as_source(df, run, s) for s in schedules
               if (run := same_run(s, config.rem_from)) != s]
@@ -159,21 +184,21 @@ def rem_share(first: float, last: float, cycle: int, cycles: int) -> float:
     return first if cycles == 1 else first + (last - first) * cycle / (cycles - 1)
 
 
-def run_schedule(data: dict, initial: dict, classifier: DigitClassifier, config: dict,
+def run_schedule(data: dict, initial: dict, classifier: DigitClassifier, unit: ScheduleUnit,
                  trial: int) -> list[dict]:
     """One schedule from the initial VAE: after every cycle (0 = before) the mean test errors
     and recall accuracies; at the first and last cycles, recalls, errors and REM samples kept
     for figures."""
-    seed = trial_seed(config["seed"], trial)
+    seed = trial_seed(unit.seed, trial)
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng([seed, 17])
-    version = config["code_version"]
-    vae = make_vae(config["latent"], config["loss"], config["lr"], seed, initial, version)
-    frozen = make_vae(config["latent"], config["loss"], config["lr"], seed, initial, version)
-    source = frozen if config["rem_from"] == "frozen" else vae
-    n, cycles = config["test_subset"], config["cycles"]
+    version = unit.code_version
+    vae = make_vae(unit.latent, unit.loss, unit.lr, seed, initial, version)
+    frozen = make_vae(unit.latent, unit.loss, unit.lr, seed, initial, version)
+    source = frozen if unit.rem_from == "frozen" else vae
+    n, cycles = unit.test_subset, unit.cycles
     shown = {0, 1, cycles}
-    per_cycle = config["total_epochs"] // cycles
+    per_cycle = unit.total_epochs // cycles
     rows = []
 
     def measure(cycle: int) -> None:
@@ -196,27 +221,27 @@ def run_schedule(data: dict, initial: dict, classifier: DigitClassifier, config:
 
     measure(0)
     for cycle in range(1, cycles + 1):
-        share = rem_share(config["rem_share"], config["rem_end"], cycle - 1, cycles)
+        share = rem_share(unit.rem_share, unit.rem_end, cycle - 1, cycles)
         rem = int(share * per_cycle)
-        recent = data["d2_train"][rng.choice(len(data["d2_train"]), config["num"], replace=False)]
+        recent = data["d2_train"][rng.choice(len(data["d2_train"]), unit.num, replace=False)]
         vae.fit(recent, per_cycle - rem, 1, gen)
         if rem:
-            dreams = source.sample(config["num"], gen)
+            dreams = source.sample(unit.num, gen)
             vae.fit(dreams, rem, 1, gen)
             if cycle in shown:
                 rows.append({"metric": "rem_samples", "cycle": cycle, "value": SHOWN_SAMPLES,
                              "blob": pack_images(dreams[:SHOWN_SAMPLES].numpy())})
         rows.append({"metric": "rem_epochs", "cycle": cycle, "value": rem})
         measure(cycle)
-    where = setting.encode(cycles=cycles, rem_share=config["rem_share"],
-                           rem_end=config["rem_end"], rem_from=config["rem_from"])
+    where = setting.encode(cycles=cycles, rem_share=unit.rem_share, rem_end=unit.rem_end,
+                           rem_from=unit.rem_from)
     for d in ("d1", "d2"):
         final = [r for r in rows if r.get("cycle") == cycles and r["metric"] == f"{d}_error"]
         rows += [{"metric": f"{d}_final", "value": r["value"], "setting": where,
                   "headline": True} for r in final]
-    return [{"dataset": config["split"], "method": "vae", "cycles": cycles,
-             "rem_share": config["rem_share"], "rem_end": config["rem_end"],
-             "rem_from": config["rem_from"], **r} for r in rows]
+    return [{"dataset": unit.split, "method": "vae", "cycles": cycles,
+             "rem_share": unit.rem_share, "rem_end": unit.rem_end, "rem_from": unit.rem_from,
+             **r} for r in rows]
 
 
 def _pack_floats(x: np.ndarray) -> str:

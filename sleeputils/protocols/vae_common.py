@@ -16,6 +16,7 @@ from ..data import load_dataset
 from ..nets.vae import CODE_VERSIONS, VAE, VAEConfig, absolute_errors
 from ..results.executor import run_units
 from ..results.store import ResultStore
+from ..results.unit import Unit
 
 #: What each split trains the initial VAE on: the MNIST-first splits share one initial VAE.
 DATASET_1 = {"inverted": "mnist", "digits": "mnist digits 0-4", "fashion": "mnist"}
@@ -85,44 +86,53 @@ def vae_loss(config) -> str:
     return config.loss if config.loss is not None else CODE_VERSIONS[code_version(config)]["loss"]
 
 
-def initial_settings(config) -> dict:
+@dataclass(frozen=True)
+class InitialVAE(Unit):
+    """The initial VAE's unit: trained on ``dataset_1`` (the most ``epochs``, early stopping;
+    ``images`` None = all)."""
+
+    dataset_1: str
+    latent: int
+    loss: str
+    code_version: str
+    epochs: int
+    images: int | None
+    lr: float
+    seed: int
+
+
+def initial_settings(config) -> InitialVAE:
     """What identifies the initial VAE of a config with ``split``, ``latent``, ``loss``,
     ``initial_epochs``, ``initial_images``, ``lr`` and ``seed`` fields (and perhaps
     ``code_version``): dataset 1, not the split, so MNIST → inverted MNIST and MNIST →
     Fashion-MNIST train it once."""
-    return {"dataset_1": DATASET_1[config.split], "latent": config.latent,
-            "loss": vae_loss(config), "code_version": code_version(config),
-            "epochs": config.initial_epochs, "images": config.initial_images, "lr": config.lr,
-            "seed": config.seed}
+    return InitialVAE(DATASET_1[config.split], config.latent, vae_loss(config),
+                      code_version(config), config.initial_epochs, config.initial_images,
+                      config.lr, config.seed)
 
 
-def initial_vae(settings: dict, data: dict, *, store: ResultStore | None,
+def initial_vae(unit: InitialVAE, data: dict, *, store: ResultStore | None,
                 progress: bool) -> dict:
     """The VAE trained on dataset 1 (batch 32, early stopping on the training loss with patience
-    3), stored as a unit of chapter ``vae-initial``; its weights (a state dict).
+    3), stored as a unit of chapter ``vae-initial``; its weights (a state dict)."""
 
-    ``settings``: dataset_1, latent, loss, code_version, epochs (the most), images (None =
-    all), lr, seed.
-    """
-
-    def train() -> list[dict]:
-        vae = make_vae(settings["latent"], settings["loss"], settings["lr"], settings["seed"],
-                       version=settings["code_version"])
-        gen = torch.Generator().manual_seed(settings["seed"] + 1)
+    def train(unit: InitialVAE, trial: int) -> list[dict]:
+        vae = make_vae(unit.latent, unit.loss, unit.lr, unit.seed, version=unit.code_version)
+        gen = torch.Generator().manual_seed(unit.seed + 1)
         losses, best, waited = [], np.inf, 0
-        for _ in range(settings["epochs"]):
-            losses += vae.fit(data["d1_train"][: settings["images"]], 1, 32, gen)
+        for _ in range(unit.epochs):
+            losses += vae.fit(data["d1_train"][: unit.images], 1, 32, gen)
             best, waited = (losses[-1], 0) if losses[-1] < best else (best, waited + 1)
             if waited >= 3:
                 break
-        rows = [{"dataset": settings["dataset_1"], "method": "initial_vae", "metric": "train_loss",
+        rows = [{"dataset": unit.dataset_1, "method": "initial_vae", "metric": "train_loss",
                  "epoch": e + 1, "value": v} for e, v in enumerate(losses)]
-        return rows + [{"dataset": settings["dataset_1"], "method": "initial_vae",
+        return rows + [{"dataset": unit.dataset_1, "method": "initial_vae",
                         "metric": "weights", "value": len(losses),
                         "blob": pack_state(vae.state_dict())}]
 
-    df = run_units("vae-initial", [(None, 0)], lambda _: settings, lambda *_: train(),
-                   store=store, progress=progress, desc="initial VAE")
+    df = run_units("vae-initial", [(unit, 0)], train, store=store, progress=progress,
+                   desc="initial VAE")
     return unpack_state(df.loc[df["metric"] == "weights", "blob"].item())
 
 
@@ -138,12 +148,19 @@ class DigitClassifier:
         return np.argmax(np.asarray(x, np.float64) @ self.coef.T + self.intercept, axis=1)
 
 
+@dataclass(frozen=True)
+class ClassifierUnit(Unit):
+    """The digit classifier's unit: the first ``images`` MNIST training images, ``model``."""
+
+    images: int
+    model: str
+
+
 def digit_classifier(*, store: ResultStore | None, progress: bool) -> DigitClassifier:
     """scikit-learn's logistic regression trained once on the first 10000 MNIST training images
     (book/methods/generative.md, vae-recall), stored as a unit of chapter ``vae-classifier``."""
-    settings = {"images": CLASSIFIER_IMAGES, "model": "LogisticRegression(max_iter=200)"}
 
-    def train() -> list[dict]:
+    def train(*_: object) -> list[dict]:
         from sklearn.linear_model import LogisticRegression
 
         mnist = load_dataset("mnist")
@@ -154,8 +171,9 @@ def digit_classifier(*, store: ResultStore | None, progress: bool) -> DigitClass
         return [{"dataset": "mnist", "method": "classifier", "metric": "test_accuracy",
                  "value": 100 * model.score(mnist.x_test, mnist.y_test), "blob": blob}]
 
-    df = run_units("vae-classifier", [(None, 0)], lambda _: settings, lambda *_: train(),
-                   store=store, progress=progress, desc="digit classifier")
+    unit = ClassifierUnit(CLASSIFIER_IMAGES, "LogisticRegression(max_iter=200)")
+    df = run_units("vae-classifier", [(unit, 0)], train, store=store, progress=progress,
+                   desc="digit classifier")
     state = unpack_state(df["blob"].item())
     return DigitClassifier(state["coef"].numpy(), state["intercept"].numpy())
 

@@ -15,6 +15,7 @@ the same weights and sees the same batch order, so the variants are paired:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from ..nets.modules import BACKBONES, make_backbone
 from ..params import ParamError, Params, declare
 from ..results.executor import run_units
 from ..results.store import ResultStore
+from ..results.unit import Unit
 from .common import seed_field, trial_seed
 
 CHAPTER = "wscl"
@@ -114,12 +116,40 @@ class WSCLConfig(Params):
                              f"the smallest {ds.name} class has {have}")
 
 
-def stream(ds: Dataset, config: WSCLConfig | dict) -> list[StreamTask]:
+@dataclass(frozen=True)
+class WSCLUnit(Unit):
+    """One unit: one variant's trial, with the stream's own values where the config leaves them
+    unset."""
+
+    dataset: str
+    variant: str
+    backbone: str
+    seed: int
+    epochs: int
+    train_per_class: int
+    dream_per_class: int
+    validation: int
+    hold: int
+    lr: float
+    batch: int
+    buffer: int
+    nrem_fraction: float
+    nrem_strength: float
+    augment: str
+    test_subset: int | None
+
+    @classmethod
+    def of(cls, config: WSCLConfig, variant: str) -> WSCLUnit:
+        """The unit of ``variant`` under ``config``."""
+        names = [f.name for f in dataclasses.fields(cls) if f.name != "variant"]
+        return cls(variant=variant, **{k: config.stream_setting(k) for k in names})
+
+
+def stream(ds: Dataset, unit: WSCLUnit) -> list[StreamTask]:
     """The five tasks with their held-out, validation, training and test images."""
-    get = config.get if isinstance(config, dict) else config.stream_setting
-    h, v, n = get("hold"), get("validation"), get("train_per_class")
+    h, v, n = unit.hold, unit.validation, unit.train_per_class
     n_tasks = ds.n_classes // CLASSES_PER_TASK
-    per_task_test = None if get("test_subset") is None else get("test_subset") // n_tasks
+    per_task_test = None if unit.test_subset is None else unit.test_subset // n_tasks
     tasks = []
     for k in range(n_tasks):
         classes = tuple(range(k * CLASSES_PER_TASK, (k + 1) * CLASSES_PER_TASK))
@@ -152,36 +182,37 @@ def run_wscl(config: WSCLConfig = WSCLConfig(), *, store: ResultStore | None = N
     """Every variant with every seed, one stored unit each."""
     ds, aux = (load_dataset(name) for name in config.data_needed())
     config.check_data(ds)
-    base = {k: config.stream_setting(k) for k in config.as_dict()
-            if k not in ("variants", "trials")}
-    units = [(v, t) for v in config.variants for t in range(config.trials)]
-    return run_units(CHAPTER, units, lambda v: {**base, "variant": v},
-                     lambda _, c, t: run_variant(ds, aux, c, t),
+    units = [(WSCLUnit.of(config, v), t) for v in config.variants for t in range(config.trials)]
+    return run_units(CHAPTER, units, lambda u, t: run_variant(ds, aux, u, t),
                      store=store, progress=progress, desc=f"wscl {config.dataset}")
 
 
-def stages_of(config: dict, image: tuple[int, int, int] | None = None) -> Stages:
-    """The loop's switches and hyperparameters for one variant (``image``: the shape augmented
-    images have, if the config augments)."""
-    dreaming, freezing, nrem = VARIANTS[config["variant"]]
-    return Stages(dreaming=dreaming, freezing=freezing, nrem=nrem, epochs=config["epochs"],
-                  batch=config["batch"], replay_batch=config["batch"], lr=config["lr"],
-                  buffer=config["buffer"], nrem_fraction=config["nrem_fraction"],
-                  nrem_strength=config["nrem_strength"],
-                  augment=image if config.get("augment") == "crop-flip" else None)
+def stages_of(variant: str, *, epochs: int, batch: int, lr: float, buffer: int,
+              nrem_fraction: float, nrem_strength: float,
+              augment: tuple[int, int, int] | None = None) -> Stages:
+    """The loop's switches (those of ``variant``) and hyperparameters (``augment``: the shape
+    of the images to crop and flip, or None)."""
+    dreaming, freezing, nrem = VARIANTS[variant]
+    return Stages(dreaming=dreaming, freezing=freezing, nrem=nrem, epochs=epochs, batch=batch,
+                  replay_batch=batch, lr=lr, buffer=buffer, nrem_fraction=nrem_fraction,
+                  nrem_strength=nrem_strength, augment=augment)
 
 
-def run_variant(ds: Dataset, aux: Dataset, config: dict, trial: int) -> list[dict]:
+def run_variant(ds: Dataset, aux: Dataset, unit: WSCLUnit, trial: int) -> list[dict]:
     """One variant's trial: its accuracy matrices under the three conventions, BWT, forgetting,
     FWT against the untrained network, frozen blocks, memory and wall time."""
-    seed = trial_seed(config["seed"], trial)
-    tasks = stream(ds, config)
+    seed = trial_seed(unit.seed, trial)
+    tasks = stream(ds, unit)
     image = ds.image_shape if len(ds.image_shape) == 3 else (1, *ds.image_shape)
-    model = make_backbone(config["backbone"], ds.n_features, ds.n_classes, image, seed)
+    model = make_backbone(unit.backbone, ds.n_features, ds.n_classes, image, seed)
     chance = random_baseline(model, tasks, CLASSES_PER_TASK)
-    dreams = dream_images(aux, config["dream_per_class"], ds.n_classes, seed)
-    out = run_stream(model, tasks, stages_of(config, image), ds.n_classes, seed + 1, dreams)
-    return [{"dataset": config["dataset"], "method": config["variant"], **r}
+    dreams = dream_images(aux, unit.dream_per_class, ds.n_classes, seed)
+    stages = stages_of(unit.variant, epochs=unit.epochs, batch=unit.batch, lr=unit.lr,
+                       buffer=unit.buffer, nrem_fraction=unit.nrem_fraction,
+                       nrem_strength=unit.nrem_strength,
+                       augment=image if unit.augment == "crop-flip" else None)
+    out = run_stream(model, tasks, stages, ds.n_classes, seed + 1, dreams)
+    return [{"dataset": unit.dataset, "method": unit.variant, **r}
             for r in stream_rows(out, chance)]
 
 

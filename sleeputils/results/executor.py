@@ -1,9 +1,10 @@
 """Where a chapter's units run: in the caller's process, or on a Dask cluster.
 
 Every chapter is a set of independent units (one trial of one configuration, see
-:mod:`.store`). :func:`run_units` reads the stored ones back, hands the rest to the current
-executor, and stores each unit *in the caller's process* the moment it comes back, so an
-interrupted run keeps every finished unit and a rerun computes only what is missing.
+:mod:`.store`), each given as its typed settings (a :class:`~.unit.Unit`) and a trial number.
+:func:`run_units` reads the stored ones back, hands the rest to the current executor, and stores
+each unit *in the caller's process* the moment it comes back, so an interrupted run keeps every
+finished unit and a rerun computes only what is missing.
 
 The executor is chosen by the environment, so that notebook kernels started by ``sleepbook``
 inherit it: ``$SLEEPBOOK_SCHEDULER`` (the address of a Dask scheduler, e.g.
@@ -34,9 +35,9 @@ import signal
 import socket
 import time
 import traceback
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 from tqdm import tqdm
@@ -45,6 +46,7 @@ from ..params import ParamError, clip
 from . import session
 from .provenance import UNIT_THREADS
 from .store import IN_PROCESS, ResultStore
+from .unit import Unit
 
 #: Environment variable naming the Dask scheduler units are sent to; unset = in-process.
 ENV_SCHEDULER = "SLEEPBOOK_SCHEDULER"
@@ -67,7 +69,9 @@ REACH_TIMEOUT = 5
 #: Transports a scheduler address may name (Dask's backends that reach another process).
 SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 
-Compute = Callable[[Hashable, dict, int], list[dict]]
+U = TypeVar("U", bound=Unit)
+#: A unit's computation: its records from its settings and trial number.
+Compute = Callable[[Any, int], list[dict]]
 
 
 class UnitsFailed(RuntimeError):
@@ -84,7 +88,7 @@ class Outcome:
     error: str = ""
 
 
-def compute_unit(compute: Compute, setting: Hashable, config: dict, trial: int) -> Outcome:
+def compute_unit(compute: Compute, unit: Unit, trial: int) -> Outcome:
     """Run one unit wherever this is called, with ``UNIT_THREADS`` torch threads; an exception
     becomes an :class:`Outcome`'s error, so one failing unit never stops the others."""
     import torch
@@ -93,7 +97,7 @@ def compute_unit(compute: Compute, setting: Hashable, config: dict, trial: int) 
     torch.set_num_threads(UNIT_THREADS)  # how reductions are split changes the last bits
     start = time.perf_counter()
     try:
-        records = compute(setting, config, trial)
+        records = compute(unit, trial)
     except Exception as err:  # noqa: BLE001 - reported with the unit's configuration
         last = traceback.format_exception_only(err)[-1].strip()
         return Outcome(None, time.perf_counter() - start, _where(), last)
@@ -114,24 +118,23 @@ def _where() -> str:
 
 def run_units(
     chapter: str,
-    units: Sequence[tuple[Hashable, int]],
-    unit_config: Callable[[Hashable], dict],
-    compute: Compute,
+    units: Sequence[tuple[U, int]],
+    compute: Callable[[U, int], list[dict]],
     *,
     store: ResultStore | None,
     progress: bool,
     desc: str,
 ) -> pd.DataFrame:
-    """Every (setting, trial) unit, read back from the store or computed; their records, in the
-    order of ``units``.
+    """Every (unit, trial), read back from the store or computed; their records, in the order
+    of ``units``.
 
-    ``unit_config(setting)`` is what identifies the unit in the store (with the trial number and
-    the code); ``compute(setting, config, trial)`` returns its records. One progress bar counts
-    finished units. A unit that raises does not stop the others: they finish and are stored,
-    then :class:`UnitsFailed` names each failed unit's configuration and trial.
+    A unit is identified in the store by ``unit.key()`` (with the trial number and the code);
+    ``compute(unit, trial)`` returns its records. One progress bar counts finished units. A unit
+    that raises does not stop the others: they finish and are stored, then :class:`UnitsFailed`
+    names each failed unit's configuration and trial.
     """
     store = store or ResultStore()
-    keyed = [(setting, unit_config(setting), trial) for setting, trial in units]
+    keyed = [(unit, unit.key(), trial) for unit, trial in units]
     keys = [store.unit_key(chapter, config, trial) for _, config, trial in keyed]
     frames: dict[int, pd.DataFrame] = {}
     for i, (_, config, trial) in enumerate(keyed):
@@ -142,10 +145,10 @@ def run_units(
         session.asked(keys, [keys[i] for i in frames])
     todo = [i for i in range(len(keyed)) if i not in frames]
     names = [f"unit-{chapter}-{keys[i]}" for i in todo]
+    jobs = [(keyed[i][0], keyed[i][2]) for i in todo]
     failures = []
     with tqdm(total=len(keyed), initial=len(frames), desc=desc, disable=not progress) as bar:
-        for i, outcome in current_executor().map(compute, [keyed[i] for i in todo], todo,
-                                                 names):
+        for i, outcome in current_executor().map(compute, jobs, todo, names):
             _, config, trial = keyed[i]
             if outcome.error:
                 failures.append(f"{chapter} trial {trial} {config}: {outcome.error}")
@@ -165,8 +168,8 @@ class InProcess:
     def map(self, compute: Compute, jobs: Sequence[tuple], tags: Sequence[int],
             names: Sequence[str]) -> Iterator[tuple[int, Outcome]]:
         """``(tag, outcome)`` of each job, in order (``names`` matter on a cluster only)."""
-        for tag, (setting, config, trial) in zip(tags, jobs, strict=True):
-            yield tag, compute_unit(compute, setting, config, trial)
+        for tag, (unit, trial) in zip(tags, jobs, strict=True):
+            yield tag, compute_unit(compute, unit, trial)
 
 
 class OnDask:
