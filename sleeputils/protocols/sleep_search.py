@@ -44,6 +44,7 @@ from ..results import setting
 from ..results.executor import run_units
 from ..results.provenance import canonical_json
 from ..results.store import ResultStore
+from ..sleep.normalisation import SilentLayer
 from ..sleep.presets import SleepParams, preset
 from ..sleep.src import sleep
 from ..training import run_tasks, train_epochs
@@ -62,6 +63,8 @@ SPACE = {"r_max": (10.0, 1000.0), "inc": (1e-4, 0.3), "dec": (1e-7, 0.3), "beta"
          "alpha_scale": (0.03, 300.0)}
 #: What the test set scores per protocol: the chosen vector, the original's, and no sleep.
 VECTORS = ("searched", "original", "none")
+#: Fewest vectors per generation CMA-ES takes: it learns from the better half of each.
+CMAES_SMALLEST = 4
 #: Validation images of the single task, per ``validation`` image of a class-incremental task.
 SINGLE_HELD_OUT = 5
 
@@ -115,6 +118,15 @@ class SleepSearchConfig(Params):
     validation: int = declare(1000, "training images per task held out as its validation set "
                               "(after the ones it trains on); the single task holds out the "
                               f"last {SINGLE_HELD_OUT} x this many", low=10, high=6000)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        uses_cmaes = "cmaes" in self.samplers or (self.single_epochs and
+                                                   self.single_sampler == "cmaes")
+        if uses_cmaes and self.generation_size < CMAES_SMALLEST:
+            raise ParamError(f"sampler cmaes needs generation_size >= {CMAES_SMALLEST} (CMA-ES "
+                             f"learns from the better half of each generation), got "
+                             f"{self.generation_size}")
 
     @property
     def searches(self) -> list[Search]:
@@ -256,7 +268,8 @@ def evaluate_incremental(ds: Dataset, config: dict, trial: int,
                          evaluator: TaskEvaluator | None) -> float:
     """The final accuracy after the class-incremental sequence with SRC sleeping with
     ``config["vector"]`` after every task (none: no sleep), on ``evaluator`` (None: ``ds``'s
-    test set)."""
+    test set), and whether a sleep silenced a layer: the next sleep cannot be normalised, so
+    the sequence ends there and the network is scored as it stands (it answers one class)."""
     proto = DATASET_PROTOCOLS[config["dataset"]]
     seed = trial_seed(config["seed"], trial)
     setup = trial_setup(ds, proto, seed, hidden=config["hidden"],
@@ -267,26 +280,36 @@ def evaluate_incremental(ds: Dataset, config: dict, trial: int,
     if config["vector"] is not None:
         params = with_vector(preset(config["preset"]), config["vector"])
         hooks = [src_hook(ds, proto, seed, sleep_scale=config["sleep_scale"], params=params)]
-    run_tasks(net, setup.tasks, hooks, config["epochs"], torch.Generator().manual_seed(seed + 1))
-    return (evaluator or setup.evaluator)(net)[1]
+    silenced = False
+    try:
+        run_tasks(net, setup.tasks, hooks, config["epochs"],
+                  torch.Generator().manual_seed(seed + 1))
+    except SilentLayer:  # a sleep silenced a layer: the run ends there, scored as it stands
+        silenced = True
+    return (evaluator or setup.evaluator)(net)[1], silenced
 
 
 def evaluate_single(ds: Dataset, config: dict, trial: int,
                     scored: tuple[np.ndarray, np.ndarray]) -> float:
     """The accuracy on ``scored`` after one task and one sleep with ``config["vector"]``
-    (none: no sleep), driven and normalised by every training image of ``ds``."""
+    (none: no sleep), driven and normalised by every training image of ``ds``, and whether the
+    sleep could not run because training had left a layer silent."""
     seed = trial_seed(config["seed"], trial)
     mlp = MLPConfig(sizes=(ds.n_features, *config["hidden"], ds.n_classes), lr=config["lr"])
     net = MLP(mlp, torch.Generator().manual_seed(seed))
     images = config["images"]
     train_epochs(net, ds.x_train[:images], ds.y_train[:images], config["epochs"],
                  torch.Generator().manual_seed(seed + 1))
+    silenced = False
     if config["vector"] is not None:
         params = with_vector(preset(config["preset"]), config["vector"])
-        sleep(net, ds.x_train, params, params.sleep_length(1, config["sleep_scale"]),
-              np.random.default_rng([seed, 2]), image_shape=ds.image_shape)
+        try:
+            sleep(net, ds.x_train, params, params.sleep_length(1, config["sleep_scale"]),
+                  np.random.default_rng([seed, 2]), image_shape=ds.image_shape)
+        except SilentLayer:  # training left a layer silent: no sleep, scored as it stands
+            silenced = True
     x, y = scored
-    return accuracy(net.predict(torch.from_numpy(x)), torch.from_numpy(y))
+    return accuracy(net.predict(torch.from_numpy(x)), torch.from_numpy(y)), silenced
 
 
 def validation_unit(data: Heldout, config: dict, trial: int) -> list[dict]:
@@ -294,23 +317,25 @@ def validation_unit(data: Heldout, config: dict, trial: int) -> list[dict]:
     protocol = config["protocol"]
     sets = data.validation(protocol)
     if protocol == "incremental":
-        value = evaluate_incremental(data.training(protocol), config, trial, TaskEvaluator(sets))
+        value, silenced = evaluate_incremental(data.training(protocol), config, trial,
+                                               TaskEvaluator(sets))
     else:
-        value = evaluate_single(data.training(protocol), config, trial, sets[0])
+        value, silenced = evaluate_single(data.training(protocol), config, trial, sets[0])
     return [{"dataset": config["dataset"], "method": "src" if config["vector"] else "sequential",
-             "metric": "val_acc", "value": value}]
+             "metric": "val_acc", "value": value, "silenced": silenced}]
 
 
 def test_unit(ds: Dataset, config: dict, trial: int) -> list[dict]:
     """One test-set trial of a vector (or of no sleep)."""
     if config["protocol"] == "incremental":
-        value, metric = evaluate_incremental(ds, config, trial, None), "final_acc"
+        (value, silenced), metric = evaluate_incremental(ds, config, trial, None), "final_acc"
     else:
         subset = config["test_subset"]
-        value = evaluate_single(ds, config, trial, (ds.x_test[:subset], ds.y_test[:subset]))
+        value, silenced = evaluate_single(ds, config, trial,
+                                          (ds.x_test[:subset], ds.y_test[:subset]))
         metric = "test_acc"
     return [{"dataset": config["dataset"], "method": "src" if config["vector"] else "sequential",
-             "metric": metric, "value": value}]
+             "metric": metric, "value": value, "silenced": silenced}]
 
 
 def _evaluate(configs: list[dict], trials: list[int], compute: Callable, *,

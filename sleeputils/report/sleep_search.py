@@ -135,7 +135,9 @@ def original_ranks(df: pd.DataFrame) -> pd.DataFrame:
         scores = _of(h, search)["value"]
         original = _validation(df, search, "original")
         better = int((scores > original).sum())
+        silenced = _of(h, search).get("silenced", pd.Series(dtype=bool)).fillna(False)
         out.append({"search": search_name(*search), "evaluated": len(scores),
+                    "silenced a layer": int(silenced.astype(bool).sum()),
                     "best searched (%)": scores.max(), "original's (%)": original,
                     "no sleep (%)": _validation(df, search, "none"),
                     "original's rank": f"{better + 1} of {len(scores) + 1}",
