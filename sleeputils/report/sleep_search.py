@@ -90,11 +90,11 @@ def verdict(df: pd.DataFrame) -> str:
         for a, b in (("searched", "original"), ("searched", "none")):
             r = found[(search, a, b)]
             why = stats.p_text(r) if r.tested else stats.why_untested(r)
-            parts.append(f"against {VECTORS[b]} **{COMPARED[r.verdict]}** "
+            parts.append(f"searched against {VECTORS[b]}: **{COMPARED[r.verdict]}** "
                          f"({r.difference:+.2f} points, n = {r.n}, {why})")
-        lines.append(f"- **{search_name(*search)}**: the searched vector scores {means['searched']}"
-                     f" on the test set, the original's {means['original']}, no sleep "
-                     f"{means['none']}; the searched vector is {'; '.join(parts)}.")
+        lines.append(f"- **{search_name(*search)}**: test accuracy {means['searched']} with the "
+                     f"searched vector, {means['original']} with the original's, {means['none']} "
+                     f"without sleep. {parts[0][0].upper()}{parts[0][1:]}; {parts[1]}.")
     return "\n".join(lines) if lines else "No test-set trials in these numbers."
 
 
@@ -162,7 +162,8 @@ def original_verdict(df: pd.DataFrame) -> str:
         r = found[(search, "searched", "original")]
         lead = row["best searched (%)"] - row["original's (%)"]
         if row["_better"] == 0:
-            word, why = "at the validation optimum", "no searched vector scores higher"
+            word, why = "not beaten by the search", (f"none of the {row['evaluated']} searched "
+                                                     "vectors scores higher on validation")
         elif r.verdict == stats.HIGHER:
             word, why = "away from the optimum", "the searched vector also beats it on the test set"
         elif r.verdict == stats.LOWER:
@@ -288,9 +289,9 @@ def progress_verdict(df: pd.DataFrame) -> str:
                      f"**{'ahead' if apart else 'not distinguishable'}** (95 % intervals of the "
                      f"searches' best scores {'do not overlap' if apart else 'overlap'}).")
     added = (runs["end"] - runs["before_last"]).mean()
-    word = "flattened" if added < FLAT else "still rising"
+    word = "has flattened" if added < FLAT else "is still rising"
     text += (f" The last generation added {added:.2f} points to a search's best on average: the "
-             f"best score has **{word}** (threshold {FLAT} points).")
+             f"best score **{word}** (threshold {FLAT} points).")
     return text
 
 
