@@ -111,7 +111,7 @@ def test_table(df: pd.DataFrame) -> Styler:
                    "test (%)": fmt_pm(t[v].mean(), t[v].std()), "n": int(t[v].count())}
             for b in ("original", "none"):
                 r = found.get((search, v, b))
-                row[f"minus {VECTORS[b]}"] = stats.short(r, 2) if r else ""
+                row[f"vs {VECTORS[b]}"] = stats.short(r, 2) if r else ""
             out.append(row)
     return for_people(pd.DataFrame(out), compact=True)
 
@@ -212,7 +212,8 @@ def progress_figure(df: pd.DataFrame) -> plt.Figure | None:
     if h.empty:
         return None
     singles = h[h["protocol"] == "single"]
-    fig, axes = plt.subplots(1, 1 + (not singles.empty), figsize=(10, 3.6), squeeze=False)
+    panels = 1 + (not singles.empty)
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.6), squeeze=False)
     inc = h[h["protocol"] == "incremental"]
     ax = axes[0][0]
     for i, (sampler, g) in enumerate(inc.groupby("sampler", sort=False)):
