@@ -113,7 +113,10 @@ def test_table(df: pd.DataFrame) -> Styler:
                 r = found.get((search, v, b))
                 row[f"vs {VECTORS[b]}"] = stats.short(r, 2) if r else ""
             out.append(row)
-    return for_people(pd.DataFrame(out), compact=True)
+    table = pd.DataFrame(out)
+    if table["search"].nunique() == 1:  # one search: its name is in the verdict above
+        table = table.drop(columns="search")
+    return for_people(table, compact=True)
 
 
 def history(df: pd.DataFrame) -> pd.DataFrame:
