@@ -146,6 +146,14 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
         assert {"between_corr", "within_corr", "treves_rolls", "selectivity", "drive_old",
                 "probe_acc"} <= stats
         assert rec["n"].eq(2).all()  # the smoke profile's 2 trials, each a pair
+    elif chapter == "sleep-search":  # smoke: class-incremental and single task at 1 epoch
+        tests = rec[rec["metric"].isin(["final_acc", "test_acc"])]
+        assert set(zip(tests["protocol"], tests["vector"], strict=True)) == {
+            (p, v) for p in ("incremental", "single") for v in ("searched", "original", "none")}
+        vals = rec[rec["metric"] == "val_acc"]
+        assert len(vals) == 6 and vals["mean"].between(0, 100).all()
+        assert set(rec["metric"]) - {"final_acc", "test_acc", "val_acc"} == {
+            "r_max", "inc", "dec", "beta_1", "beta_2", "beta_3", "alpha_scale"}  # chosen vectors
     elif chapter == "single":  # smoke: epochs 1, 2 at 5000 images and 10 epochs at 200 images
         assert len(rec) == 3 * 2 * 2 and set(rec["method"]) == {"src"}
     else:

@@ -125,16 +125,18 @@ def test_every_registered_method_is_named_as_the_names_table_names_it() -> None:
 def test_every_notebook_has_its_protocol_and_report_module_of_the_same_name() -> None:
     """Notebook, protocol and report share one name per chapter (README: adding a chapter), so a
     reader who opens ``notebooks/replay.md`` finds ``protocols/replay.py`` and
-    ``report/replay.py``; the notebook imports its own protocol."""
+    ``report/replay.py`` (``notebooks/sleep-search.md``: ``protocols/sleep_search.py``); the
+    notebook imports its own protocol."""
     import importlib
 
     from sleeputils.chapters.registry import NOTEBOOKS
 
     root = Path(__file__).resolve().parents[1]
     for name, notebook in NOTEBOOKS.items():
-        importlib.import_module(f"sleeputils.report.{name}")
+        module = name.replace("-", "_")  # a Python module's name cannot hold a dash
+        importlib.import_module(f"sleeputils.report.{module}")
         source = (root / "notebooks" / f"{name}.md").read_text(encoding="utf-8")
         if notebook.config is None:  # a summary page computes nothing of its own
             continue
-        assert notebook.config.__module__ == f"sleeputils.protocols.{name}", name
-        assert f"from sleeputils.protocols.{name} import" in source, name
+        assert notebook.config.__module__ == f"sleeputils.protocols.{module}", name
+        assert f"from sleeputils.protocols.{module} import" in source, name

@@ -36,6 +36,7 @@ from ..protocols.rehearsal import RehearsalConfig
 from ..protocols.replay import ReplayConfig
 from ..protocols.representations import RepresentationsConfig
 from ..protocols.single import SingleTaskConfig
+from ..protocols.sleep_search import SleepSearchConfig
 from ..protocols.task2 import Task2Config
 from ..protocols.vae import ScheduleConfig
 from ..protocols.wscl import WSCLConfig
@@ -75,6 +76,7 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("single", SingleTaskConfig),
         Notebook("task2", Task2Config, "dataset"),
         Notebook("recipes", RecipesConfig, "dataset"),
+        Notebook("sleep-search", SleepSearchConfig),
         Notebook("representations", RepresentationsConfig, "dataset"),
         Notebook("vae", ScheduleConfig, "split"),
         Notebook("replay", ReplayConfig, "split"),

@@ -15,7 +15,7 @@ from ..metrics import TaskEvaluator
 from ..nets.mlp import MLPConfig
 from ..params import declare
 from ..results.unit import Unit
-from ..sleep.presets import preset
+from ..sleep.presets import SleepParams, preset
 from ..sleep.src import SRC
 from ..training import TaskContext
 
@@ -141,11 +141,13 @@ def src_hook(
     *,
     sleep_scale: float,
     preset_name: str | None = None,
+    params: SleepParams | None = None,
 ) -> SRC:
     """SRC sleeping on every training image of the classes seen so far
     (book/methods/sleep.md, src-hook).
 
-    ``preset_name`` overrides the data set's main vector (rehearsal runs use p-specific ones).
+    ``preset_name`` overrides the data set's main vector (rehearsal runs use p-specific ones),
+    ``params`` any preset (a searched vector).
     """
 
     def sleep_data(ctx: TaskContext) -> np.ndarray:
@@ -154,7 +156,7 @@ def src_hook(
         return ds.x_train[np.isin(ds.y_train, classes)]
 
     return SRC(
-        preset(preset_name or proto.preset),
+        params or preset(preset_name or proto.preset),
         sleep_data,
         np.random.default_rng([seed, 2]),
         image_shape=ds.image_shape,

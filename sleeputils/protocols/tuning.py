@@ -28,18 +28,27 @@ def validation_evaluator(ds: Dataset, tasks: list, per_task_train: int | None,
                          validation: int) -> TaskEvaluator:
     """Per-task validation sets: the ``validation`` training images of each task's classes that
     follow the ``per_task_train`` it trains on (in data set order, like the training images)."""
-    sets = []
-    for task in tasks:
-        idx = np.flatnonzero(np.isin(ds.y_train, task.classes))
+    picks = validation_indices(ds.y_train, [t.classes for t in tasks], per_task_train,
+                               validation)
+    return TaskEvaluator([(ds.x_train[pick], ds.y_train[pick]) for pick in picks])
+
+
+def validation_indices(y_train: np.ndarray, class_groups: list[tuple[int, ...]],
+                       per_task_train: int | None, validation: int) -> list[np.ndarray]:
+    """Per task (its classes in ``class_groups``), the indices into the training set of its
+    validation images: the ``validation`` that follow the ``per_task_train`` it trains on.
+    Reads the training labels only."""
+    picks = []
+    for classes in class_groups:
+        idx = np.flatnonzero(np.isin(y_train, classes))
         start = per_task_train or len(idx)
         if start + validation > len(idx):
             raise ParamError(
-                f"classes {task.classes} have {len(idx)} training images: {start} for training "
-                f"leave {max(len(idx) - start, 0)} for validation, fewer than validation = "
-                f"{validation}; lower per_task_train or validation")
-        pick = idx[start : start + validation]
-        sets.append((ds.x_train[pick], ds.y_train[pick]))
-    return TaskEvaluator(sets)
+                f"classes {tuple(classes)} have {len(idx)} training images: {start} for "
+                f"training leave {max(len(idx) - start, 0)} for validation, fewer than "
+                f"validation = {validation}; lower per_task_train or validation")
+        picks.append(idx[start : start + validation])
+    return picks
 
 
 def validation_score(net: MLP, tasks: list, hooks: list[Hook], epochs: int,

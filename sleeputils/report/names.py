@@ -36,3 +36,23 @@ GENERATIVE_DATA = {"d1": "dataset 1 (remote)", "d2": "dataset 2 (recent)"}
 def method_name(method: str) -> str:
     """A method's display name; an id without one (a custom method) is shown as it is."""
     return METHODS.get(method, method)
+
+
+#: The sleep-vector search: Optuna's samplers, the vectors the test set scores, the protocols
+#: searched and the searched fields (``beta_k`` is shown as β_k).
+SAMPLERS = {"nsga2": "NSGA-II (genetic)", "cmaes": "CMA-ES", "tpe": "TPE", "random": "random"}
+VECTORS = {"searched": "searched on validation", "original": "the original's", "none": "no sleep"}
+SEARCHES = {"incremental": "class-incremental", "single": "single task"}
+SLEEP_FIELDS = {"r_max": "r_max", "inc": "inc", "dec": "dec", "alpha_scale": "alpha_scale"}
+
+
+def sleep_field(name: str) -> str:
+    """A searched field's display name: ``beta_2`` is β_2."""
+    return f"β_{name.removeprefix('beta_')}" if name.startswith("beta_") else SLEEP_FIELDS[name]
+
+
+def search_name(protocol: str, epochs: float | None = None) -> str:
+    """``class-incremental``, or ``single task, 2 epochs``."""
+    if epochs is None or epochs != epochs:  # NaN: a class-incremental row
+        return SEARCHES[protocol]
+    return f"{SEARCHES[protocol]}, {int(epochs)} epoch{'s' * (int(epochs) != 1)}"

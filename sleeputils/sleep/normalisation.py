@@ -15,6 +15,11 @@ from collections.abc import Sequence
 import numpy as np
 
 
+class SilentLayer(ValueError):
+    """A layer with no positive weight and no positive activation on the normalisation data:
+    it never fires, so the network answers one class whatever it sees, and it has no scale."""
+
+
 def layer_scales(weights: Sequence[np.ndarray], activation_maxima: Sequence[float]) -> list[float]:
     """s_k = max(0, max W_k, max activation of layer k) for every layer."""
     if len(weights) != len(activation_maxima):
@@ -34,7 +39,7 @@ def diehl_lambdas(scales: Sequence[float]) -> list[float]:
     previous = 1.0
     for k, s in enumerate(scales, start=1):
         if s <= 0:
-            raise ValueError(
+            raise SilentLayer(
                 f"layer {k} has no positive weight and no positive activation on the "
                 "normalisation data, so it cannot be normalised (is the network trained?)"
             )

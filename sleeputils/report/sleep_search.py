@@ -1,0 +1,414 @@
+"""The sleep-vector search chapter: the searched vector against the original's and no sleep on
+the test set, where the original's vector sits among the searched ones, what the search costs
+per sampler, the single task re-asked with searched vectors, and which fields matter.
+
+Functions on the headline rows (``val_acc`` and the test numbers, with ``protocol``, ``epochs``
+and ``vector`` as columns) work on a fresh run and on the committed one alike; the search
+history (``stage == "search"``) exists in a fresh run only."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import optuna
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from ..protocols.sleep_search import SPACE, space
+from ..results.paper import fmt_pm
+from . import stats
+from .names import SAMPLERS, VECTORS, search_name, sleep_field
+from .tables import for_people
+
+#: The test-set numbers of the two protocols.
+TEST_METRICS = ("final_acc", "test_acc")
+#: Points the best validation score may still rise in a search's last generation for the
+#: search to count as flattened.
+FLAT = 0.5
+#: What a paired test of a against b says, in words.
+COMPARED = {stats.HIGHER: "higher", stats.LOWER: "lower", stats.UNCLEAR: "no clear difference",
+            stats.TOO_FEW: "not tested", stats.NO_SPREAD: "not tested"}
+#: What one sleep does against no sleep, by the paired test's verdict.
+EFFECT = {stats.HIGHER: "helps", stats.LOWER: "hurts", stats.UNCLEAR: "has no clear effect",
+          stats.TOO_FEW: "is not tested", stats.NO_SPREAD: "is not tested"}
+
+
+def _searches(df: pd.DataFrame) -> list[tuple[str, float | None]]:
+    """(protocol, epochs) of every search in the rows: class-incremental first."""
+    rows = df[df["metric"] == "val_acc"]
+    epochs = rows["epochs"] if "epochs" in rows else pd.Series(np.nan, rows.index)
+    found = {(p, None if pd.isna(e) else int(e)) for p, e in zip(rows["protocol"], epochs,
+                                                                  strict=True)}
+    return sorted(found, key=lambda s: (s[0] != "incremental", s[1] or 0))
+
+
+def _of(df: pd.DataFrame, search: tuple[str, int | None]) -> pd.DataFrame:
+    protocol, epochs = search
+    rows = df[df["protocol"] == protocol]
+    if epochs is None:
+        return rows[rows["epochs"].isna()] if "epochs" in rows else rows
+    return rows[rows["epochs"] == epochs]
+
+
+def _validation(df: pd.DataFrame, search: tuple, vector: str) -> float:
+    """The validation score of ``vector`` (searched, original, none) for ``search``."""
+    rows = _of(df, search)
+    rows = rows[(rows["metric"] == "val_acc") & (rows["vector"] == vector)]
+    return float(rows["value"].iloc[0]) if len(rows) else math.nan
+
+
+def test_scores(df: pd.DataFrame, search: tuple) -> pd.DataFrame:
+    """Test-set accuracy per trial (rows) and vector (columns) of ``search``."""
+    rows = _of(df, search)
+    rows = rows[rows["metric"].isin(TEST_METRICS) & rows["vector"].isin(VECTORS)]
+    table = rows.pivot_table(index="trial", columns="vector", values="value")
+    return table.reindex(columns=list(VECTORS))
+
+
+def _comparisons(df: pd.DataFrame) -> list[tuple[tuple, str, str, stats.Paired]]:
+    """Searched against the original's vector and against no sleep, per search (one family)."""
+    pairs = []
+    for search in _searches(df):
+        t = test_scores(df, search)
+        for a, b in (("searched", "original"), ("searched", "none"), ("original", "none")):
+            pairs.append((search, a, b, stats.paired(t[a], t[b])))
+    tested = stats.family([p for *_, p in pairs])
+    return [(*p[:3], r) for p, r in zip(pairs, tested, strict=True)]
+
+
+def verdict(df: pd.DataFrame) -> str:
+    """Markdown: per search, the searched vector against the original's and against no sleep
+    on the test set (paired over fresh trial seeds; Holm over every comparison listed)."""
+    lines = []
+    found = {(s, a, b): r for s, a, b, r in _comparisons(df)}
+    for search in _searches(df):
+        t = test_scores(df, search)
+        means = {v: fmt_pm(t[v].mean(), t[v].std()) for v in VECTORS}
+        parts = []
+        for a, b in (("searched", "original"), ("searched", "none")):
+            r = found[(search, a, b)]
+            why = stats.p_text(r) if r.tested else stats.why_untested(r)
+            parts.append(f"searched against {VECTORS[b]}: **{COMPARED[r.verdict]}** "
+                         f"({r.difference:+.2f} points, n = {r.n}, {why})")
+        lines.append(f"- **{search_name(*search)}**: test accuracy {means['searched']} with the "
+                     f"searched vector, {means['original']} with the original's, {means['none']} "
+                     f"without sleep. {parts[0][0].upper()}{parts[0][1:]}; {parts[1]}.")
+    return "\n".join(lines) if lines else "No test-set trials in these numbers."
+
+
+def test_table(df: pd.DataFrame) -> Styler:
+    """Per search and vector: validation score (one seed), test accuracy over trials and the
+    paired differences to the original's vector and to no sleep (each test's own p)."""
+    found = {(s, a, b): r for s, a, b, r in _comparisons(df)}
+    out = []
+    for search in _searches(df):
+        t = test_scores(df, search)
+        for v in VECTORS:
+            row = {"search": search_name(*search), "vector": VECTORS[v],
+                   "validation (%)": _validation(df, search, v),
+                   "test (%)": fmt_pm(t[v].mean(), t[v].std()), "n": int(t[v].count())}
+            for b in ("original", "none"):
+                r = found.get((search, v, b))
+                row[f"vs {VECTORS[b]}"] = stats.short(r, 2) if r else ""
+            out.append(row)
+    table = pd.DataFrame(out)
+    if table["search"].nunique() == 1:  # one search: its name is in the verdict above
+        table = table.drop(columns="search")
+    return for_people(table, compact=True)
+
+
+def history(df: pd.DataFrame) -> pd.DataFrame:
+    """Every evaluation of every search run, with its run's best-so-far score."""
+    rows = df[df["stage"] == "search"] if "stage" in df else df.iloc[:0]
+    rows = rows.sort_values(["protocol", "epochs", "sampler", "search_seed", "evaluation"],
+                            na_position="first", kind="stable")
+    run = ["protocol", "epochs", "sampler", "search_seed"]
+    best = rows.groupby(run, dropna=False, sort=False)["value"].cummax()
+    return rows.assign(best=best)
+
+
+def original_ranks(df: pd.DataFrame) -> pd.DataFrame:
+    """Per search: the original's and no sleep's validation scores beside the best, and the
+    original's rank among every evaluated vector (1 = best; ties share the better rank)."""
+    h = history(df)
+    out = []
+    for search in _searches(h):
+        scores = _of(h, search)["value"]
+        original = _validation(df, search, "original")
+        better = int((scores > original).sum())
+        silenced = _of(h, search).get("silenced", pd.Series(dtype=bool)).fillna(False)
+        out.append({"search": search_name(*search), "evaluated": len(scores),
+                    "silenced a layer": int(silenced.astype(bool).sum()),
+                    "best searched (%)": scores.max(), "original's (%)": original,
+                    "no sleep (%)": _validation(df, search, "none"),
+                    "original's rank": f"{better + 1} of {len(scores) + 1}",
+                    "searched vectors above it": f"{100 * better / len(scores):.0f} %",
+                    "_better": better, "_search": search})
+    return pd.DataFrame(out)
+
+
+def original_table(df: pd.DataFrame) -> Styler:
+    ranks = original_ranks(df)
+    return for_people(ranks.drop(columns=[c for c in ranks if c.startswith("_")]), compact=True)
+
+
+def original_verdict(df: pd.DataFrame) -> str:
+    """Markdown: is the original's vector near the validation optimum? Its rank among the
+    evaluated vectors, then the test set's word (paired, fresh seeds): the searched vector
+    beating it there puts it away from the optimum."""
+    found = {(s, a, b): r for s, a, b, r in _comparisons(df)}
+    lines = []
+    for _, row in original_ranks(df).iterrows():
+        search = row["_search"]
+        r = found[(search, "searched", "original")]
+        lead = row["best searched (%)"] - row["original's (%)"]
+        if row["_better"] == 0:
+            word, why = "not beaten by the search", (f"none of the {row['evaluated']} searched "
+                                                     "vectors scores higher on validation")
+        elif r.verdict == stats.HIGHER:
+            word, why = "away from the optimum", "the searched vector also beats it on the test set"
+        elif r.verdict == stats.LOWER:
+            word, why = "better than the searched vector on the test set", (
+                "the search's lead on its one validation seed does not carry over")
+        elif r.verdict == stats.UNCLEAR:
+            word, why = "near the optimum", (f"the searched vector's lead of {lead:.2f} points "
+                                             "on validation does not show on the test set")
+        else:
+            word, why = "not judged", "too few test trials to compare on fresh seeds"
+        original, rank = row["original's (%)"], row["original's rank"]
+        lines.append(f"- **{search_name(*search)}**: the original's vector scores "
+                     f"{original:.2f} on validation against the best searched "
+                     f"{row['best searched (%)']:.2f} (rank {rank}); it is **{word}**: {why}.")
+    return "\n".join(lines) if lines else "No search history in these numbers."
+
+
+def scores_figure(df: pd.DataFrame) -> plt.Figure | None:
+    """Per search, the validation scores of every evaluated vector, with the original's vector,
+    no sleep and the best marked."""
+    h = history(df)
+    found = _searches(h)
+    if not found:
+        return None
+    fig, axes = plt.subplots(1, len(found), figsize=(4.2 * len(found), 3.2), squeeze=False)
+    for ax, search in zip(axes[0], found, strict=True):
+        scores = _of(h, search)["value"]
+        ax.hist(scores, bins=min(30, max(5, len(scores) // 3)), color="#9ecae1")
+        for vector, style in (("original", dict(color="C3", lw=2)),
+                              ("none", dict(color="black", ls="--", lw=1.2))):
+            ax.axvline(_validation(df, search, vector), label=VECTORS[vector], **style)
+        ax.axvline(scores.max(), color="C2", lw=2, label="best searched")
+        ax.set_title(search_name(*search), fontsize=10)
+        ax.set_xlabel("validation accuracy (%)")
+    axes[0][0].set_ylabel("evaluated vectors")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def progress_figure(df: pd.DataFrame) -> plt.Figure | None:
+    """Best validation score so far against evaluations: per sampler on the class-incremental
+    search (mean over search seeds, band from lowest to highest), per setting on the single
+    task; the original's vector dotted."""
+    h = history(df)
+    if h.empty:
+        return None
+    singles = h[h["protocol"] == "single"]
+    panels = 1 + (not singles.empty)
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.6), squeeze=False)
+    inc = h[h["protocol"] == "incremental"]
+    ax = axes[0][0]
+    for i, (sampler, g) in enumerate(inc.groupby("sampler", sort=False)):
+        curve = g.groupby("evaluation")["best"].agg(["mean", "min", "max"])
+        ax.plot(curve.index, curve["mean"], color=f"C{i}", label=SAMPLERS[sampler])
+        ax.fill_between(curve.index, curve["min"], curve["max"], color=f"C{i}", alpha=0.15)
+    ax.axhline(_validation(df, ("incremental", None), "original"), color="C3", ls=":",
+               label=VECTORS["original"])
+    ax.set_title(search_name("incremental"), fontsize=10)
+    for i, (epochs, g) in enumerate(singles.groupby("epochs")):
+        axes[0][1].plot(g["evaluation"], g["best"], color=f"C{i}",
+                        label=search_name("single", epochs).split(", ")[1])
+        axes[0][1].set_title(f"{search_name('single')} ({SAMPLERS[g['sampler'].iloc[0]]})",
+                             fontsize=10)
+    for a in axes[0]:
+        a.set_xlabel("evaluations")
+        a.set_ylabel("best validation accuracy so far (%)")
+        a.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _sampler_runs(df: pd.DataFrame) -> pd.DataFrame:
+    """Per class-incremental search run: its best after the first generation, before its last
+    and at the end."""
+    h = history(df)
+    h = h[h["protocol"] == "incremental"]
+    runs = []
+    for (sampler, seed), g in h.groupby(["sampler", "search_seed"], sort=False):
+        last = g["generation"].max()
+        runs.append({"sampler": sampler, "seed": seed, "evaluations": len(g),
+                     "first": g.loc[g["generation"] == 1, "value"].max(),
+                     "before_last": g.loc[g["generation"] < last, "value"].max(),
+                     "end": g["value"].max()})
+    return pd.DataFrame(runs)
+
+
+def progress_table(df: pd.DataFrame) -> Styler:
+    """Per sampler: evaluations per search, the best after the first generation and at the end,
+    and what the last generation added (mean ± std over search seeds)."""
+    runs = _sampler_runs(df)
+    out = []
+    for sampler, g in runs.groupby("sampler", sort=False):
+        added = g["end"] - g["before_last"]
+        out.append({"sampler": SAMPLERS[sampler], "searches": len(g),
+                    "evaluations each": int(g["evaluations"].iloc[0]),
+                    "best after generation 1 (%)": fmt_pm(g["first"].mean(), g["first"].std()),
+                    "best at the end (%)": fmt_pm(g["end"].mean(), g["end"].std()),
+                    "last generation added (points)": fmt_pm(added.mean(), added.std())})
+    return for_people(pd.DataFrame(out), compact=True)
+
+
+def progress_verdict(df: pd.DataFrame) -> str:
+    """Markdown: which sampler ends highest, whether it stands apart from random search (95 %
+    intervals of the search seeds' best scores do not overlap), and whether the best score has
+    flattened (the last generation added less than ``FLAT`` points on average)."""
+    runs = _sampler_runs(df)
+    if runs.empty:
+        return "No search history in these numbers."
+    ends = runs.groupby("sampler", sort=False)["end"]
+    top = ends.mean().idxmax()
+    n = int(runs.groupby("sampler").size().min())
+    text = (f"After {int(runs['evaluations'].iloc[0])} evaluations per search, "
+            f"**{SAMPLERS[top]}** ends highest ({fmt_pm(ends.mean()[top], ends.std()[top])} on "
+            f"validation, {n} search{'es' * (n != 1)} per sampler).")
+    if top != "random" and "random" in ends.groups:
+        if n < 2:
+            text += " With one search per sampler, no sampler is compared with random search."
+        else:
+            (lo, _), (_, hi) = (stats.mean_ci(runs.loc[runs["sampler"] == s, "end"])
+                                for s in (top, "random"))
+            apart = lo > hi
+            text += (f" Against random search ({fmt_pm(ends.mean()['random'])}) it is "
+                     f"**{'ahead' if apart else 'not distinguishable'}** (95 % intervals of the "
+                     f"searches' best scores {'do not overlap' if apart else 'overlap'}).")
+    added = (runs["end"] - runs["before_last"]).mean()
+    word = "has flattened" if added < FLAT else "is still rising"
+    text += (f" The last generation added {added:.2f} points to a search's best on average: the "
+             f"best score **{word}** (threshold {FLAT} points).")
+    return text
+
+
+def single_table(df: pd.DataFrame) -> Styler | None:
+    """Per single-task setting: test accuracy without sleep and after one sleep with the
+    original's and the searched vector, and each sleep's paired gain (its own p)."""
+    out = []
+    for search in [s for s in _searches(df) if s[0] == "single"]:
+        t = test_scores(df, search)
+        row = {"epochs": search[1], "no sleep (%)": fmt_pm(t["none"].mean(), t["none"].std())}
+        for v in ("original", "searched"):
+            row[f"after sleep, {VECTORS[v]} (%)"] = fmt_pm(t[v].mean(), t[v].std())
+            row[f"gain, {VECTORS[v]}"] = stats.short(stats.paired(t[v], t["none"]), 2)
+        row["n"] = int(t["none"].count())
+        out.append(row)
+    return for_people(pd.DataFrame(out), compact=True) if out else None
+
+
+def single_verdict(df: pd.DataFrame) -> str:
+    """Markdown: per setting, whether one sleep with the vector searched for it helps on the
+    test set (Holm over the settings), and whether the sleep then helps the least-trained net."""
+    found = [s for s in _searches(df) if s[0] == "single"]
+    if not found:
+        return ("No single-task search in this run (parameter `single_epochs`; the `paper` "
+                "profile searches 1, 2, 5 and 10 epochs).")
+    tests = stats.family([stats.paired(test_scores(df, s)["searched"], test_scores(df, s)["none"])
+                          for s in found])
+    lines = []
+    for (_, epochs), r in zip(found, tests, strict=True):
+        why = stats.p_text(r) if r.tested else stats.why_untested(r)
+        lines.append(f"- {epochs} epoch{'s' * (epochs != 1)}: one sleep with the searched vector "
+                     f"**{EFFECT[r.verdict]}** ({fmt_pm(r.difference, r.sd)} points, n = {r.n}, "
+                     f"{why}).")
+    fewest = EFFECT[tests[0].verdict]
+    word = ("cannot be judged" if fewest == "is not tested" else
+            "holds" if fewest == "helps" else "does not hold")
+    least = found[0][1]
+    lines.append(f"\nWith a vector searched for its setting, \"one sleep helps an under-trained "
+                 f"network\" **{word}** at {least} epoch{'s' * (least != 1)}, the least training "
+                 "searched.")
+    return "\n".join(lines)
+
+
+def importances(df: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Per search, each searched field's share of the validation score's variance (fANOVA over
+    every evaluation of the search, pooled over samplers and seeds; seeded)."""
+    h = history(df)
+    out = {}
+    for search in _searches(h):
+        rows = _of(h, search)
+        names = [c for c in rows.columns if c in _fields(rows)]
+        ranges = space(sum(n.startswith("beta_") for n in names))
+        dists = {n: optuna.distributions.FloatDistribution(*ranges[n], log=True) for n in names}
+        if rows["value"].nunique() < 2:
+            continue
+        study = optuna.create_study(direction="maximize")
+        study.add_trials([optuna.trial.create_trial(
+            params={n: float(r[n]) for n in names}, distributions=dists, value=float(r["value"]))
+            for _, r in rows.iterrows()])
+        evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
+        out[search_name(*search)] = optuna.importance.get_param_importances(study,
+                                                                            evaluator=evaluator)
+    table = pd.DataFrame(out)
+    return table.rename(index=sleep_field) if len(table) else table
+
+
+def _fields(rows: pd.DataFrame) -> list[str]:
+    """The searched fields present as columns, in the vector's order."""
+    betas = sorted((c for c in rows.columns if c.startswith("beta_") and rows[c].notna().any()),
+                   key=lambda c: int(c.removeprefix("beta_")))
+    return ["r_max", "inc", "dec", *betas, "alpha_scale"]
+
+
+def importance_table(df: pd.DataFrame) -> Styler | None:
+    table = importances(df)
+    if table.empty:
+        return None
+    shown = (100 * table).reset_index(names="field")
+    return for_people(shown, digits=0, compact=True)
+
+
+def importance_verdict(df: pd.DataFrame) -> str:
+    """Markdown: per search, the two fields that explain most of the validation score's
+    variance."""
+    table = importances(df)
+    h = history(df)
+    lines = []
+    for search in _searches(h):
+        name = search_name(*search)
+        if name not in table.columns:
+            continue
+        top = table[name].sort_values(ascending=False)
+        lines.append(f"- **{name}**: {top.index[0]} explains most ({100 * top.iloc[0]:.0f} % "
+                     f"of the variance fANOVA attributes), then {top.index[1]} "
+                     f"({100 * top.iloc[1]:.0f} %), over {len(_of(h, search))} evaluated "
+                     "vectors.")
+    return "\n".join(lines) if lines else "No search history in these numbers."
+
+
+def space_table(df: pd.DataFrame) -> Styler:
+    """The searched range of every field (log-uniform), the original's values and the chosen
+    ones, per search."""
+    rows = df[(df["metric"] == "val_acc") & df["vector"].isin(["original", "searched"])]
+    fields = _fields(rows)
+    out = []
+    for name in fields:
+        low, high = SPACE["beta" if name.startswith("beta_") else name]
+        row = {"field": sleep_field(name), "searched from": f"{low:g}", "to": f"{high:g}"}
+        for search in _searches(df):
+            for v in ("original", "searched"):
+                picked = _of(rows, search)
+                picked = picked.loc[picked["vector"] == v, name]
+                row[f"{search_name(*search)}: {VECTORS[v]}"] = (
+                    f"{picked.iloc[0]:.4g}" if len(picked) else "—")
+        out.append(row)
+    return for_people(pd.DataFrame(out), compact=True)

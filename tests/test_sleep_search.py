@@ -1,0 +1,181 @@
+"""The sleep-vector search: the same study whatever runs its units, a resumed search equal to an
+uninterrupted one, no test image read while searching, bad samplers refused before compute,
+and the report's verdicts on synthetic numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sleeputils.chapters.registry import Book
+from sleeputils.data import Dataset, class_incremental_tasks, load_dataset
+from sleeputils.params import ParamError
+from sleeputils.protocols.sleep_search import (
+    SAMPLERS,
+    Heldout,
+    SleepSearchConfig,
+    as_vector,
+    make_sampler,
+    score_on_test,
+    search_vectors,
+    space,
+    with_vector,
+)
+from sleeputils.report import sleep_search as report
+from sleeputils.results.executor import UnitsFailed, local_cluster
+from sleeputils.results.store import IN_PROCESS, ResultStore
+from sleeputils.sleep.presets import preset
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Every sampler, two generations of four vectors, on a tiny net and the first 3000 images.
+CONFIG = SleepSearchConfig(samplers=SAMPLERS, search_seeds=1, generations=2, generation_size=4,
+                           single_epochs=(1,), single_images=200, trials=1, hidden=(16, 16),
+                           per_task_train=100, epochs=1, sleep_scale=0.02, test_subset=200,
+                           validation=30)
+#: What a search's history is: who asked, when, which vector, and its score.
+STUDY = ["protocol", "epochs", "sampler", "search_seed", "generation", "evaluation",
+         *space(3), "value"]
+
+
+class NoTestSet(Dataset):
+    """A data set whose test arrays fail whoever reads them, once armed."""
+
+    def __getattribute__(self, name: str):
+        if name in ("x_test", "y_test") and object.__getattribute__(self, "__dict__").get("armed"):
+            raise AssertionError(f"the search read {name}")
+        return object.__getattribute__(self, name)
+
+
+@pytest.fixture(scope="module")
+def small() -> Dataset:
+    ds = load_dataset("mnist")
+    n = 3000
+    return Dataset("mnist", ds.x_train[:n], ds.y_train[:n], ds.x_test[:500], ds.y_test[:500],
+                   ds.n_classes, ds.image_shape, ds.source)
+
+
+def _search(ds: Dataset, store: ResultStore, config: SleepSearchConfig = CONFIG) -> pd.DataFrame:
+    return search_vectors(config, Heldout(ds, config), store=store, progress=False)
+
+
+def _study(history: pd.DataFrame) -> pd.DataFrame:
+    rows = history[history["stage"] == "search"]
+    return rows[STUDY].reset_index(drop=True)
+
+
+def test_one_and_two_workers_give_the_same_study_trial_by_trial(small, tmp_path) -> None:
+    alone = _search(small, ResultStore(tmp_path / "one"))
+    with local_cluster(2):
+        spread = _search(small, ResultStore(tmp_path / "two"))
+    assert set(alone["worker"]) == {IN_PROCESS}
+    assert IN_PROCESS not in set(spread["worker"]) and spread["worker"].nunique() == 2
+    study = _study(alone)
+    assert len(study) == (len(SAMPLERS) + 1) * 2 * 4  # 4 class-incremental runs, 1 single-task
+    assert study["value"].nunique() > 5 and study["r_max"].nunique() > len(study) / 2
+    pd.testing.assert_frame_equal(study, _study(spread))
+    refs = alone[alone["stage"] == "reference"]
+    pd.testing.assert_series_equal(refs["value"], spread.loc[refs.index, "value"])
+
+
+def test_an_interrupted_search_resumes_from_its_stored_units(small, tmp_path) -> None:
+    store = ResultStore(tmp_path / "resumed")
+    first = _search(small, store, CONFIG.replace({"generations": 1}))  # stopped after one
+    stored = set((tmp_path / "resumed").rglob("*.jsonl"))
+    resumed = _search(small, store)
+    whole = _search(small, ResultStore(tmp_path / "whole"))
+    pd.testing.assert_frame_equal(_study(resumed), _study(whole))
+    # the first generation was read back, not computed again: same units, same creation times
+    gen1 = resumed[(resumed["stage"] != "search") | (resumed["generation"] == 1)]
+    assert gen1["created"].tolist() == first["created"].tolist()
+    assert stored < set((tmp_path / "resumed").rglob("*.jsonl"))
+
+
+def test_the_search_never_reads_the_test_set(small, tmp_path) -> None:
+    guarded = NoTestSet(small.name, small.x_train, small.y_train, small.x_test, small.y_test,
+                        small.n_classes, small.image_shape, small.source)
+    object.__setattr__(guarded, "armed", True)
+    config = CONFIG.replace({"samplers": ("random",), "generations": 1})
+    config.check_data(guarded)
+    history = _search(guarded, ResultStore(tmp_path), config)
+    assert len(_study(history)) == 2 * 4 and history["value"].between(0, 100).all()
+    # the guard works: the test stage does read the test set
+    with pytest.raises(UnitsFailed, match="the search read [xy]_test"):
+        score_on_test(config, guarded, history, store=ResultStore.disabled(), progress=False)
+
+
+def test_validation_images_are_cut_from_the_training_set_and_the_protocol_is_unchanged(
+        small) -> None:
+    data = Heldout(small, CONFIG)
+    view = data.training("incremental")
+    held = np.concatenate(data.picks["incremental"])
+    assert view.n_test == 0 and len(view.x_train) == small.n_train - len(held) == 3000 - 5 * 30
+    tasks = zip(class_incremental_tasks(view, 2, 100), class_incremental_tasks(small, 2, 100),
+                strict=True)
+    for task, full in tasks:
+        assert np.array_equal(task.x_train, full.x_train)  # the first 100 of each task
+    trained = np.concatenate([np.flatnonzero(np.isin(small.y_train, (k, k + 1)))[:100]
+                              for k in range(0, 10, 2)])
+    assert not set(held) & set(trained)
+    single = data.picks["single"][0]
+    assert single.tolist() == list(range(3000 - 150, 3000)) and single.min() >= 200
+
+
+def test_an_unknown_sampler_fails_in_one_line_naming_the_valid_ones() -> None:
+    with pytest.raises(ParamError, match="use a list of nsga2, cmaes, tpe, random$"):
+        SleepSearchConfig(samplers=("nsga2", "bayes"))
+    with pytest.raises(ParamError) as err:
+        Book(ROOT).parse("sleep-search", [("samplers", "nsga2,ga")])
+    assert "\n" not in str(err.value) and "nsga2, cmaes, tpe, random" in str(err.value)
+    with pytest.raises(ParamError, match="use one of nsga2, cmaes, tpe, random"):
+        SleepSearchConfig(single_sampler="ga")
+    with pytest.raises(ParamError, match="unknown sampler 'ga'; valid: nsga2, cmaes, tpe, random"):
+        make_sampler("ga", 0, 4)
+    with pytest.raises(ParamError, match="cmaes needs generation_size >= 4"):
+        SleepSearchConfig(samplers=("cmaes",), generation_size=3)
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion", "reduced10", "reduced20", "reduced40"])
+def test_the_original_vectors_lie_inside_the_searched_ranges(name) -> None:
+    params = preset(name)
+    vector = as_vector(params, 3)
+    for field, (low, high) in space(3).items():
+        assert low < vector[field] < high, (field, vector[field])
+    assert with_vector(params, vector) == params
+
+
+def _rows(scores: dict[str, list[float]], val: dict[str, float]) -> pd.DataFrame:
+    rows = [{"protocol": "incremental", "epochs": np.nan, "vector": v, "metric": "final_acc",
+             "trial": t, "value": x} for v, xs in scores.items() for t, x in enumerate(xs)]
+    rows += [{"protocol": "incremental", "epochs": np.nan, "vector": v, "metric": "val_acc",
+              "trial": 9999, "value": x} for v, x in val.items()]
+    return pd.DataFrame(rows)
+
+
+def test_verdicts_follow_the_paired_tests() -> None:
+    df = _rows({"searched": [60.0, 62.0, 61.0], "original": [50.0, 51.5, 50.2],
+                "none": [20.0, 20.5, 19.8]}, {"searched": 63.0, "original": 52.0, "none": 20.0})
+    text = report.verdict(df)
+    assert "Searched against the original's: **higher**" in text
+    assert "searched against no sleep: **higher**" in text
+    df = _rows({"searched": [50.0, 52.0, 49.0], "original": [50.5, 51.5, 50.2],
+                "none": [20.0, 20.5, 19.8]}, {"searched": 63.0, "original": 52.0, "none": 20.0})
+    assert "Searched against the original's: **no clear difference**" in report.verdict(df)
+
+
+def test_the_original_is_placed_by_rank_and_by_the_test_set() -> None:
+    scores = {"searched": [60.0, 62.0, 61.0], "original": [50.0, 51.5, 50.2],
+              "none": [20.0, 20.5, 19.8]}
+    df = _rows(scores, {"searched": 63.0, "original": 52.0, "none": 20.0})
+    search = pd.DataFrame({"stage": "search", "metric": "val_acc", "protocol": "incremental",
+                           "epochs": np.nan, "sampler": "random", "search_seed": 0,
+                           "generation": [1, 1, 2, 2], "evaluation": [1, 2, 3, 4],
+                           "value": [40.0, 55.0, 63.0, 45.0]})
+    df = pd.concat([df, search], ignore_index=True)
+    ranks = report.original_ranks(df)
+    assert ranks["original's rank"].tolist() == ["3 of 5"]
+    assert "**away from the optimum**" in report.original_verdict(df)
+    text = report.progress_verdict(df)
+    assert "last generation added 8.00 points" in text and "**is still rising**" in text
