@@ -38,7 +38,7 @@ def _runs() -> dict[str, str]:
         if notebook.config is not None:
             text = (ROOT / notebook.source).read_text(encoding="utf-8")
             function = re.search(r"(run_\w+)\(page\.config\)", text)[1]
-            runs[name] = f"{name}:{function}"
+            runs[name] = f"{name.replace('-', '_')}:{function}"
     return runs
 
 

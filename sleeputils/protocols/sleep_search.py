@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import optuna
@@ -292,7 +292,7 @@ def evaluate_incremental(ds: Dataset, config: Evaluation, trial: int,
     seed = trial_seed(config.seed, trial)
     setup = trial_setup(ds, proto, seed, hidden=config.hidden,
                         per_task_train=config.per_task_train,
-                        test_subset=config.get("test_subset"))
+                        test_subset=config.test_subset)
     net = MLP(setup.mlp, torch.Generator().manual_seed(seed))
     hooks = []
     if config.vector is not None:
@@ -365,6 +365,8 @@ def _evaluate(configs: list[Evaluation], trials: list[int], compute: Callable, *
     df = run_units(CHAPTER, [(by_text[text], t) for text, t in unique], compute, store=store,
                    progress=progress, desc=desc)
     row = {job: i for i, job in enumerate(unique)}  # every unit gives one row
+    settings = [f.name for f in fields(Evaluation) if f.name != "dataset"]
+    df = df.drop(columns=[c for c in settings if c in df])  # the callers add their own
     return df.iloc[[row[job] for job in jobs]].reset_index(drop=True)
 
 
