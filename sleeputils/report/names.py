@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-#: Method ids as the records write them -> as tables, verdicts and legends name them. The
-#: first eight keep their order: tables list methods in it.
-METHODS = {
-    "sequential": "sequential", "src": "SRC", "ewc": "EWC", "si": "SI", "owm": "OWM",
-    "parallel": "parallel", "rehearsal": "rehearsal", "rehearsal_src": "rehearsal + SRC",
-    # memory-based and other paradigms
-    "er": "replay (ER)", "er_src": "replay + SRC", "icarl": "iCaRL", "icarl_src": "iCaRL + SRC",
+from ..methods.registry import all_specs, get
+
+#: Method ids the tables list first, in this order (the rest follow the registry's order).
+_FIRST = ("sequential", "src", "ewc", "si", "owm", "parallel", "rehearsal", "rehearsal_src")
+#: Records' method ids that are not registered methods: a score or variant of one.
+_UNREGISTERED = {
     "icarl_nme": "iCaRL, nearest mean", "icarl_src_nme": "iCaRL + SRC, nearest mean",
-    "er-ace": "ER-ACE", "wscl": "WSCL", "wscl-no-dreaming": "WSCL without dreaming",
-    "wscl-no-freezing": "WSCL without freezing", "wscl+nrem": "WSCL + NREM (ours)",
-    "generative": "sleep-scheduled generative replay", "vae": "VAE",
+    "wscl-no-dreaming": "WSCL without dreaming", "wscl-no-freezing": "WSCL without freezing",
+    "wscl+nrem": "WSCL + NREM (ours)", "vae": "VAE",
 }
+#: Method ids as the records write them -> as tables, verdicts and legends name them: each
+#: registered method's display name (its spec holds it), then the unregistered ids.
+METHODS = {**{m: get(m).display for m in _FIRST},
+           **{spec.name: spec.display for spec in all_specs()}, **_UNREGISTERED}
 #: The symbol of each baseline's searched strength.
 STRENGTHS = {"ewc": "λ", "si": "c", "owm": "α"}
 #: Headline metrics of the incremental chapters.
