@@ -38,14 +38,16 @@ def vae_unit(cycles: int = 5) -> Callable[[], list[dict]]:
     """A quick vae-inverted schedule: ``cycles`` cycles, REM share 0.5 from the frozen VAE. The
     initial VAE is the seeded untrained one (its training is a unit of its own)."""
     from sleeputils.protocols.vae import run_schedule
-    from sleeputils.protocols.vae_common import digit_classifier, make_vae, split_data
+    from sleeputils.protocols.vae_common import digit_classifier, make_vae, split_data, vae_loss
     from sleeputils.results.store import ResultStore
 
     config = quick("vae-inverted")
+    version = config.code_versions[-1]
+    loss = vae_loss(config, version)
     data = split_data("inverted")
-    initial = make_vae(config.latent, config.loss, config.lr, config.seed).state_dict()
+    initial = make_vae(config.latent, loss, config.lr, config.seed, version=version).state_dict()
     classifier = digit_classifier(store=ResultStore.disabled(), progress=False)
-    unit = {"split": "inverted", "latent": config.latent, "loss": config.loss,
+    unit = {"split": "inverted", "code_version": version, "latent": config.latent, "loss": loss,
             "initial_epochs": config.initial_epochs, "initial_images": config.initial_images,
             "total_epochs": config.total_epochs, "num": config.num, "seed": config.seed,
             "lr": config.lr, "test_subset": config.test_subset, "cycles": cycles,

@@ -54,7 +54,8 @@ def main() -> None:
     fast = min(_timed(lambda: vae.reconstruct(x)) for _ in range(3))
     print(f"measuring 2000 images: default layout {plain:.2f} s, channels-last (used) "
           f"{fast:.2f} s, ratio {plain / fast:.2f}")
-    config = {"latent": 5, "loss": "mae", "lr": 1e-3, "seed": 0, "test_subset": None,
+    config = {"code_version": "2024", "latent": 5, "loss": "mae", "lr": 1e-3, "seed": 0,
+              "test_subset": None,
               "cycles": args.cycles, "total_epochs": 100, "num": 50, "rem_share": args.share,
               "rem_end": args.share, "rem_from": "frozen", "split": "inverted"}
     start = time.perf_counter()
