@@ -268,6 +268,32 @@ def test_each_code_version_is_a_setting_and_leaves_the_others_numbers_alone(
     assert alone == {k: x for k, x in finals.items() if decode(k[1])["code_version"] == "2024"}
     curves = df[df["metric"].isin(["d1_error", "d2_error"]) & (df["code_version"] == "2024")]
     assert len(curves) and curves["value"].notna().all()
+    _report_shows_each_version_apart(df, both)
+
+
+def _report_shows_each_version_apart(df: pd.DataFrame, config: ScheduleConfig) -> None:
+    import matplotlib.pyplot as plt
+
+    from sleeputils.report import vae
+
+    table = vae.final_table(df).data
+    assert list(table["code"].unique()) == ["2023", "2024"]
+    assert len(table) == 2 * 4  # 4 schedules per version
+    grid = vae.part(df, config, "grid")
+    text = vae.run_verdicts(grid, df, config)
+    assert text.index("**2023 code") < text.index("**2024 code")
+    assert text.count("Pure NREM, 2 cycles") == 2  # stated once per version
+    alone = df[df["code_version"] == "2024"]  # one version: read as before, no heading
+    assert vae.run_verdicts(grid.loc[grid.index.isin(alone.index)], alone, config) == (
+        vae.schedule_verdicts(vae.part(alone, config, "grid")) + "\n"
+        + vae.collapse_verdict(alone, config)).strip("\n")
+    schedules = vae.contrasted(grid)
+    for figure in (vae.error_curves(grid), vae.share_sweep(grid),
+                   vae.recall_images(grid, schedules), vae.dream_images(df),
+                   vae.error_histograms(grid, schedules[-1])):
+        assert any("2023 code" in t.get_text() for ax in figure.axes
+                   for t in (ax.title, *ax.texts))
+        plt.close(figure)
 
 
 def _migration():
