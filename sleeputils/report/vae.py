@@ -166,6 +166,8 @@ def final_table(df: pd.DataFrame) -> Styler:
                 f"{name} after": fmt_pm(end.mean(), end.std(), digits=1),
                 f"{name} CI": _interval(end)}
     table = pd.DataFrame(out.values()).dropna(axis=1, how="all")
+    if multi:  # each version's schedules together, in the order they ran
+        table = table.sort_values("code", kind="stable", ignore_index=True)
     first = "schedule"
     if table["seeds"].nunique() == 1:  # the same for every schedule: said once, in the header
         first = f"schedule ({table['seeds'].iloc[0]} seeds)"
