@@ -42,8 +42,9 @@ def vae_unit(cycles: int = 5) -> Callable[[], list[dict]]:
     from sleeputils.results.store import ResultStore
 
     config = quick("vae-inverted")
+    version = config.code_versions[-1]
     data = split_data("inverted")
-    unit = ScheduleUnit.of(config, cycles, 0.5, 0.5, "frozen")
+    unit = ScheduleUnit.of(config, version, cycles, 0.5, 0.5, "frozen")
     initial = make_vae(unit.latent, unit.loss, unit.lr, unit.seed,
                        version=unit.code_version).state_dict()
     classifier = digit_classifier(store=ResultStore.disabled(), progress=False)

@@ -55,7 +55,7 @@ def main() -> None:
     print(f"measuring 2000 images: default layout {plain:.2f} s, channels-last (used) "
           f"{fast:.2f} s, ratio {plain / fast:.2f}")
     config = ScheduleConfig(latent=5, loss="mae", lr=1e-3, seed=0, total_epochs=100, num=50)
-    unit = ScheduleUnit.of(config, args.cycles, args.share, args.share, "frozen")
+    unit = ScheduleUnit.of(config, "2024", args.cycles, args.share, args.share, "frozen")
     start = time.perf_counter()
     run_schedule(data, vae.state_dict(), _NoClassifier(), unit, 0)
     total = time.perf_counter() - start

@@ -1,9 +1,12 @@
 """Sleep schedules: seeded reruns are identical, the REM source does not matter without REM (so
-such a schedule runs once), bad schedules fail in one line, and the data splits are the
-original's."""
+such a schedule runs once), each code version is a setting of its own that leaves the other's
+numbers alone, bad schedules fail in one line, the data splits are the original's, and the
+migration that named the committed numbers' code version moved none of them."""
 
 from __future__ import annotations
 
+import importlib.util
+import io
 from pathlib import Path
 
 import numpy as np
@@ -20,17 +23,21 @@ from sleeputils.protocols.vae_common import (
     split_data,
     unpack_images,
 )
-from sleeputils.results.setting import encode
+from sleeputils.results.record import summarise
+from sleeputils.results.setting import decode, encode
 from sleeputils.results.store import ResultStore
 
+ROOT = Path(__file__).resolve().parents[1]
 TINY = {"initial_epochs": 1, "initial_images": 300, "total_epochs": 4, "cycles": (2,),
         "num": 5, "trials": 1, "test_subset": 100, "sweep_cycles": 2, "sweep_shares": None,
-        "ramp": None}
+        "ramp": None, "code_versions": ("2024",)}
 
 
-def _key(d: str, cycles: int, share: float, end: float, source: str) -> tuple[str, str]:
+def _key(d: str, cycles: int, share: float, end: float, source: str,
+         version: str = "2024") -> tuple[str, str]:
     """A schedule's final error as the records key it: metric and setting."""
-    return f"{d}_final", encode(cycles=cycles, rem_share=share, rem_end=end, rem_from=source)
+    return f"{d}_final", encode(code_version=version, cycles=cycles, rem_share=share,
+                                rem_end=end, rem_from=source)
 
 
 def _finals(df) -> dict:
@@ -224,8 +231,8 @@ def test_splits_with_the_same_first_dataset_train_one_initial_vae(tmp_path: Path
     inverted, fashion = split_data("inverted"), split_data("fashion")
     assert np.array_equal(inverted["d1_train"], fashion["d1_train"])  # what makes sharing valid
     store = ResultStore(tmp_path)
-    weights = [initial_vae(initial_settings(ScheduleConfig(**{**TINY, "split": s})), data,
-                           store=store, progress=False)
+    weights = [initial_vae(initial_settings(ScheduleConfig(**{**TINY, "split": s}), "2024"),
+                           data, store=store, progress=False)
                for s, data in (("inverted", inverted), ("fashion", fashion))]
     assert len(list((store.units_dir / "vae-initial").iterdir())) == 1
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
@@ -233,16 +240,107 @@ def test_splits_with_the_same_first_dataset_train_one_initial_vae(tmp_path: Path
     assert digits != initial_settings(ScheduleConfig(**TINY))  # its own dataset 1
 
 
-def test_each_code_version_trains_its_own_initial_vae_and_schedules(tmp_path: Path) -> None:
-    # 2023 and 2024 are two declared configurations: two initial VAEs and two sets of
-    # schedules, with different numbers.
+def test_each_code_version_is_a_setting_and_leaves_the_others_numbers_alone(
+        tmp_path: Path) -> None:
+    # Both versions in one run: two initial VAEs, two sets of schedule units, every number
+    # under a setting naming its version; the 2024 numbers are those of a 2024-only run.
     store = ResultStore(tmp_path)
-    finals = {}
-    for version in ("2023", "2024"):
-        config = ScheduleConfig(code_version=version, rem_shares=(0.5,), rem_from=("frozen",),
-                                **TINY)
-        finals[version] = _finals(run_schedules(config, store=store, progress=False))
+    both = ScheduleConfig(**{**TINY, "code_versions": ("2023", "2024"), "rem_shares": (0.0, 0.5),
+                             "rem_from": ("frozen", "current")})
+    df = run_schedules(both, store=store, progress=False)
     assert len(list((store.units_dir / "vae-initial").iterdir())) == 2
-    assert finals["2023"] != finals["2024"]
-    units = [pd.read_json(p, lines=True) for p in (store.units_dir / "vae").glob("*.jsonl")]
-    assert len(units) == 2
+    assert len(list((store.units_dir / "vae").glob("*.jsonl"))) == 2 * 3  # REM-free: once each
+    heads = df[df["headline"].fillna(False).astype(bool)]
+    assert (heads["code_version"] == heads["setting"].map(lambda t: decode(t)["code_version"])
+            ).all()
+    summarise(df)  # one number per (dataset, method, setting, metric): no version collides
+    finals = _finals(df)
+    by_version = {v: {(m, encode({**decode(t), "code_version": None})): x
+                      for (m, t), x in finals.items() if decode(t)["code_version"] == v}
+                  for v in ("2023", "2024")}
+    assert set(by_version["2023"]) == set(by_version["2024"])  # the same schedules ...
+    assert len(by_version["2024"]) == len(finals) / 2 == 2 * 2 * 2
+    assert all(by_version["2023"][k] != by_version["2024"][k]  # ... with their own numbers
+               for k in by_version["2024"])
+    alone = _finals(run_schedules(ScheduleConfig(**{**TINY, "rem_shares": (0.0, 0.5),
+                                                    "rem_from": ("frozen", "current")}),
+                                  store=ResultStore.disabled(), progress=False))
+    assert alone == {k: x for k, x in finals.items() if decode(k[1])["code_version"] == "2024"}
+    curves = df[df["metric"].isin(["d1_error", "d2_error"]) & (df["code_version"] == "2024")]
+    assert len(curves) and curves["value"].notna().all()
+    _report_shows_each_version_apart(df, both)
+
+
+def _report_shows_each_version_apart(df: pd.DataFrame, config: ScheduleConfig) -> None:
+    import matplotlib.pyplot as plt
+
+    from sleeputils.report import vae
+
+    table = vae.final_table(df).data
+    assert list(table["code"].unique()) == ["2023", "2024"]
+    assert len(table) == 2 * 4  # 4 schedules per version
+    grid = vae.part(df, config, "grid")
+    text = vae.run_verdicts(grid, df, config)
+    assert text.index("**2023 code") < text.index("**2024 code")
+    assert text.count("Pure NREM, 2 cycles") == 2  # stated once per version
+    alone = df[df["code_version"] == "2024"]  # one version: read as before, no heading
+    assert vae.run_verdicts(grid.loc[grid.index.isin(alone.index)], alone, config) == (
+        vae.schedule_verdicts(vae.part(alone, config, "grid")) + "\n"
+        + vae.collapse_verdict(alone, config)).strip("\n")
+    schedules = vae.contrasted(grid)
+    for figure in (vae.error_curves(grid), vae.share_sweep(grid),
+                   vae.recall_images(grid, schedules), vae.dream_images(df),
+                   vae.error_histograms(grid, schedules[-1])):
+        assert any("2023 code" in t.get_text() for ax in figure.axes
+                   for t in (ax.title, *ax.texts))
+        plt.close(figure)
+
+
+def _migration():
+    path = ROOT / "migrations" / "2026_12_vae_versions.py"
+    spec = importlib.util.spec_from_file_location("vae_versions_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _unmigrated(text: str) -> str:
+    """A committed file as it was before the migration: no setting names the 2024 code."""
+    return text.replace('""code_version"":""2024"",', "")
+
+
+NUMBERS = ["mean", "std", "n", "value", "tol"]
+
+
+def test_the_version_migration_moves_no_number_and_is_idempotent() -> None:
+    migration = _migration()
+    files = migration.files()
+    assert {p.name for p in files} >= {"vae-inverted.csv", "vae-fashion.csv", "quick.csv",
+                                       "quick-trials.csv"}
+    for path in files:
+        committed = path.read_text(encoding="utf-8")
+        before = _unmigrated(committed)
+        assert migration.migrate_text(committed) == committed  # twice changes nothing
+        after = migration.migrate_text(before)
+        assert after == committed  # what is committed is the migration's output
+        old, new = (pd.read_csv(io.StringIO(t), dtype={"setting": str}).fillna({"setting": ""})
+                    for t in (before, after))
+        vae = new["chapter_id"].str.startswith("vae-")
+        assert (new.loc[vae, "setting"].map(lambda t: decode(t)["code_version"]) == "2024").all()
+        assert (new.loc[~vae, "setting"] == old.loc[~vae, "setting"]).all()
+        numbers = [c for c in NUMBERS if c in new]
+        pd.testing.assert_frame_equal(old[numbers], new[numbers])  # every mean, trial, tolerance
+        keys = [c for c in new if c not in (*numbers, "setting")]
+        pd.testing.assert_frame_equal(old[keys], new[keys])
+
+
+def test_the_version_migration_keeps_a_version_already_named() -> None:
+    migration = _migration()
+    text = ('chapter_id,dataset,method,setting,metric,mean\n'
+            'vae-inverted,inverted,vae,"{""code_version"":""2023"",""cycles"":5}",d1_final,1.5\n'
+            'vae-inverted,inverted,vae,"{""cycles"":5}",d1_final,2.5\n'
+            'replay-inverted,inverted,vae,"{""new"":5}",d1_after,3.5\n')
+    out = migration.migrate_text(text).splitlines()
+    assert out[1] == text.splitlines()[1] and out[3] == text.splitlines()[3]
+    assert out[2] == ('vae-inverted,inverted,vae,"{""code_version"":""2024"",""cycles"":5}",'
+                      'd1_final,2.5')

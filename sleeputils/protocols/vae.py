@@ -7,7 +7,9 @@ frozen copy of the initial one. The REM share of a cycle's epochs is constant (t
 original's figures, and a sweep of shares) or ramps linearly from a first to a last value
 (eq-vae-ramp). Memory is the mean reconstruction error on each test set, cycle by cycle
 (eq-vae-error), and the share of recalled test images a fixed digit classifier still reads as
-their digit (vae-recall).
+their digit (vae-recall). Every schedule runs under each listed code version of the original
+(vae-versions), from that version's own initial VAE; its numbers name the version in their
+setting.
 """
 
 from __future__ import annotations
@@ -50,15 +52,15 @@ class ScheduleConfig(Params):
     """Parameters of the schedule grid; defaults are the grid of the original's figures."""
 
     split: str = declare("inverted", "dataset 1 -> dataset 2", choices=SPLITS)
-    code_version: str = declare("2024", "the original's code: 2024 (current: absolute error, "
-                                "ReLU) or 2023 (the published figures': cross-entropy, leaky "
-                                "ReLU, no input dropout, Adam eps 1e-7)",
-                                choices=tuple(CODE_VERSIONS))
+    code_versions: tuple[str, ...] = declare(
+        ("2023", "2024"), "the original's code versions, each running every schedule: 2023 (the "
+        "published figures': cross-entropy, leaky ReLU, no input dropout, Adam eps 1e-7) and "
+        "2024 (current: absolute error, ReLU)", choices=tuple(CODE_VERSIONS))
     latent: int = declare(5, "latent dimensions", low=1, high=256)
     loss: str | None = declare(None, "reconstruction term: summed absolute error, binary "
                                "cross-entropy of the sigmoid outputs or of their logits",
-                               choices=LOSSES, none="the code version's: bce_logits (2023), "
-                               "mae (2024)")
+                               choices=LOSSES, none="each code version's: bce_logits "
+                               "(2023), mae (2024)")
     initial_epochs: int = declare(25, "most epochs of the initial VAE (early stopping, "
                                   "patience 3)", low=1, high=500)
     initial_images: int | None = declare(None, "dataset-1 training images of the initial VAE",
@@ -126,10 +128,10 @@ class ScheduleUnit(Unit):
     rem_from: str
 
     @classmethod
-    def of(cls, config: ScheduleConfig, cycles: int, rem_share: float, rem_end: float,
-           rem_from: str) -> ScheduleUnit:
-        """The unit of one schedule of ``config``."""
-        return cls(config.split, config.code_version, config.latent, vae_loss(config),
+    def of(cls, config: ScheduleConfig, version: str, cycles: int, rem_share: float,
+           rem_end: float, rem_from: str) -> ScheduleUnit:
+        """The unit of one schedule of ``config`` under code version ``version``."""
+        return cls(config.split, version, config.latent, vae_loss(config, version),
                    config.initial_epochs, config.initial_images, config.total_epochs,
                    config.num, config.seed, config.lr, config.test_subset, cycles, rem_share,
                    rem_end, rem_from)
@@ -137,21 +139,24 @@ class ScheduleUnit(Unit):
 
 def run_schedules(config: ScheduleConfig = ScheduleConfig(), *,
                   store: ResultStore | None = None, progress: bool = True) -> pd.DataFrame:
-    """The initial VAE and the digit classifier (one stored unit each), then every schedule of
-    :meth:`ScheduleConfig.schedules` with every seed."""
+    """The digit classifier and, per code version, the initial VAE (one stored unit each), then
+    every schedule of :meth:`ScheduleConfig.schedules` under every code version with every
+    seed."""
     config.check()
     data = split_data(config.split)
     if config.num > len(data["d2_train"]):
         raise ParamError(f"num = {config.num} > the {len(data['d2_train'])} dataset-2 images")
-    initial = initial_vae(initial_settings(config), data, store=store, progress=progress)
+    initial = {v: initial_vae(initial_settings(config, v), data, store=store, progress=progress)
+               for v in config.code_versions}
     classifier = digit_classifier(store=store, progress=progress)
     schedules = config.schedules()
     runs = list(dict.fromkeys(same_run(s, config.rem_from) for s in schedules))
-    units = [(ScheduleUnit.of(config, *s), t) for s in runs for t in range(config.trials)]
+    units = [(ScheduleUnit.of(config, v, *s), t) for v in config.code_versions for s in runs
+             for t in range(config.trials)]
     df = run_units(CHAPTER, units,
-                   lambda u, t: run_schedule(data, initial, classifier, u, t),
+                   lambda u, t: run_schedule(data, initial[u.code_version], classifier, u, t),
                    store=store, progress=progress, desc=f"schedules {config.split}")
-    copies = [_as_source(df, run, s) for s in schedules
+    copies = [_as_source(df, v, run, s) for v in config.code_versions for s in schedules
               if (run := same_run(s, config.rem_from)) != s]
     return pd.concat([df, *copies], ignore_index=True)
 
@@ -164,12 +169,13 @@ def same_run(schedule: tuple[int, float, float, str], sources: tuple[str, ...]
     return (cycles, first, last, sources[0]) if first == last == 0 else schedule
 
 
-def _as_source(df: pd.DataFrame, run: tuple[int, float, float, str],
+def _as_source(df: pd.DataFrame, version: str, run: tuple[int, float, float, str],
                schedule: tuple[int, float, float, str]) -> pd.DataFrame:
-    """The records of ``run`` shown as ``schedule``, which differs only in its REM source
-    (so do the settings of its headline numbers)."""
+    """The records of ``run`` under code version ``version`` shown as ``schedule``, which
+    differs only in its REM source (so do the settings of its headline numbers)."""
     cycles, first, last, done = run
-    rows = df[(df["cycles"] == cycles) & (df["rem_share"] == first) & (df["rem_end"] == last)
+    rows = df[(df["code_version"] == version) & (df["cycles"] == cycles)
+              & (df["rem_share"] == first) & (df["rem_end"] == last)
               & (df["rem_from"] == done)].copy()
     if "setting" in rows:
         rows["setting"] = [setting.encode({**setting.decode(t), "rem_from": schedule[3]})
@@ -233,15 +239,16 @@ def run_schedule(data: dict, initial: dict, classifier: DigitClassifier, unit: S
                              "blob": pack_images(dreams[:SHOWN_SAMPLES].numpy())})
         rows.append({"metric": "rem_epochs", "cycle": cycle, "value": rem})
         measure(cycle)
-    where = setting.encode(cycles=cycles, rem_share=unit.rem_share, rem_end=unit.rem_end,
+    where = setting.encode(code_version=unit.code_version, cycles=cycles,
+                           rem_share=unit.rem_share, rem_end=unit.rem_end,
                            rem_from=unit.rem_from)
     for d in ("d1", "d2"):
         final = [r for r in rows if r.get("cycle") == cycles and r["metric"] == f"{d}_error"]
         rows += [{"metric": f"{d}_final", "value": r["value"], "setting": where,
                   "headline": True} for r in final]
-    return [{"dataset": unit.split, "method": "vae", "cycles": cycles,
-             "rem_share": unit.rem_share, "rem_end": unit.rem_end, "rem_from": unit.rem_from,
-             **r} for r in rows]
+    return [{"dataset": unit.split, "method": "vae", "code_version": unit.code_version,
+             "cycles": cycles, "rem_share": unit.rem_share, "rem_end": unit.rem_end,
+             "rem_from": unit.rem_from, **r} for r in rows]
 
 
 def _pack_floats(x: np.ndarray) -> str:

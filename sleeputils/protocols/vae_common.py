@@ -77,13 +77,17 @@ def make_vae(latent: int, loss: str, lr: float, seed: int, weights: dict | None 
 
 def code_version(config) -> str:
     """The config's code version of the original (vae-versions): its ``code_version`` field,
-    else 2024 (the replay and interleaving chapters')."""
+    else 2024 (the replay and interleaving chapters'; the schedule chapters sweep versions and
+    name each one to :func:`vae_loss` and :func:`initial_settings`)."""
     return getattr(config, "code_version", "2024")
 
 
-def vae_loss(config) -> str:
-    """The config's reconstruction term: its ``loss`` field, or its code version's if unset."""
-    return config.loss if config.loss is not None else CODE_VERSIONS[code_version(config)]["loss"]
+def vae_loss(config, version: str | None = None) -> str:
+    """The config's reconstruction term: its ``loss`` field, or if unset the one of code version
+    ``version`` (by default the config's, :func:`code_version`)."""
+    if config.loss is not None:
+        return config.loss
+    return CODE_VERSIONS[version or code_version(config)]["loss"]
 
 
 @dataclass(frozen=True)
@@ -101,14 +105,15 @@ class InitialVAE(Unit):
     seed: int
 
 
-def initial_settings(config) -> InitialVAE:
+def initial_settings(config, version: str | None = None) -> InitialVAE:
     """What identifies the initial VAE of a config with ``split``, ``latent``, ``loss``,
-    ``initial_epochs``, ``initial_images``, ``lr`` and ``seed`` fields (and perhaps
-    ``code_version``): dataset 1, not the split, so MNIST → inverted MNIST and MNIST →
-    Fashion-MNIST train it once."""
-    return InitialVAE(DATASET_1[config.split], config.latent, vae_loss(config),
-                      code_version(config), config.initial_epochs, config.initial_images,
-                      config.lr, config.seed)
+    ``initial_epochs``, ``initial_images``, ``lr`` and ``seed`` fields, under code version
+    ``version`` (by default the config's, :func:`code_version`): dataset 1, not the split, so
+    MNIST → inverted MNIST and MNIST → Fashion-MNIST train it once per version."""
+    version = version or code_version(config)
+    return InitialVAE(DATASET_1[config.split], config.latent, vae_loss(config, version),
+                      version, config.initial_epochs, config.initial_images, config.lr,
+                      config.seed)
 
 
 def initial_vae(unit: InitialVAE, data: dict, *, store: ResultStore | None,

@@ -1,10 +1,16 @@
 """The generative-replay chapters: error per cycle on both datasets, the schedules themselves,
-recalls, dreams and error distributions, and verdicts on the patterns the original's figures
-show."""
+recalls, dreams and error distributions, verdicts on the patterns the original's figures show,
+and the figures' own final errors beside ours.
+
+A run may hold several code versions of the original (vae-versions, the ``code_version`` column
+or setting): its tables and figures show each apart, and its verdicts are stated per version.
+Rows of one version (or naming none) read as a run of that version alone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -16,6 +22,7 @@ from scipy import stats
 
 from ..protocols.vae import unpack_floats
 from ..protocols.vae_common import blank_errors, unpack_images
+from ..results import setting as settings
 from ..results.paper import fmt_pm
 from .names import GENERATIVE_DATA as NAMES
 from .stats import ALPHA, mean_ci
@@ -32,6 +39,45 @@ MIN_RUNS_FOR_P = 5
 FAR = 2.0
 #: A run whose final errors lie this close to a blank page's on both datasets has collapsed.
 COLLAPSE = 1.0
+#: The column (and setting) naming a run's code version of the original (vae-versions).
+VERSION = "code_version"
+#: How a verdict names each code version.
+VERSION_NAMES = {"2023": "2023 code (the published figures': cross-entropy, leaky ReLU)",
+                 "2024": "2024 code (current: absolute error, ReLU)"}
+#: The original's published final errors, read off its schedule figures (keyed like records).
+PUBLISHED_FILE = Path(__file__).with_name("vae_published.csv")
+#: The code version the published figures were made with.
+PUBLISHED_VERSION = "2023"
+
+
+def versions(df: pd.DataFrame) -> list[str]:
+    """The code versions ``df``'s rows ran, in order; empty when they name none."""
+    if VERSION not in df:
+        return []
+    return sorted(df[VERSION].dropna().astype(str).unique())
+
+
+def by_version(rows: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """(how a title names the version, its rows) per code version of ``rows``: one pair
+    ``("", rows)`` when they hold at most one version, so such a run's figures read as ever."""
+    found = versions(rows)
+    if len(found) < 2:
+        return [("", rows)]
+    return [(f", {v} code", rows[rows[VERSION].astype(str) == v]) for v in found]
+
+
+def per_version(df: pd.DataFrame, verdicts: Callable[[pd.DataFrame], str]) -> str:
+    """Markdown: ``verdicts`` of each code version's rows under a line naming the version, or of
+    ``df`` as it is when it holds at most one version."""
+    found = versions(df)
+    if len(found) < 2:
+        return verdicts(df)
+    parts = []
+    for version in found:
+        text = verdicts(df[df[VERSION].astype(str) == version])
+        if text:
+            parts.append(f"**{VERSION_NAMES.get(version, f'{version} code')}**\n\n{text}")
+    return "\n\n".join(parts)
 
 
 def correlation(x: pd.Series, y: pd.Series) -> str:
@@ -86,6 +132,8 @@ def label(cycles: int, first: float, last: float, source: str) -> str:
 
 def _schedules(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.copy()
+    if VERSION in rows:
+        rows[VERSION] = rows[VERSION].astype(str)
     rows["rem_end"] = rows["rem_end"].fillna(rows["rem_share"])
     rows["constant"] = rows["rem_end"] == rows["rem_share"]
     rows["schedule"] = [label(*s) for s in zip(rows["cycles"], rows["rem_share"],
@@ -102,18 +150,24 @@ def errors(df: pd.DataFrame, kind: str = "error") -> pd.DataFrame:
 
 
 def final_table(df: pd.DataFrame) -> Styler:
-    """One row per schedule; per dataset the error before the schedule (when measured) and at
-    its end, mean ± std and the 95 % confidence interval of the mean over seeds."""
+    """One row per schedule (and code version, when there are several); per dataset the error
+    before the schedule (when measured) and at its end, mean ± std and the 95 % confidence
+    interval of the mean over seeds."""
     e = errors(df)
-    out: dict[str, dict] = {}
-    for (schedule, data), d in e.groupby(["schedule", "data"], sort=False):
+    multi = len(versions(e)) > 1
+    out: dict[tuple, dict] = {}
+    for (*run, data), d in e.groupby([VERSION, "schedule", "data"] if multi else
+                                     ["schedule", "data"], sort=False):
         end = d[d["cycle"] == d["cycle"].max()].groupby("trial")["value"].mean()
-        row = out.setdefault(schedule, {"schedule": schedule, "seeds": len(end)})
+        row = out.setdefault(tuple(run), {**({"code": run[0]} if multi else {}),
+                                          "schedule": run[-1], "seeds": len(end)})
         name = f"dataset {data[1]}"
         row |= {f"{name} before": d.loc[d["cycle"] == 0, "value"].mean(),
                 f"{name} after": fmt_pm(end.mean(), end.std(), digits=1),
                 f"{name} CI": _interval(end)}
     table = pd.DataFrame(out.values()).dropna(axis=1, how="all")
+    if multi:  # each version's schedules together, in the order they ran
+        table = table.sort_values("code", kind="stable", ignore_index=True)
     first = "schedule"
     if table["seeds"].nunique() == 1:  # the same for every schedule: said once, in the header
         first = f"schedule ({table['seeds'].iloc[0]} seeds)"
@@ -125,7 +179,8 @@ def committed_finals(full: pd.DataFrame) -> pd.DataFrame:
     """A committed run's final errors (:data:`FINAL`, each schedule under its setting) as the
     rows :func:`errors` reads: each schedule's last cycle, nothing before it."""
     rows = renamed(full, FINAL)
-    rows = rows.sort_values(["cycles", "rem_share", "rem_end", "rem_from"], na_position="first")
+    order = [VERSION] * (VERSION in rows) + ["cycles", "rem_share", "rem_end", "rem_from"]
+    rows = rows.sort_values(order, na_position="first")
     return rows.assign(cycle=rows["cycles"])
 
 
@@ -145,7 +200,12 @@ def _interval(values: pd.Series) -> str:
 
 
 def schedule_verdicts(df: pd.DataFrame) -> str:
-    """Markdown: the original's three patterns, each tested on these runs (constant shares)."""
+    """Markdown: the original's three patterns, each tested on these runs (constant shares),
+    per code version (:func:`per_version`)."""
+    return per_version(df, _schedule_verdicts)
+
+
+def _schedule_verdicts(df: pd.DataFrame) -> str:
     e = errors(df)
     e = e[e["constant"]]
     mean = e.groupby(["cycles", "rem_share", "rem_from", "data", "cycle"])["value"].mean()
@@ -190,8 +250,27 @@ def collapse_verdict(df: pd.DataFrame, config=None,
                      blanks: dict[str, dict[str, float]] | None = None) -> str:
     """Markdown: the runs whose final errors on both datasets lie within ``COLLAPSE`` of a
     blank page's (``blanks``, by default computed on the test images ``config`` scores;
-    book/methods/generative.md, vae-memory), by schedule; "" when none did."""
+    book/methods/generative.md, vae-memory), by schedule and per code version; "" when none
+    did."""
     blanks = blanks or blank_errors(config.split, config.test_subset)
+    return per_version(df, lambda part: _collapse_verdict(part, blanks))
+
+
+def run_verdicts(grid: pd.DataFrame, df: pd.DataFrame, config) -> str:
+    """Markdown: a run's verdicts per code version: the original's patterns on its grid part
+    (``grid``, rows of ``df``; :func:`schedule_verdicts`), then the runs of ``df`` that
+    collapsed (:func:`collapse_verdict`)."""
+    blanks = blank_errors(config.split, config.test_subset)
+
+    def one(rows: pd.DataFrame) -> str:
+        lines = [_schedule_verdicts(grid[grid.index.isin(rows.index)]),
+                 _collapse_verdict(rows, blanks)]
+        return "\n".join(line for line in lines if line)
+
+    return per_version(df, one)
+
+
+def _collapse_verdict(df: pd.DataFrame, blanks: dict[str, dict[str, float]]) -> str:
     e = errors(df).sort_values(["cycles", "rem_share", "rem_end", "rem_from", "trial"])
     if (e["rem_from"] == "frozen").any():  # a REM-free run is listed under both sources: once
         e = e[~(e["constant"] & (e["rem_share"] == 0) & (e["rem_from"] == "current"))]
@@ -218,9 +297,11 @@ def committed_verdicts(full: pd.DataFrame, config) -> str:
     the runs that collapsed to a blank page."""
     if full.empty:
         return ""
-    return "\n".join(line for line in [schedule_verdicts(part(full, config, "grid")),
-                                        sweep_verdict(part(full, config, "sweep")),
-                                        collapse_verdict(full, config)] if line)
+    blanks = blank_errors(config.split, config.test_subset)
+    return per_version(full, lambda rows: "\n".join(
+        line for line in [_schedule_verdicts(part(rows, config, "grid")),
+                          _sweep_verdict(part(rows, config, "sweep")),
+                          _collapse_verdict(rows, blanks)] if line))
 
 
 def part(df: pd.DataFrame, config, which: str) -> pd.DataFrame:
@@ -240,18 +321,20 @@ def part(df: pd.DataFrame, config, which: str) -> pd.DataFrame:
 
 
 def error_curves(df: pd.DataFrame, kind: str = "error") -> plt.Figure:
-    """Mean test error (or recall accuracy) after every cycle, one panel per dataset, one line
-    per schedule (mean ± std over seeds)."""
+    """Mean test error (or recall accuracy) after every cycle, one panel per dataset (and one
+    row of panels per code version, when there are several), one line per schedule (mean ± std
+    over seeds)."""
     e = errors(df, kind)
     e["data"] = e["data"].map(NAMES)
     e["progress"] = e["cycle"] / e["cycles"]
+    multi = len(versions(e)) > 1
     grid = sns.relplot(e, x="progress", y="value", hue="schedule", col="data", kind="line",
-                       marker="o", errorbar="sd", height=3.4, aspect=1.25,
-                       facet_kws={"sharey": False})
+                       row=VERSION if multi else None, marker="o", errorbar="sd", height=3.4,
+                       aspect=1.25, facet_kws={"sharey": False})
     what = ("mean reconstruction error (summed |x − x̂|)" if kind == "error" else
             "recalls read as their digit (%)")
     grid.set_axis_labels("fraction of the schedule done (0 = before it)", what)
-    grid.set_titles("{col_name}")
+    grid.set_titles("{row_name} code, {col_name}" if multi else "{col_name}")
     return grid.figure
 
 
@@ -262,8 +345,10 @@ def share_sweep(df: pd.DataFrame) -> plt.Figure:
     final = e[e["cycle"] == e["cycles"]].copy()
     final["mean share"] = (final["rem_share"] + final["rem_end"]) / 2
     final["data"] = final["data"].map(NAMES)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-    for ax, (name, d) in zip(axes, final.groupby("data"), strict=True):
+    codes = by_version(final)
+    fig, axes = plt.subplots(len(codes), 2, figsize=(9, 3.4 * len(codes)), squeeze=False)
+    panels = [(f"{name}{code}", d) for code, rows in codes for name, d in rows.groupby("data")]
+    for ax, (name, d) in zip(axes.flat, panels, strict=True):
         flat = d[d["constant"]]
         sns.lineplot(flat, x="rem_share", y="value", marker="o", errorbar="sd", ax=ax,
                      label="constant share")
@@ -279,7 +364,11 @@ def share_sweep(df: pd.DataFrame) -> plt.Figure:
 
 def sweep_verdict(df: pd.DataFrame) -> str:
     """Markdown: does more REM keep dataset 1 and cost dataset 2 (Spearman over the sweep's
-    runs, ``df`` its part)? And where do the ramps land?"""
+    runs, ``df`` its part)? And where do the ramps land? Per code version."""
+    return per_version(df, _sweep_verdict)
+
+
+def _sweep_verdict(df: pd.DataFrame) -> str:
     e = errors(df)
     final = e[(e["cycle"] == e["cycles"]) & e["constant"]]
     if final["rem_share"].nunique() < 3:
@@ -299,16 +388,17 @@ def sweep_verdict(df: pd.DataFrame) -> str:
 
 
 def recall_images(df: pd.DataFrame, schedules: list[str]) -> plt.Figure:
-    """For each schedule, originals (top row) and recalls (below) of both datasets at cycle 0,
-    after the first cycle and at the end; the first seed."""
+    """For each schedule (under each code version), originals (top row) and recalls (below) of
+    both datasets at cycle 0, after the first cycle and at the end; the first seed."""
     rows = _schedules(df[df["metric"] == "recalls"])
     rows = rows[rows["schedule"].isin(schedules) & (rows["trial"] == rows["trial"].min())]
-    panels = [(s, d) for s in schedules for d in NAMES]
+    panels = [(f"{s}{code}", code_rows[code_rows["schedule"] == s], d)
+              for code, code_rows in by_version(rows) for s in schedules for d in NAMES]
     cycles = sorted(rows["cycle"].unique())
     fig, axes = plt.subplots(len(panels), len(cycles) + 1, squeeze=False,
                              figsize=(2.2 * (len(cycles) + 1), 1.25 * len(panels)))
-    for r, (schedule, data) in enumerate(panels):
-        sel = rows[(rows["schedule"] == schedule) & (rows["data"] == data)]
+    for r, (schedule, sel, data) in enumerate(panels):
+        sel = sel[sel["data"] == data]
         for c, cycle in enumerate([None, *cycles]):
             ax = axes[r, c]
             ax.axis("off")
@@ -330,17 +420,22 @@ def recall_images(df: pd.DataFrame, schedules: list[str]) -> plt.Figure:
 
 def dream_images(df: pd.DataFrame) -> plt.Figure:
     """REM samples (the images each REM phase trains on) after the first and the last cycle,
-    frozen against current source, at the sweep's cycles; the first seed."""
+    frozen against current source, at the sweep's cycles, under each code version; the first
+    seed."""
     rows = _schedules(df[df["metric"] == "rem_samples"])
     rows = rows[(rows["trial"] == rows["trial"].min()) & rows["constant"]]
     rows = rows.sort_values(["rem_from", "rem_share", "cycles", "cycle"])
-    picks = rows.groupby(["rem_from", "cycle"] if rows["rem_from"].nunique() > 1 else ["cycle"])
-    picks = [g[(g["rem_share"] == 0.5) | (g["rem_share"] == g["rem_share"].max())].iloc[0]
-             for _, g in picks]
+    picks = []
+    for code, own in by_version(rows):
+        groups = own.groupby(["rem_from", "cycle"] if own["rem_from"].nunique() > 1 else
+                             ["cycle"])
+        picks += [(code, g[(g["rem_share"] == 0.5) | (g["rem_share"] == g["rem_share"].max())]
+                   .iloc[0]) for _, g in groups]
     fig, axes = plt.subplots(len(picks), 1, figsize=(8, 1.05 * len(picks)), squeeze=False)
-    for ax, row in zip(axes[:, 0], picks, strict=True):
+    for ax, (code, row) in zip(axes[:, 0], picks, strict=True):
         ax.imshow(np.hstack(list(unpack_images(row["blob"]))), cmap="gray", vmin=0, vmax=1)
-        ax.set_title(f"{row['schedule']}: REM samples of cycle {int(row['cycle'])}", fontsize=8)
+        ax.set_title(f"{row['schedule']}{code}: REM samples of cycle {int(row['cycle'])}",
+                     fontsize=8)
         ax.axis("off")
     fig.tight_layout()
     return fig
@@ -348,17 +443,20 @@ def dream_images(df: pd.DataFrame) -> plt.Figure:
 
 def error_histograms(df: pd.DataFrame, schedule: str) -> plt.Figure:
     """Per-image errors of the first 1000 test images of each dataset before the schedule, after
-    its first cycle and at its end (all seeds): how the whole distribution moves."""
+    its first cycle and at its end (all seeds; a row per code version when there are several):
+    how the whole distribution moves."""
     rows = _schedules(df[df["metric"] == "errors"])
     rows = rows[rows["schedule"] == schedule]
+    multi = len(versions(rows)) > 1
     parts = [pd.DataFrame({"error": unpack_floats(r["blob"]), "data": NAMES[r["data"]],
-                           "cycle": f"cycle {int(r['cycle'])}"}) for _, r in rows.iterrows()]
+                           "cycle": f"cycle {int(r['cycle'])}",
+                           VERSION: r[VERSION] if multi else ""}) for _, r in rows.iterrows()]
     e = pd.concat(parts, ignore_index=True)
-    grid = sns.displot(e, x="error", hue="cycle", col="data", kind="hist", bins=25,
-                       stat="density", common_norm=False, element="step", height=3.2,
-                       aspect=1.3, facet_kws={"sharex": False, "sharey": False})
+    grid = sns.displot(e, x="error", hue="cycle", col="data", row=VERSION if multi else None,
+                       kind="hist", bins=25, stat="density", common_norm=False, element="step",
+                       height=3.2, aspect=1.3, facet_kws={"sharex": False, "sharey": False})
     grid.set_axis_labels("reconstruction error of one test image", "density")
-    grid.set_titles("{col_name}")
+    grid.set_titles("{row_name} code, {col_name}" if multi else "{col_name}")
     grid.figure.suptitle(schedule, y=1.03, fontsize=10)
     return grid.figure
 
@@ -373,6 +471,67 @@ def contrasted(df: pd.DataFrame) -> list[str]:
     rows = rows[rows["cycles"] == rows["cycles"].max()]
     return [rows.loc[rows["rem_share"] == s, "schedule"].iloc[0] for s in (0.0, 0.5)
             if (rows["rem_share"] == s).any()]
+
+
+def load_published(path: Path = PUBLISHED_FILE) -> pd.DataFrame:
+    """The original's published final errors, read off its schedule figures: one row per
+    (dataset, setting, metric) with its ``value`` and ``source``, settings canonical."""
+    published = pd.read_csv(path, dtype={"dataset": str, "setting": str, "source": str})
+    published["setting"] = settings.normalise(published["setting"])
+    return published
+
+
+def _finals_of(trials: pd.DataFrame, split: str) -> pd.DataFrame:
+    """The committed final errors (:data:`FINAL`) of ``split`` among ``trials``, each with its
+    canonical setting (no rows, but those columns, when there are none)."""
+    if not {"dataset", "setting", "metric", "value"} <= set(trials.columns):
+        return pd.DataFrame(columns=["dataset", "setting", "metric", "value"])
+    rows = trials[trials["metric"].isin(list(FINAL)) & (trials["dataset"] == split)]
+    return rows.assign(setting=settings.normalise(rows["setting"]).astype(str))
+
+
+def published_note(trials: pd.DataFrame, split: str) -> str:
+    """Markdown: what :func:`published_table` shows for ``split``, and whether the committed run
+    (``trials``: the chapter's committed trials) holds the published figures' code version."""
+    published = load_published()
+    if (published["dataset"] != split).all():
+        return ("The original published schedule figures for the inversion split only: there "
+                "is nothing to set beside this chapter's numbers.")
+    text = (f"The original's published figures were made with its {PUBLISHED_VERSION} code "
+            "(REM from the frozen initial VAE, a constant 50/50 share, 100 epochs, 50 images "
+            "per phase, 3 seeds); their final errors, read off the plots, beside the committed "
+            "run's under each code version (mean ± std over seeds).")
+    if PUBLISHED_VERSION not in versions(_finals_of(trials, split)):
+        text += (f" The {PUBLISHED_VERSION} `paper`-profile run of this chapter is not committed "
+                 "yet, so its column is empty.")
+    return text
+
+
+def published_table(trials: pd.DataFrame, split: str) -> Styler | None:
+    """The original's published final errors of ``split`` (:func:`load_published`) beside the
+    committed run's at the same schedules (``trials``: the chapter's committed trials, settings
+    as columns) under the published figures' code version and every other one the run holds;
+    None when the original published none for ``split``."""
+    published = load_published()
+    published = published[published["dataset"] == split]
+    if published.empty:
+        return None
+    finals = _finals_of(trials, split)
+    codes = [PUBLISHED_VERSION, *(v for v in versions(finals) if v != PUBLISHED_VERSION)]
+    rows = []
+    for number in published.itertuples():
+        where = settings.decode(number.setting)
+        row = {"schedule": label(where["cycles"], where["rem_share"], where["rem_end"],
+                                 where["rem_from"]),
+               "data set": NAMES[DATA_OF[number.metric]],
+               f"published ({where[VERSION]} code)": f"{number.value:g}"}
+        for code in codes:
+            ours = finals.loc[(finals["setting"] == settings.encode({**where, VERSION: code}))
+                              & (finals["metric"] == number.metric), "value"]
+            row[f"ours, {code} code"] = (fmt_pm(ours.mean(), ours.std(), digits=1) if len(ours)
+                                         else "—")
+        rows.append(row)
+    return for_people(pd.DataFrame(rows), digits=1)
 
 
 def schedule_bars(config) -> plt.Figure:
