@@ -57,8 +57,9 @@ def _pair_at(paper: pd.DataFrame, memory: int, variant: str, score: str,
     """The paper's pair when it was measured at this setting (its method as index), else empty:
     every value the paper's setting names must equal ours."""
     ours = {"memory": memory, "variant": variant, "epochs": epochs}
-    keep = [m == score and setting.within(text, ours)
-            for m, text in zip(paper["metric"], paper["setting"], strict=True)]
+    keep = pd.Series([m == score and setting.within(text, ours)
+                      for m, text in zip(paper["metric"], paper["setting"], strict=True)],
+                     index=paper.index, dtype=bool)  # a boolean mask even when empty
     return paper[keep].set_index("method")
 
 
