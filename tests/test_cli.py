@@ -114,7 +114,8 @@ def test_resolve_applies_profiles() -> None:
     assert smoke["dataset"] == "mnist" and smoke["seed"] == 0
     quick = resolve("incremental-fashion", "quick")
     assert quick["trials"] == 3 and quick["dataset"] == "fashion"
-    assert quick["hidden"] is None and quick["test_subset"] is None  # the original protocol
+    assert quick["hidden"] == (400, 400)  # the quick profile's narrower net (profiles.yaml)
+    assert quick["test_subset"] is None  # otherwise the original protocol
     assert resolve("incremental-mnist", "paper") == IncrementalConfig().as_dict()
     assert resolve("patches", "smoke") == {"overlaps": (4, 12), "trials": 1, "seed": 0,
                                            "sleep_scale": 1.0}
