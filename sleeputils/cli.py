@@ -13,7 +13,7 @@ Commands (``sleepbook COMMAND --help`` for details)::
 ``--workers N`` (default: every core) runs a chapter's units on N single-threaded worker
 processes of this machine, ``--workers 1`` in the calling process, and ``--scheduler
 tcp://HOST:8786`` on an existing Dask cluster; the records are the same either way. ``build``
-and ``check`` execute three chapter notebooks at once against those workers (``--jobs``).
+and ``check`` execute two chapter notebooks at once against those workers (``--jobs``).
 
 Parameter errors are reported in one line with exit code 2 before anything runs; a failed
 check or chapter exits with 1. ``run``, ``build`` and ``check`` say how many of the units they
@@ -39,10 +39,10 @@ from .results.store import default_root, require_writable
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 #: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
-#: Chapter notebooks a build runs at once when its units go to worker processes: one more than
-#: the 2 cores' workers, so a chapter's serial parts (its kernel's start and report, an initial
-#: VAE every schedule waits for, a search's generation barrier) leave no worker idle.
-CONCURRENT_CHAPTERS = 3
+#: Chapter notebooks a build runs at once when its units go to worker processes. Three did not
+#: pay on 2 cores (December 7, quick build: about as long as two with more work, and the sleep
+#: search, waiting at its generation barriers, took 638 s instead of 171).
+CONCURRENT_CHAPTERS = 2
 
 
 def _parser() -> argparse.ArgumentParser:
