@@ -57,10 +57,9 @@ def _pair_at(paper: pd.DataFrame, memory: int, variant: str, score: str,
     """The paper's pair when it was measured at this setting (its method as index), else empty:
     every value the paper's setting names must equal ours."""
     ours = {"memory": memory, "variant": variant, "epochs": epochs}
-    keep = pd.Series([m == score and setting.within(text, ours)
-                      for m, text in zip(paper["metric"], paper["setting"], strict=True)],
-                     index=paper.index, dtype=bool)  # a boolean mask even when empty
-    return paper[keep].set_index("method")
+    keep = [m == score and setting.within(text, ours)
+            for m, text in zip(paper["metric"], paper["setting"], strict=True)]
+    return paper.loc[keep].set_index("method")  # .loc: an empty list selects rows, not columns
 
 
 def _epochs(g: pd.DataFrame) -> int | None:
@@ -95,7 +94,7 @@ def icarl_table(df: pd.DataFrame, dataset: str) -> Styler:
     table = pd.DataFrame(out)
     if len(table) and table["n"].nunique() == 1:  # one count: said in the banner
         table = table.drop(columns="n")
-    if len(table) and table[PAPER_PAIR].isna().all():  # no Table 2 pair here (Fashion-MNIST)
+    if len(table) and table[PAPER_PAIR].isna().all():  # no Table 2 pair at this setting
         table = table.drop(columns=PAPER_PAIR)
     return for_people(table, compact=True)
 

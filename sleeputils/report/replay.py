@@ -37,9 +37,8 @@ def _trained_on(new: int, sampled: int) -> str:
 def mixes(df: pd.DataFrame, config) -> pd.DataFrame:
     """The rows of the three mixes (new only, samples only, both) of ``config``."""
     runs = {(config.num_new, 0), (0, config.num_sampled), (config.both_each, config.both_each)}
-    keep = pd.Series([(n, s) in runs for n, s in zip(df["new"], df["sampled"], strict=True)],
-                     index=df.index, dtype=bool)  # a mask even when df is empty
-    return df[keep]
+    keep = [(n, s) in runs for n, s in zip(df["new"], df["sampled"], strict=True)]
+    return df.loc[keep]  # .loc: an empty list selects rows, not columns
 
 
 def sweep(df: pd.DataFrame, config) -> pd.DataFrame:
