@@ -53,14 +53,21 @@ lint: setup
 	$(BIN)/ruff check sleeputils tests benchmarks
 	$(BIN)/lint-imports
 
-# one test process per core (pytest-xdist): the tests compute on one thread each; the 15
-# slowest tests are listed, so a CI log shows where the time went
+# one test process per core (pytest-xdist): the tests compute on one thread each
+# (tests/conftest.py); the 15 slowest tests are listed, so a CI log shows where the time went
+PYTEST := $(BIN)/python -m pytest -q -n auto --durations=15
 unit: setup
-	$(BIN)/python -m pytest -q -n auto --durations=15
+	$(PYTEST)
 
-# unit tests (including every notebook on the smoke profile), the quick book, and its numbers
-# (the build has just run every chapter, so the check compares without running them again)
-test: data lint unit
+# every chapter notebook end to end on the smoke profile (part of `make unit`)
+smoke: setup
+	$(PYTEST) -m notebook
+
+# unit tests, the quick book, and its numbers (the build has just run every chapter, so the
+# check compares without running them again). The notebooks' smoke runs (`make smoke`) are left
+# out: the quick build runs every notebook on real data, and they would add 5 core-minutes
+test: data lint
+	$(PYTEST) -m "not notebook"
 	$(BIN)/sleepbook build --profile quick $(PARALLEL)
 	$(BIN)/sleepbook check --profile quick --no-run
 

@@ -60,6 +60,7 @@ def _one_per_notebook() -> list[str]:
     return list(firsts.values())
 
 
+@pytest.mark.notebook
 @pytest.mark.parametrize("chapter", _one_per_notebook())
 def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
     done = run_chapter(book.resolve(chapter, "smoke"), book, progress=False,

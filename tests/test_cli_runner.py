@@ -13,7 +13,7 @@ import pytest
 from sleeputils.chapters.registry import Book, Notebook, Profiles
 from sleeputils.chapters.runner import ChapterFailed, run_all, run_chapter
 from sleeputils.params import ParamError, Params, declare
-from sleeputils.results.runlog import load_run_log
+from sleeputils.results.runlog import ChapterRun, load_run_log, log_run
 from sleeputils.results.store import ResultStore
 
 
@@ -146,3 +146,25 @@ def test_chapters_run_concurrently_and_all_are_logged(tmp_path: Path, monkeypatc
     assert os.environ["MPLBACKEND"] == "Agg"
     log = load_run_log("smoke", ResultStore(tmp_path / "store"))
     assert sorted(log["chapter_id"]) == ids
+
+
+def test_the_longest_chapters_start_first(tmp_path: Path, monkeypatch) -> None:
+    """One job: the chapters start in the order of their expected time (the run log's last
+    seconds, here c then b), the one without any in book order after them, and the runs come
+    back in book order."""
+    ids = ["a", "b", "c"]
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n" + "".join(
+        f"  - file: book/chapters/{i}\n" for i in ids))
+    (tmp_path / "notebooks").mkdir()
+    for i in ids:
+        (tmp_path / "notebooks" / f"{i}.md").write_text(TIMED.replace("time.sleep(3)", ""))
+    monkeypatch.setenv("SLEEPBOOK_RESULTS", str(tmp_path / "store"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    store = ResultStore(tmp_path / "store")
+    for chapter, seconds in (("b", 20.0), ("c", 90.0)):
+        log_run(ChapterRun(chapter, "smoke", tmp_path / "x.ipynb", seconds, True, "", ""), store)
+    book = Book(tmp_path, {i: Notebook(i, None) for i in ids}, Profiles({"smoke": {}}, {}))
+    runs = run_all(book, "smoke", progress=False, jobs=1)
+    assert [r.chapter_id for r in runs] == ids
+    starts = {i: float((tmp_path / f"{i}.times").read_text().split()[0]) for i in ids}
+    assert starts["c"] < starts["b"] < starts["a"]

@@ -114,3 +114,21 @@ def test_the_slowest_chapters_line_ranks_by_seconds_and_sums_all() -> None:
     assert line.startswith("slowest chapters (minutes, last run): b 10.0, a 1.0;")
     assert "c 0.5" not in line and line.endswith("all 3 chapters: 11.5 min of notebook time")
     assert slowest_line(pd.DataFrame()) == ""
+
+
+def test_expected_seconds_take_the_run_log_over_the_reference(tmp_path) -> None:
+    """A fresh clone guesses from the reference's unit times (each unit once, however many
+    numbers it gave); a chapter that ran on this machine, from its last run."""
+    from sleeputils.results.cost import expected_seconds
+    from sleeputils.results.runlog import ChapterRun, log_run
+    from sleeputils.results.store import ResultStore
+
+    folder = tmp_path / "results" / "reference"
+    folder.mkdir(parents=True)
+    pd.DataFrame({"chapter_id": ["x", "x", "x", "y"], "trial": [0, 0, 1, 0],
+                  "metric": ["m", "n", "m", "m"], "seconds": [10.0, 10.0, 5.0, 7.0]}).to_csv(
+        folder / "quick-trials.csv", index=False)
+    store = ResultStore(tmp_path / "store")
+    assert expected_seconds("quick", project=tmp_path, store=store) == {"x": 15.0, "y": 7.0}
+    log_run(ChapterRun("y", "quick", tmp_path / "y.ipynb", 120.0, True, "", ""), store)
+    assert expected_seconds("quick", project=tmp_path, store=store) == {"x": 15.0, "y": 120.0}

@@ -56,8 +56,9 @@ def test_ctrl_c_says_how_many_units_are_stored_and_a_rerun_resumes(tmp_path: Pat
     # the same command again, in this process (it has imported everything already)
     monkeypatch.setenv("SLEEPBOOK_RESULTS", str(tmp_path / "store"))
     monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the kernel imports the code under test
-    assert main(["--root", str(tmp_path), *COMMAND]) == 0
+    # with its progress bars this time: they are all a normal run writes to stderr
+    assert main(["--root", str(tmp_path), *COMMAND[:-1]]) == 0
     out, err = capfd.readouterr()  # the kernel's and the workers' output too
     assert f"reused {stored} of {UNITS} units stored earlier; computed {UNITS - stored}" in out
-    assert err == ""  # no warning, no traceback
+    assert "Warning" not in err and "Traceback" not in err and "ERROR" not in err, err
     assert len(_units(tmp_path)) == UNITS

@@ -32,6 +32,7 @@ from ..report import scoreboard
 from ..report.presets import presets_markdown
 from ..report.status import joined, summary_markdown
 from ..results import provenance
+from ..results.cost import expected_seconds
 from ..results.record import PAPER_PROFILE
 from ..results.runlog import ChapterRun, log_run
 from ..results.store import ResultStore, default_root
@@ -305,10 +306,12 @@ def run_all(
     book: Book, profile: str, *, progress: bool = True, store: ResultStore | None = None,
     jobs: int = 1,
 ) -> list[ChapterRun]:
-    """Execute every chapter of the book, carrying on past failures; runs in book order.
+    """Execute every chapter of the book, carrying on past failures; returns them in book order.
 
-    ``jobs`` notebooks run at once, in book order; a summary chapter (the status page) runs
-    after all the others, since it reads what they recorded. Their units share the executor, so one
+    ``jobs`` notebooks run at once, the longest expected first (:func:`.cost.expected_seconds`;
+    book order among equals), so that no long chapter is left running alone at the end; a
+    summary chapter (the status page) runs after all the others, since it reads what they
+    recorded. Their units share the executor, so one
     notebook's kernel start, data loading, analysis and figures overlap the other's units instead
     of leaving the workers idle. Results do not depend on ``jobs``: every unit seeds itself.
     """
@@ -323,7 +326,9 @@ def run_all(
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     _INTERRUPTED.clear()
-    first = [c for c in book.chapters if not c.notebook.summary]
+    guess = expected_seconds(profile, project=book.project, store=store)
+    first = sorted((c for c in book.chapters if not c.notebook.summary),
+                   key=lambda c: -guess.get(c.id, 0.0))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         try:
             done = {c.id: run for c, run in zip(first, pool.map(one, first), strict=True)}

@@ -25,6 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from .record import PAPER_PROFILE, load_trials
+from .reference import load_reference
+from .runlog import load_run_log
 from .store import ResultStore
 
 #: Wall minutes on 2 cores the README's cost table gave by hand for the committed ``paper``
@@ -148,3 +150,20 @@ def profile_costs(profile: str, workers: int, *, chapters: Iterable[str] | None 
     ``paper``, the result store's otherwise)."""
     trials = load_trials(profile, project=project, store=store)
     return chapter_costs(trials, workers, profile, chapters)
+
+
+def expected_seconds(profile: str, *, project: Path | None = None,
+                     store: ResultStore | None = None) -> dict[str, float]:
+    """What each chapter of ``profile`` is expected to take: its last execution on this machine
+    (the run log), else its recorded units' core-seconds in the frozen reference (a fresh clone
+    has no run log). A rough guess, only to start long chapters first; chapters with neither
+    are absent."""
+    log = load_run_log(profile, store)
+    ref = load_reference(profile, project, trials=True)
+    guess: dict[str, float] = {}
+    if ref is not None:
+        units = unit_seconds(ref)
+        guess.update(units.groupby("chapter_id")["seconds"].sum().astype(float).to_dict())
+    if not log.empty:
+        guess.update(log.set_index("chapter_id")["seconds"].astype(float).to_dict())
+    return guess
