@@ -11,8 +11,8 @@ order and the same stored examples:
   the SRC hook), with the p-specific hyperparameter vector of the original code.
 
 p = 0 is plain sequential training and plain SRC. The paper quotes one rehearsal fraction for
-MNIST (0.75 %) that is not in the original sweep, so the chapter shows the whole curve and where
-the paper's numbers fall on it.
+MNIST (0.75 %) that is not in the original sweep: the paper profile runs it beside the sweep,
+and the chapter shows the whole curve and where the paper's numbers fall on it.
 """
 
 from __future__ import annotations
