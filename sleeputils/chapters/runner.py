@@ -311,9 +311,9 @@ def run_all(
     ``jobs`` notebooks run at once, the longest expected first (:func:`.cost.expected_seconds`;
     book order among equals), so that no long chapter is left running alone at the end; a
     summary chapter (the status page) runs after all the others, since it reads what they
-    recorded. Their units share the executor, so one
-    notebook's kernel start, data loading, analysis and figures overlap the other's units instead
-    of leaving the workers idle. Results do not depend on ``jobs``: every unit seeds itself.
+    recorded. Their units share the executor, so one notebook's kernel start, data loading,
+    analysis and figures overlap the other's units instead of leaving the workers idle. Results
+    depend neither on ``jobs`` nor on the order: every unit seeds itself.
     """
     def one(chapter) -> ChapterRun:
         try:
