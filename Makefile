@@ -56,11 +56,11 @@ lint: setup
 # one test process per core (pytest-xdist): the tests compute on one thread each
 # (tests/conftest.py); the 15 slowest tests are listed, so a CI log shows where the time went
 PYTEST := $(BIN)/python -m pytest -q -n auto --durations=15
-unit: setup
+unit: data
 	$(PYTEST)
 
 # every chapter notebook end to end on the smoke profile (part of `make unit`)
-smoke: setup
+smoke: data
 	$(PYTEST) -m notebook
 
 # unit tests, the quick book, and its numbers (the build has just run every chapter, so the

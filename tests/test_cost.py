@@ -118,7 +118,8 @@ def test_the_slowest_chapters_line_ranks_by_seconds_and_sums_all() -> None:
 
 def test_expected_seconds_take_the_run_log_over_the_reference(tmp_path) -> None:
     """A fresh clone guesses from the reference's unit times (each unit once, however many
-    numbers it gave); a chapter that ran on this machine, from its last run."""
+    numbers it gave); a machine whose run log has a successful run of every chapter the
+    reference times, from its last runs (a partial log is not mixed in: another scale)."""
     from sleeputils.results.cost import expected_seconds
     from sleeputils.results.runlog import ChapterRun, log_run
     from sleeputils.results.store import ResultStore
@@ -131,4 +132,7 @@ def test_expected_seconds_take_the_run_log_over_the_reference(tmp_path) -> None:
     store = ResultStore(tmp_path / "store")
     assert expected_seconds("quick", project=tmp_path, store=store) == {"x": 15.0, "y": 7.0}
     log_run(ChapterRun("y", "quick", tmp_path / "y.ipynb", 120.0, True, "", ""), store)
-    assert expected_seconds("quick", project=tmp_path, store=store) == {"x": 15.0, "y": 120.0}
+    log_run(ChapterRun("x", "quick", tmp_path / "x.ipynb", 3.0, False, "", "failed"), store)
+    assert expected_seconds("quick", project=tmp_path, store=store) == {"x": 15.0, "y": 7.0}
+    log_run(ChapterRun("x", "quick", tmp_path / "x.ipynb", 300.0, True, "", ""), store)
+    assert expected_seconds("quick", project=tmp_path, store=store) == {"x": 300.0, "y": 120.0}

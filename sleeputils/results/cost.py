@@ -154,16 +154,24 @@ def profile_costs(profile: str, workers: int, *, chapters: Iterable[str] | None 
 
 def expected_seconds(profile: str, *, project: Path | None = None,
                      store: ResultStore | None = None) -> dict[str, float]:
-    """What each chapter of ``profile`` is expected to take: its last execution on this machine
-    (the run log), else its recorded units' core-seconds in the frozen reference (a fresh clone
-    has no run log). A rough guess, only to start long chapters first; chapters with neither
-    are absent."""
-    log = load_run_log(profile, store)
-    ref = load_reference(profile, project, trials=True)
+    """What each chapter of ``profile`` is expected to take, only to start long chapters first:
+    the successful last runs of this machine's run log when it has one for every chapter the
+    reference times (whole notebooks, searches and initial VAEs included), else the recorded
+    units' core-seconds in the frozen reference (a fresh clone has no run log; the two are not
+    mixed, being on different scales). Chapters with no guess are absent; an unreadable source
+    gives no guess rather than stopping a build."""
+    try:
+        ref = load_reference(profile, project, trials=True)
+        log = load_run_log(profile, store)
+    except (OSError, ValueError, KeyError, pd.errors.ParserError):
+        return {}
     guess: dict[str, float] = {}
     if ref is not None:
         units = unit_seconds(ref)
-        guess.update(units.groupby("chapter_id")["seconds"].sum().astype(float).to_dict())
-    if not log.empty:
-        guess.update(log.set_index("chapter_id")["seconds"].astype(float).to_dict())
-    return guess
+        guess = units.groupby("chapter_id")["seconds"].sum().astype(float).to_dict()
+    if not log.empty and {"chapter_id", "seconds", "ok"} <= set(log.columns):
+        ran = log[log["ok"].astype(bool) & log["seconds"].notna()]
+        timed = ran.set_index("chapter_id")["seconds"].astype(float).to_dict()
+        if set(guess) <= set(timed):
+            guess = timed
+    return {c: s for c, s in guess.items() if math.isfinite(s)}
