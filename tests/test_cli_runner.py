@@ -120,18 +120,23 @@ def test_a_failing_notebook_is_kept_and_named(book: Book) -> None:
     assert log["ok"].tolist() == [False] and "seven is unlucky" in log["error"].iloc[0]
 
 
+def _timed_book(root: Path, ids: list[str], source: str, monkeypatch) -> None:
+    """A project whose chapters ``ids`` are each the notebook ``source``, its store under it."""
+    (root / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n" + "".join(
+        f"  - file: book/chapters/{i}\n" for i in ids))
+    (root / "notebooks").mkdir()
+    for i in ids:
+        (root / "notebooks" / f"{i}.md").write_text(source)
+    monkeypatch.setenv("SLEEPBOOK_RESULTS", str(root / "store"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+
+
 def test_chapters_run_concurrently_and_all_are_logged(tmp_path: Path, monkeypatch) -> None:
     """With two jobs two chapters overlap in time, the summary chapter starts after both end,
     every run is logged (the log is rewritten by both threads) and the caller's matplotlib
     backend comes back."""
     ids = ["a", "b", "c"]
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n" + "".join(
-        f"  - file: book/chapters/{i}\n" for i in ids))
-    (tmp_path / "notebooks").mkdir()
-    for i in ids:
-        (tmp_path / "notebooks" / f"{i}.md").write_text(TIMED)
-    monkeypatch.setenv("SLEEPBOOK_RESULTS", str(tmp_path / "store"))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    _timed_book(tmp_path, ids, TIMED, monkeypatch)
     notebooks = {i: Notebook(i, None, summary=i == "a") for i in ids}  # a reads the others
     book = Book(tmp_path, notebooks, Profiles({"smoke": {}}, {}))
     here = os.getcwd()
@@ -153,13 +158,7 @@ def test_the_longest_chapters_start_first(tmp_path: Path, monkeypatch) -> None:
     seconds, here c then b), the one without any in book order after them, and the runs come
     back in book order."""
     ids = ["a", "b", "c"]
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n" + "".join(
-        f"  - file: book/chapters/{i}\n" for i in ids))
-    (tmp_path / "notebooks").mkdir()
-    for i in ids:
-        (tmp_path / "notebooks" / f"{i}.md").write_text(TIMED.replace("time.sleep(3)", ""))
-    monkeypatch.setenv("SLEEPBOOK_RESULTS", str(tmp_path / "store"))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    _timed_book(tmp_path, ids, TIMED.replace("time.sleep(3)", ""), monkeypatch)
     store = ResultStore(tmp_path / "store")
     for chapter, seconds in (("b", 20.0), ("c", 90.0)):
         log_run(ChapterRun(chapter, "smoke", tmp_path / "x.ipynb", seconds, True, "", ""), store)

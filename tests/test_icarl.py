@@ -249,7 +249,7 @@ def test_paper_gap_names_the_range_of_ours_against_the_papers_pair() -> None:
 
 
 def test_the_papers_pair_is_set_beside_ours_only_at_its_setting() -> None:
-    from sleeputils.report.icarl import icarl_table
+    from sleeputils.report.icarl import PAPER_PAIR, icarl_table
 
     rows = [{"metric": "nme_acc", "memory": 100, "variant": "herding+distill", "epochs": e,
              "method": method, "trial": t, "headline": True, "value": 60.0 + t}
@@ -257,7 +257,7 @@ def test_the_papers_pair_is_set_beside_ours_only_at_its_setting() -> None:
     at = {e: icarl_table(pd.DataFrame([r for r in rows if r["epochs"] == e]), "mnist").data
           for e in (2, 10)}
     assert at[10]["paper: iCaRL<br>→ + SRC"].tolist() == ["65.50 ± 4.66<br>→ 78.09 ± 3.16"]
-    assert "paper: iCaRL<br>→ + SRC" not in at[2]  # no pair at this setting: no empty column
+    assert PAPER_PAIR not in at[2]  # no pair at this setting: no empty column
     # Table 2 has no Fashion pair: no paper column (an empty mask once selected no columns)
     fashion = icarl_table(pd.DataFrame([r for r in rows if r["epochs"] == 10]), "fashion").data
-    assert "paper: iCaRL<br>→ + SRC" not in fashion and len(fashion) == 1
+    assert PAPER_PAIR not in fashion and len(fashion) == 1
