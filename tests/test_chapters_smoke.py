@@ -155,6 +155,13 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
         assert len(vals) == 6 and vals["mean"].between(0, 100).all()
         assert set(rec["metric"]) - {"final_acc", "test_acc", "val_acc"} == {
             "r_max", "inc", "dec", "beta_1", "beta_2", "beta_3", "alpha_scale"}  # chosen vectors
+    elif chapter == "owm-recipe":  # smoke: MNIST and cross-modal, recipe and 2 epochs, one sweep
+        finals = rec[rec["metric"] == "final_acc"]
+        assert set(zip(finals["dataset"], finals["changed"], strict=True)) == {
+            ("mnist", "none"), ("mnist", "epochs"), ("mnist", "batch_size"),
+            ("crossmodal", "none"), ("crossmodal", "epochs")}
+        learned = rec[rec["metric"] == "just_trained_acc"]
+        assert len(learned) == 5 and learned["mean"].between(0, 100).all()
     elif chapter == "single":  # smoke: epochs 1, 2 at 5000 images and 10 epochs at 200 images
         assert len(rec) == 3 * 2 * 2 and set(rec["method"]) == {"src"}
     else:

@@ -29,6 +29,7 @@ from ..protocols.epochs import EpochsConfig
 from ..protocols.icarl import ICaRLConfig
 from ..protocols.incremental import IncrementalConfig
 from ..protocols.interleave import InterleaveConfig
+from ..protocols.owm_recipe import OWMRecipeConfig
 from ..protocols.paradigms import ParadigmsConfig
 from ..protocols.patches import PatchesConfig
 from ..protocols.recipes import RecipesConfig
@@ -76,6 +77,7 @@ NOTEBOOKS: dict[str, Notebook] = {
         Notebook("single", SingleTaskConfig),
         Notebook("task2", Task2Config, "dataset"),
         Notebook("recipes", RecipesConfig, "dataset"),
+        Notebook("owm-recipe", OWMRecipeConfig),
         Notebook("sleep-search", SleepSearchConfig),
         Notebook("representations", RepresentationsConfig, "dataset"),
         Notebook("vae", ScheduleConfig, "split"),

@@ -10,7 +10,7 @@ _FIRST = ("sequential", "src", "ewc", "si", "owm", "parallel", "rehearsal", "reh
 _UNREGISTERED = {
     "icarl_nme": "iCaRL, nearest mean", "icarl_src_nme": "iCaRL + SRC, nearest mean",
     "wscl-no-dreaming": "WSCL without dreaming", "wscl-no-freezing": "WSCL without freezing",
-    "wscl+nrem": "WSCL + NREM (ours)", "vae": "VAE",
+    "wscl+nrem": "WSCL + NREM (ours)", "vae": "VAE", "owm_recipe": "OWM, authors' recipe",
 }
 #: Method ids as the records write them -> as tables, verdicts and legends name them: each
 #: registered method's display name (its spec holds it), then the unregistered ids.
