@@ -10,7 +10,7 @@ import pytest
 from sleeputils.cli import main
 from sleeputils.report.status import coverage, status_table
 from sleeputils.results import check
-from sleeputils.results.paper import load_paper_values, paper_spread
+from sleeputils.results.paper import BRACKETED, SHORT, load_paper_values, locate, paper_spread
 from sleeputils.results.record import record
 from sleeputils.results.reference import (
     TRIAL_TOL_OTHER_MACHINE,
@@ -291,3 +291,32 @@ def test_nothing_compared_is_never_a_pass() -> None:
     result = check.CheckResult(only_new, True, "smoke", trials)
     assert result.compared == 0 and result.failed
     assert "check FAILED" in result.report()
+
+
+@pytest.mark.parametrize(("curve", "value", "expected"), [
+    ({0.0: 20.0, 0.01: 40.0, 0.05: 60.0, 0.1: 80.0}, 55.0, (0.01, 0.05)),
+    ({0.0: 20.0, 0.01: 40.0, 0.05: 60.0}, 40.0, (0.0, 0.01)),  # equal counts as reached
+    ({0.0: 20.0, 0.01: 40.0}, 90.0, (0.01, None)),  # never reached: the best fraction
+    ({0.01: 40.0, 0.0: 30.0}, 10.0, (None, 0.0)),  # above everywhere: the first fraction
+])
+def test_locate_names_the_step_of_the_sweep_that_crosses_the_value(curve, value, expected):
+    assert locate(pd.Series(curve), value) == expected
+
+
+def test_locate_refuses_a_curve_that_crosses_twice():
+    with pytest.raises(ValueError, match="more than once"):
+        locate(pd.Series({0.0: 20.0, 0.01: 60.0, 0.05: 40.0, 0.1: 80.0}), 50.0)
+
+
+def test_a_number_at_an_unstated_setting_is_located_on_our_sweep(project: Path) -> None:
+    """The paper's Fashion rehearsal number names no fraction: it is located on our sweep of
+    fractions (and counts as computed), never compared with one fraction of our choosing."""
+    rows = pd.concat([run_rows([40.0, 42.0]).assign(setting='{"fraction":0.025}'),
+                      run_rows([60.0, 62.0]).assign(setting='{"fraction":0.05}')])
+    record(rows.assign(dataset="fashion", method="rehearsal"), "rehearsal-fashion", "quick")
+    table = status_table("quick", project=project)
+    row = table[(table["chapter"] == "rehearsal-fashion") & (table["method"] == "rehearsal")
+                & (table["source"] != "book only")].iloc[0]
+    assert row["ours (quick)"] == "between 2.5 % (41.00) and 5 % (61.00)"  # paper: 55.19
+    assert row["vs paper"] == SHORT[BRACKETED]
+    assert coverage(table) == (1, 42)

@@ -17,7 +17,7 @@ import pandas as pd
 import seaborn as sns
 import yaml
 
-from ..results.paper import NOT_COVERED, PAPER_MISSES, paper_spread
+from ..results.paper import BRACKETED, NOT_COVERED, PAPER_MISSES, paper_spread
 
 REASONS_FILE = Path(__file__).with_name("reasons.yaml")
 #: The methods part, where the labels of the reasons live.
@@ -35,7 +35,7 @@ def reasons() -> tuple[dict[str, str], dict[tuple[str, str], dict[str, str]]]:
 
 def why(chapter: str, dataset: str, method: str, verdict: str) -> tuple[str, str]:
     """(reason, label) for a paper number that is missed or not computed; ("", "") otherwise."""
-    if verdict not in (*PAPER_MISSES, NOT_COVERED):
+    if verdict not in (*PAPER_MISSES, NOT_COVERED, BRACKETED):
         return "", ""
     absent, numbers = reasons()
     if verdict == NOT_COVERED and dataset in absent:
@@ -61,10 +61,12 @@ def _labels(project: Path) -> dict[str, str]:
 
 
 def verdicts(joined: pd.DataFrame) -> pd.Series:
-    """Each paper number's verdict against the committed paper-profile mean."""
-    return pd.Series([paper_spread(m, p, s) for m, p, s in
-                      zip(joined["p_mean"], joined["paper"], joined["paper_std"], strict=True)],
-                     index=joined.index)
+    """Each paper number's verdict against the committed paper-profile mean (located on our
+    sweep where the paper does not state its setting)."""
+    located = joined["p_located"] if "p_located" in joined else pd.Series("", joined.index)
+    return pd.Series([BRACKETED if w else paper_spread(m, p, s) for m, p, s, w in
+                      zip(joined["p_mean"], joined["paper"], joined["paper_std"], located,
+                          strict=True)], index=joined.index)
 
 
 def save_figure(joined: pd.DataFrame, path: Path) -> None:

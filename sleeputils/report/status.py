@@ -16,9 +16,11 @@ import pandas as pd
 
 from ..results import provenance, setting
 from ..results.paper import (
+    BRACKETED,
     NOT_COVERED,
     SHORT,
     load_paper_values,
+    locate,
     paper_spread,
     pm_column,
     signed_points,
@@ -56,7 +58,44 @@ def joined(
     table = table.sort_values(["_order", *key], ignore_index=True)
     table["label"] = [f"{METHODS.get(m, m)}, {c}" for m, c in
                       zip(table["method"], table["chapter_id"], strict=True)]
+    table["unstated"] = table["unstated"].fillna("")
+    table["ours_located"] = _located(table, load_records(profile, project=project, store=store))
+    table["p_located"] = _located(table, load_records(PAPER_PROFILE, project=project,
+                                                      store=store))
     return table
+
+
+def _located(table: pd.DataFrame, records: pd.DataFrame) -> list[str]:
+    """For each paper number whose setting the paper does not state: where its value falls on
+    our sweep of that setting ("between 1 % (50.20) and 2.5 % (57.10) replayed"); "" for the
+    others and where we have no sweep."""
+    records = keyed(records)
+    out = []
+    for row in table.itertuples(index=False):
+        name = row.unstated
+        ours = records[(records["chapter_id"] == row.chapter_id)
+                       & (records["method"] == row.method) & (records["metric"] == row.metric)]
+        values = [setting.decode(s).get(name) for s in ours["setting"]]
+        curve = pd.Series(ours["mean"].to_numpy(), index=values, dtype=float)
+        curve = curve[[v is not None for v in values]]
+        out.append(_where(curve, row.paper, name) if name and len(curve) else "")
+    return out
+
+
+def _where(curve: pd.Series, value: float, name: str) -> str:
+    """``value``'s place on ``curve`` in words."""
+    def at(x: float) -> str:
+        shown = f"{100 * x:g} %" if name == "fraction" else f"{name} {x:g}"
+        return f"{shown} ({curve[x]:.2f})"
+    try:
+        low, high = locate(curve, value)
+    except ValueError:
+        return "crosses it more than once on our sweep"
+    if high is None:
+        return f"below it at every {name} run (best {at(low)})"
+    if low is None:
+        return f"above it at every {name} run (lowest {at(high)})"
+    return f"between {at(low)} and {at(high)}"
 
 
 def status_table(
@@ -71,11 +110,14 @@ def status_table(
     ``reasons.yaml``), with a link to the book section that shows it.
     """
     table = joined(profile, project=project, store=store)
-    verdict = [paper_spread(*row) for row in
-               table[["ours_mean", "paper", "paper_std"]].itertuples(index=False, name=None)]
+    verdict = [BRACKETED if where else paper_spread(m, v, s) for m, v, s, where in
+               table[["ours_mean", "paper", "paper_std", "ours_located"]].itertuples(
+                   index=False, name=None)]
     # a reason explains the full protocol's verdict where it is committed
-    full = [paper_spread(p, v, s) if pd.notna(p) else mine for p, v, s, mine in
-            zip(table["p_mean"], table["paper"], table["paper_std"], verdict, strict=True)]
+    full = scoreboard.verdicts(table)
+    full = [mine if f == NOT_COVERED else f for f, mine in zip(full, verdict, strict=True)]
+    ours = pm_column(table, "ours_mean", "ours_std", "ours_n", NOT_COVERED)
+    committed = pm_column(table, "p_mean", "p_std", "p_n")
     return pd.DataFrame(
         {
             "chapter": table["chapter_id"],
@@ -84,8 +126,10 @@ def status_table(
             "setting": table["setting"].map(setting.describe),
             "metric": table["metric"],
             "paper": pm_column(table, "paper", "paper_std"),
-            f"ours ({profile})": pm_column(table, "ours_mean", "ours_std", "ours_n", NOT_COVERED),
-            "ours (paper profile)": pm_column(table, "p_mean", "p_std", "p_n"),
+            f"ours ({profile})": [w or o for w, o in zip(table["ours_located"], ours,
+                                                         strict=True)],
+            "ours (paper profile)": [w or o for w, o in zip(table["p_located"], committed,
+                                                            strict=True)],
             "tolerance": [f"± {t:.2f}" if pd.notna(t) else "—" for t in table["tol"]],
             "Δ paper": signed_points(table["ours_mean"] - table["paper"]),
             "vs paper": [SHORT[v] for v in verdict],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import setting
@@ -23,21 +24,48 @@ NO_SPREAD_BAND = 1.0
 WITHIN, OUTSIDE = "within paper spread", "outside paper spread"
 WITHIN_BAND, OUTSIDE_BAND = "within ±1 pt (no paper spread)", "outside ±1 pt (no paper spread)"
 NOT_COVERED, NO_PAPER_VALUE = "not covered", "no paper value"
+#: A number measured at a setting the paper does not state (its ``unstated`` column names it):
+#: it is located on our sweep of that setting instead of compared at one value.
+BRACKETED = "located on our sweep (setting not stated)"
 #: Paper statuses that count as a miss (reported, never failed).
 PAPER_MISSES = (OUTSIDE, OUTSIDE_BAND)
 #: Short verdicts for tables read by people.
 SHORT = {WITHIN: "✓ within", OUTSIDE: "✗ missed", WITHIN_BAND: "✓ within ±1",
-         OUTSIDE_BAND: "✗ missed", NOT_COVERED: "not covered", NO_PAPER_VALUE: "—"}
+         OUTSIDE_BAND: "✗ missed", NOT_COVERED: "not covered", NO_PAPER_VALUE: "—",
+         BRACKETED: "↔ on our sweep"}
 
 
 def load_paper_values(path: Path = PAPER_VALUES_FILE) -> pd.DataFrame:
     """The paper's numbers, one row per number (columns: chapter_id, dataset, method, setting,
-    metric, value, std, trials, source, note). ``setting`` names the values the paper measured
-    the number at (:mod:`.setting`); a number of ours is compared with it only there."""
+    metric, value, std, trials, source, note, unstated). ``setting`` names the values the paper
+    measured the number at (:mod:`.setting`); a number of ours is compared with it only there.
+    ``unstated`` names a setting the paper does not give for the number (empty where it gives
+    every one): such a number is located on our sweep of it (:func:`locate`)."""
     paper = pd.read_csv(path, dtype={"chapter_id": str, "setting": str, "source": str,
-                                     "note": str})
+                                     "note": str, "unstated": str})
     paper["setting"] = setting.normalise(paper["setting"])
+    paper["unstated"] = paper["unstated"].fillna("")
     return paper
+
+
+def locate(curve: pd.Series, value: float) -> tuple[float | None, float | None]:
+    """Where ``value`` falls on ``curve`` (our mean per swept setting value, e.g. per fraction
+    replayed): the largest setting value whose mean is below it and the smallest whose mean is
+    at or above it, scanning in setting order. (None, x): every mean is at or above it from the
+    first, x; (x, None): every mean is below it, x the best. Raises ValueError when the curve
+    crosses the value more than once (not monotone), where no single place can be named."""
+    curve = curve.dropna().sort_index()
+    if curve.empty:
+        raise ValueError("an empty curve locates nothing")
+    below = curve < value
+    if below.all():
+        return float(curve.idxmax()), None
+    if not below.any():
+        return None, float(curve.index[0])
+    first_above = int(np.argmax(~below.to_numpy()))
+    if below.iloc[first_above:].any():
+        raise ValueError(f"the curve crosses {value} more than once")
+    return float(curve.index[first_above - 1]), float(curve.index[first_above])
 
 
 def paper_spread(ours: float, paper: float, paper_std: float) -> str:
