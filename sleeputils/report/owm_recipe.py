@@ -152,26 +152,21 @@ def sweep_table(df: pd.DataFrame) -> Styler:
 
 def sweep_verdict(df: pd.DataFrame) -> str:
     """Markdown: which single element, set to the SRC protocol's value, brings the recipe
-    nearest the paper's OWM on the sweep's benchmark, and which barely matter."""
+    nearest the paper's OWM on the sweep's benchmark, and which barely matter. Each element's
+    change is paired with the authors' recipe on the trials both ran (as in
+    :func:`sweep_table`)."""
     dataset = _sweep_dataset(df)
     paper = paper_owm()
-    t = trials(df)
-    t = t[t["dataset"] == dataset]
-    base = t[t["changed"] == "none"].set_index("trial")["value"]
-    # Compare on the trials every element ran, so each meets the same authors' trials.
-    common = _common_trials(t)
-    means = t[t["trial"] < common].groupby("changed")["value"].mean()
-    ref = base[base.index < common].mean()
+    means, moves = _sweep_effects(df, dataset)
+    ref = means["none"]
     target = paper.at[dataset, "value"] if dataset in paper.index else None
-    moves = (means.drop("none") - ref).sort_values()
-    text = [f"On {BENCHMARKS[dataset]}, on the trials every element ran "
-            f"({common}), the authors' recipe ends at {ref:.2f}"
+    text = [f"On {BENCHMARKS[dataset]} the authors' recipe ends at {ref:.2f}"
             + (f" against the paper's {target:.2f}." if target is not None else ".")]
     if target is not None:
         nearest = (means.drop("none") - target).abs().idxmin()
         text.append(f"The single change that comes nearest the paper is "
                     f"**{ELEMENTS[nearest]}** ({means[nearest]:.2f}, "
-                    f"{moves[nearest]:+.2f} from the recipe).")
+                    f"{moves[nearest]:+.2f} from the recipe on the same trials).")
     small = [ELEMENTS[c] for c, d in moves.items() if abs(d) < 1.0]
     if small:
         text.append("Within a point of the recipe: " + ", ".join(small) + ".")
@@ -179,6 +174,18 @@ def sweep_verdict(df: pd.DataFrame) -> str:
     if big:
         text.append("Moving it by 5 points or more: " + ", ".join(big) + ".")
     return " ".join(text)
+
+
+def _sweep_effects(df: pd.DataFrame, dataset: str) -> tuple[pd.Series, pd.Series]:
+    """(each variant's mean final accuracy over its trials, each element's paired change from
+    the authors' recipe, sorted) on ``dataset``."""
+    t = trials(df)
+    t = t[t["dataset"] == dataset]
+    base = t[t["changed"] == "none"].set_index("trial")["value"]
+    means = t.groupby("changed")["value"].mean()
+    moves = pd.Series({c: stats.paired(g.set_index("trial")["value"], base).difference
+                       for c, g in t.groupby("changed") if c != "none"}).sort_values()
+    return means, moves
 
 
 def owm_figure(df: pd.DataFrame) -> plt.Figure:
@@ -210,9 +217,7 @@ def sweep_figure(df: pd.DataFrame) -> plt.Figure:
     """The sweep: final accuracy with each element at the SRC protocol's value, against the
     authors' recipe (grey line) and the paper's OWM (black line)."""
     dataset = _sweep_dataset(df)
-    t = trials(df)
-    t = t[t["dataset"] == dataset]
-    means = t[t["trial"] < _common_trials(t)].groupby("changed")["value"].mean().sort_values()
+    means = _sweep_effects(df, dataset)[0].sort_values()
     fig, ax = plt.subplots(figsize=(6.5, 0.32 * len(means) + 1.2))
     names = [variant_name(c) for c in means.index]
     colours = ["tab:grey" if c == "none" else "tab:blue" for c in means.index]
@@ -237,11 +242,6 @@ def _sweep_dataset(df: pd.DataFrame) -> str:
 def _benchmarks(t: pd.DataFrame) -> list[str]:
     """The benchmarks of ``t`` in the book's order."""
     return [d for d in BENCHMARKS if d in set(t["dataset"])]
-
-
-def _common_trials(t: pd.DataFrame) -> int:
-    """How many trials (0, 1, ...) every variant of ``t`` ran."""
-    return int(t.groupby("changed")["trial"].nunique().min())
 
 
 def _mean(t: pd.DataFrame, dataset: str, changed: str) -> str:
