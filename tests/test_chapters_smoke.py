@@ -147,14 +147,21 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
         assert {"between_corr", "within_corr", "treves_rolls", "selectivity", "drive_old",
                 "probe_acc"} <= stats
         assert rec["n"].eq(2).all()  # the smoke profile's 2 trials, each a pair
-    elif chapter == "sleep-search":  # smoke: class-incremental and single task at 1 epoch
-        tests = rec[rec["metric"].isin(["final_acc", "test_acc"])]
+    elif chapter == "sleep-search":  # smoke: class-incremental, single task (1 epoch), transfer
+        own = rec[rec["protocol"] != "transfer"]
+        tests = own[own["metric"].isin(["final_acc", "test_acc"])]
         assert set(zip(tests["protocol"], tests["vector"], strict=True)) == {
             (p, v) for p in ("incremental", "single") for v in ("searched", "original", "none")}
-        vals = rec[rec["metric"] == "val_acc"]
+        vals = own[own["metric"] == "val_acc"]
         assert len(vals) == 6 and vals["mean"].between(0, 100).all()
         assert set(rec["metric"]) - {"final_acc", "test_acc", "val_acc"} == {
             "r_max", "inc", "dec", "beta_1", "beta_2", "beta_3", "alpha_scale"}  # chosen vectors
+        moved = rec[(rec["protocol"] == "transfer") & (rec["metric"] == "final_acc")]
+        assert set(zip(moved["dataset"], moved["vector"], moved["searched_on"].fillna(""),
+                       strict=True)) == {
+            (d, v, o) for d in ("mnist", "fashion")
+            for v, o in (("searched", "mnist"), ("searched", "fashion"), ("original", ""),
+                         ("none", ""))}
     elif chapter == "owm-recipe":  # smoke: MNIST and cross-modal, recipe and 2 epochs, one sweep
         finals = rec[rec["metric"] == "final_acc"]
         assert set(zip(finals["dataset"], finals["changed"], strict=True)) == {

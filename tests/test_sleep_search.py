@@ -19,6 +19,7 @@ from sleeputils.protocols.sleep_search import (
     SleepSearchConfig,
     as_vector,
     make_sampler,
+    run_sleep_search,
     score_on_test,
     search_vectors,
     space,
@@ -179,3 +180,56 @@ def test_the_original_is_placed_by_rank_and_by_the_test_set() -> None:
     assert "**away from the optimum**" in report.original_verdict(df)
     text = report.progress_verdict(df)
     assert "last generation added 8.00 points" in text and "**is still rising**" in text
+
+
+def test_transfer_must_name_the_other_data_set_in_one_line() -> None:
+    with pytest.raises(ParamError, match="give mnist \\(or none\\)"):
+        SleepSearchConfig(dataset="fashion")  # the default transfer is fashion itself
+    assert SleepSearchConfig(dataset="fashion", transfer="mnist").transfer == "mnist"
+
+
+def test_transfer_scores_each_searched_vector_on_both_test_sets(tmp_path) -> None:
+    """The second search is the same study as that data set's own search with the same sampler
+    and seed; each data set's original and no-sleep trials are its own test units; the vector
+    scored as "searched on d" is the best of d's search."""
+    config = CONFIG.replace({"samplers": ("random",), "generations": 1, "single_epochs": None,
+                             "transfer": "fashion"})
+    store = ResultStore(tmp_path)
+    df = run_sleep_search(config, store=store, progress=False)
+    fashion = config.replace({"dataset": "fashion", "transfer": None})
+    alone = run_sleep_search(fashion, store=ResultStore.disabled(), progress=False)
+    moved = df[df["protocol"] == "transfer"]
+    searched = moved[moved["stage"] == "transfer search"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        _study(searched.assign(stage="search", protocol="incremental")), _study(alone))
+    tests = moved[moved["metric"] == "final_acc"]
+    assert len(tests) == 2 * 4 * config.trials
+    for dataset, own in (("mnist", df), ("fashion", alone)):
+        ref = own[(own["protocol"] == "incremental") & (own["metric"] == "final_acc")]
+        for vector in ("original", "none"):
+            assert tests.loc[(tests["dataset"] == dataset) & (tests["vector"] == vector),
+                             "value"].tolist() == ref.loc[ref["vector"] == vector,
+                                                          "value"].tolist()
+    best = alone[alone["stage"] == "search"].sort_values("value", ascending=False,
+                                                         kind="stable").iloc[0]
+    chosen = moved[(moved["stage"] == "chosen") & (moved["searched_on"] == "fashion")]
+    assert dict(zip(chosen["metric"], chosen["value"], strict=True))["r_max"] == best["r_max"]
+
+
+def test_the_transfer_verdict_follows_the_paired_tests() -> None:
+    rows = [{"protocol": "transfer", "dataset": d, "metric": "final_acc", "trial": t,
+             "vector": v, "searched_on": o, "value": x}
+            for d, scores in (("mnist", {("searched", "mnist"): [60, 62, 61],
+                                         ("searched", "fashion"): [40, 41, 39.5],
+                                         ("original", None): [50, 51, 52],
+                                         ("none", None): [20, 21, 20.5]}),
+                              ("fashion", {("searched", "fashion"): [60, 61, 60.5],
+                                           ("searched", "mnist"): [60.5, 60, 61.2],
+                                           ("original", None): [50, 51, 52],
+                                           ("none", None): [30, 31, 30.4]}))
+            for (v, o), xs in scores.items() for t, x in enumerate(xs)]
+    text = report.transfer_verdict(pd.DataFrame(rows))
+    assert "On Split-MNIST, its own search's vector against Split-Fashion's: **higher**" in text
+    assert "On Split-Fashion, its own search's vector against Split-MNIST's: **no clear" in text
+    none = pd.DataFrame(rows).assign(protocol="incremental")  # a run without the study
+    assert report.transfer_verdict(none) == report.NO_TRANSFER

@@ -23,6 +23,12 @@ samplers propose the same vectors, whose units are stored.
 
 The chosen vector (best validation score over every search of a protocol) is then scored once on
 the test set, beside the original's vector and no sleep, on ``trials`` fresh trial seeds.
+
+Transfer (``transfer``, a second data set): one class-incremental search on it, with the first
+sampler and search seed 0, the same as one of the first data set's searches; then the vector each
+of those two searches chose is scored on both data sets' test sets, beside each data set's own
+original vector and no sleep. Its records carry ``protocol = "transfer"``, the data set tested
+on as ``dataset`` and the searched one as ``searched_on``.
 """
 
 from __future__ import annotations
@@ -68,6 +74,9 @@ VECTORS = ("searched", "original", "none")
 CMAES_SMALLEST = 4
 #: Validation images of the single task, per ``validation`` image of a class-incremental task.
 SINGLE_HELD_OUT = 5
+#: Data sets a search runs on; the ``protocol`` of the transfer study's records.
+DATASETS = ("mnist", "fashion")
+TRANSFER = "transfer"
 
 
 @dataclass(frozen=True, order=True)
@@ -92,7 +101,11 @@ class SleepSearchConfig(Params):
     """Parameters of the sleep-vector search; defaults are the paper profile's search."""
 
     dataset: str = declare("mnist", "data set of every search (the original's single task is "
-                           "MNIST)", choices=("mnist", "fashion"))
+                           "MNIST)", choices=DATASETS)
+    transfer: str | None = declare("fashion", "a second data set searched once (first sampler, "
+                                   "search seed 0), each of the two searched vectors then scored "
+                                   "on both test sets", choices=DATASETS,
+                                   none="no transfer study")
     samplers: tuple[str, ...] = declare(SAMPLERS, "Optuna samplers searching the "
                                         "class-incremental vector: nsga2 (a genetic algorithm), "
                                         "cmaes, tpe, random", choices=SAMPLERS)
@@ -122,6 +135,10 @@ class SleepSearchConfig(Params):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.transfer == self.dataset:
+            other = next(d for d in DATASETS if d != self.dataset)
+            raise ParamError(f"parameter 'transfer' must name another data set than "
+                             f"'{self.dataset}': give {other} (or none)")
         uses_cmaes = "cmaes" in self.samplers or (self.single_epochs and
                                                    self.single_sampler == "cmaes")
         if uses_cmaes and self.generation_size < CMAES_SMALLEST:
@@ -376,9 +393,16 @@ def run_sleep_search(config: SleepSearchConfig = SleepSearchConfig(), *,
     protocol's chosen vector, the original's and no sleep. Tidy records."""
     ds = load_dataset(config.dataset)
     config.check_data(ds)
+    other = transfer_config(config)
+    other_ds = None if other is None else load_dataset(other.dataset)
+    if other is not None:
+        other.check_data(other_ds)
     history = search_vectors(config, Heldout(ds, config), store=store, progress=progress)
-    return pd.concat([history, score_on_test(config, ds, history, store=store,
-                                             progress=progress)], ignore_index=True)
+    frames = [history, score_on_test(config, ds, history, store=store, progress=progress)]
+    if other is not None:
+        frames.append(score_transfer(config, ds, history, other, other_ds, store=store,
+                                     progress=progress))
+    return pd.concat(frames, ignore_index=True)
 
 
 def search_vectors(config: SleepSearchConfig, data: Heldout, *, store: ResultStore | None,
@@ -462,8 +486,76 @@ def score_on_test(config: SleepSearchConfig, ds: Dataset, history: pd.DataFrame,
     return _headline(pd.concat([picked, pd.DataFrame(components), tested], ignore_index=True))
 
 
+def transfer_config(config: SleepSearchConfig) -> SleepSearchConfig | None:
+    """The second data set's search of the transfer study: the first sampler, one search seed,
+    no single-task search, otherwise ``config``'s settings (None without a transfer study)."""
+    if config.transfer is None:
+        return None
+    other = config.replace({"dataset": config.transfer, "transfer": None,
+                            "samplers": config.samplers[:1], "search_seeds": 1,
+                            "single_epochs": None})
+    if n_layers(other) != n_layers(config):
+        raise ParamError(f"transfer needs the same net on both data sets: {config.dataset} has "
+                         f"{n_layers(config)} weight layers, {other.dataset} {n_layers(other)}")
+    return other
+
+
+def run_best(history: pd.DataFrame, sampler: str, search_seed: int = 0) -> pd.Series:
+    """The best-scoring evaluation of one class-incremental search run (first asked on a tie)."""
+    rows = history[(history["stage"] == "search") & (history["protocol"] == "incremental")
+                   & (history["sampler"] == sampler) & (history["search_seed"] == search_seed)]
+    return rows.loc[rows["value"].idxmax()]
+
+
+def score_transfer(config: SleepSearchConfig, ds: Dataset, history: pd.DataFrame,
+                   other: SleepSearchConfig, other_ds: Dataset, *, store: ResultStore | None,
+                   progress: bool) -> pd.DataFrame:
+    """The transfer study: ``other``'s search, then the vector each data set's search with the
+    first sampler and seed 0 chose, scored on both test sets beside each one's original vector
+    and no sleep. Returns the second search's history (``stage = "transfer search"``, not
+    recorded), the two chosen vectors and the test trials (recorded)."""
+    sampler = config.samplers[0]
+    other_history = search_vectors(other, Heldout(other_ds, other), store=store,
+                                   progress=progress)
+    names = list(space(n_layers(config)))
+    best = {config.dataset: run_best(history, sampler), other.dataset: run_best(other_history,
+                                                                                sampler)}
+    vectors = {d: {n: float(r[n]) for n in names} for d, r in best.items()}
+    chosen_rows = [{"dataset": d, "method": "src", "protocol": TRANSFER, "searched_on": d,
+                    "vector": "searched", "metric": n, "value": value, "stage": "chosen"}
+                   for d in vectors
+                   for n, value in {"val_acc": float(best[d]["value"]), **vectors[d]}.items()]
+    cases = []
+    for cfg, data in ((config, ds), (other, other_ds)):
+        kinds = [("searched", d) for d in vectors] + [("original", None), ("none", None)]
+        cases += [(cfg, data, kind, on, t) for kind, on in kinds for t in range(config.trials)]
+    def vector(cfg: SleepSearchConfig, kind: str, on: str | None) -> dict[str, float] | None:
+        if kind == "searched":
+            return vectors[on]
+        incremental = Search("incremental")
+        return None if kind == "none" else as_vector(preset(original_preset(cfg, incremental)),
+                                                     n_layers(cfg))
+
+    configs = [evaluation(cfg, Search("incremental"), "test", vector(cfg, kind, on))
+               for cfg, _, kind, on, _ in cases]
+    by_dataset = {config.dataset: ds, other.dataset: other_ds}
+    df = _evaluate(configs, [c[-1] for c in cases],
+                   lambda c, t: test_unit(by_dataset[c.dataset], c, t), store=store,
+                   progress=progress, desc="transfer, test set")
+    meta = pd.DataFrame([{"protocol": TRANSFER, "vector": kind, "searched_on": on}
+                         for _, _, kind, on, _ in cases])
+    tested = pd.concat([df, meta], axis=1).assign(stage="transfer test")
+    searched = other_history[other_history["stage"] == "search"].assign(
+        stage="transfer search", protocol=TRANSFER, searched_on=other.dataset, headline=False)
+    recorded = _headline(pd.concat([pd.DataFrame(chosen_rows), tested], ignore_index=True))
+    return pd.concat([searched, recorded], ignore_index=True)
+
+
 def _headline(df: pd.DataFrame) -> pd.DataFrame:
     """Rows recorded as the chapter's numbers, each with its setting."""
-    settings = [setting.encode(protocol=p, epochs=None if pd.isna(e) else int(e), vector=v)
-                for p, e, v in zip(df["protocol"], df["epochs"], df["vector"], strict=True)]
+    epochs = df["epochs"] if "epochs" in df else pd.Series(np.nan, df.index)
+    on = df["searched_on"] if "searched_on" in df else pd.Series(None, df.index, dtype=object)
+    settings = [setting.encode(protocol=p, epochs=None if pd.isna(e) else int(e), vector=v,
+                               searched_on=None if pd.isna(o) else o)
+                for p, e, v, o in zip(df["protocol"], epochs, df["vector"], on, strict=True)]
     return df.assign(setting=settings, headline=True)

@@ -14,12 +14,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import optuna
 import pandas as pd
+import seaborn as sns
 from pandas.io.formats.style import Styler
 
-from ..protocols.sleep_search import SPACE, space
+from ..protocols.sleep_search import SPACE, TRANSFER, space
 from ..results.paper import fmt_pm
 from . import stats
-from .names import SAMPLERS, VECTORS, search_name, sleep_field
+from .names import BENCHMARKS, SAMPLERS, VECTORS, search_name, sleep_field
 from .tables import for_people
 
 #: The test-set numbers of the two protocols.
@@ -37,7 +38,7 @@ EFFECT = {stats.HIGHER: "helps", stats.LOWER: "hurts", stats.UNCLEAR: "has no cl
 
 def _searches(df: pd.DataFrame) -> list[tuple[str, float | None]]:
     """(protocol, epochs) of every search in the rows: class-incremental first."""
-    rows = df[df["metric"] == "val_acc"]
+    rows = df[(df["metric"] == "val_acc") & (df["protocol"] != TRANSFER)]
     epochs = rows["epochs"] if "epochs" in rows else pd.Series(np.nan, rows.index)
     found = {(p, None if pd.isna(e) else int(e)) for p, e in zip(rows["protocol"], epochs,
                                                                   strict=True)}
@@ -412,3 +413,101 @@ def space_table(df: pd.DataFrame) -> Styler:
                     f"{picked.iloc[0]:.4g}" if len(picked) else "—")
         out.append(row)
     return for_people(pd.DataFrame(out), compact=True)
+
+
+def transfer_scores(df: pd.DataFrame) -> pd.DataFrame:
+    """The transfer study's test trials: one row per (data set tested on, trial), one column
+    per vector (``searched on mnist``, ``searched on fashion``, ``original``, ``none``)."""
+    rows = df[(df["protocol"] == TRANSFER) & df["metric"].isin(TEST_METRICS)]
+    if rows.empty:
+        return pd.DataFrame()
+    on = rows["searched_on"] if "searched_on" in rows else pd.Series(None, rows.index)
+    vector = [f"searched on {o}" if v == "searched" else v
+              for v, o in zip(rows["vector"], on, strict=True)]
+    return rows.assign(vector=vector).pivot_table(index=["dataset", "trial"], columns="vector",
+                                                  values="value")
+
+
+def _transfer_tests(t: pd.DataFrame) -> list[tuple[str, str, stats.Paired, stats.Paired]]:
+    """Per data set tested on: (it, the other data set, own against transferred, transferred
+    against no sleep), each family Holm-corrected over the data sets."""
+    found = sorted(dict.fromkeys(t.index.get_level_values(0)),
+                   key=lambda d: list(BENCHMARKS).index(d) if d in BENCHMARKS else len(BENCHMARKS))
+    pairs = []
+    for d in found:
+        other = next(o for o in found if o != d)
+        s = t.loc[d]
+        pairs.append((d, other, stats.paired(s[f"searched on {d}"], s[f"searched on {other}"]),
+                      stats.paired(s[f"searched on {other}"], s["none"])))
+    own = stats.family([p[2] for p in pairs])
+    helps = stats.family([p[3] for p in pairs])
+    return [(d, o, a, b) for (d, o, _, _), a, b in zip(pairs, own, helps, strict=True)]
+
+
+def transfer_table(df: pd.DataFrame) -> Styler | str:
+    """Per data set tested on: test accuracy with each data set's searched vector, the
+    original's and no sleep, and the paired differences own - transferred and transferred -
+    no sleep."""
+    t = transfer_scores(df)
+    if t.empty:
+        return NO_TRANSFER
+    out = []
+    for d, other, own, helps in _transfer_tests(t):
+        s = t.loc[d]
+        row = {"tested on": BENCHMARKS.get(d, d)}
+        for column, name in ((f"searched on {d}", "own search"),
+                             (f"searched on {other}", "other data set's search"),
+                             ("original", VECTORS["original"]), ("none", VECTORS["none"])):
+            row[f"{name} (%)"] = fmt_pm(s[column].mean(), s[column].std())
+        row["own - transferred"] = stats.short(own, 2)
+        row["transferred - no sleep"] = stats.short(helps, 2)
+        row["n"] = int(s["none"].count())
+        out.append(row)
+    return for_people(pd.DataFrame(out), compact=True)
+
+
+def transfer_verdict(df: pd.DataFrame) -> str:
+    """Markdown: per data set, whether the other data set's searched vector does as well as its
+    own search's, and whether it still beats no sleep (paired; Holm over the data sets)."""
+    t = transfer_scores(df)
+    if t.empty:
+        return NO_TRANSFER
+    lines = []
+    for d, other, own, helps in _transfer_tests(t):
+        why = stats.p_text(own) if own.tested else stats.why_untested(own)
+        why_helps = stats.p_text(helps) if helps.tested else stats.why_untested(helps)
+        lines.append(f"- On {BENCHMARKS.get(d, d)}, its own search's vector against "
+                     f"{BENCHMARKS.get(other, other)}'s: **{COMPARED[own.verdict]}** "
+                     f"({own.difference:+.2f} points, n = {own.n}, {why}); "
+                     f"{BENCHMARKS.get(other, other)}'s vector against no sleep: "
+                     f"**{COMPARED[helps.verdict]}** ({helps.difference:+.2f} points, "
+                     f"{why_helps}).")
+    return "\n".join(lines)
+
+
+def transfer_figure(df: pd.DataFrame) -> plt.Figure | None:
+    """Test accuracy per trial on each data set with each vector: own search, the other data
+    set's search, the original's, no sleep."""
+    t = transfer_scores(df)
+    if t.empty:
+        return None
+    long = t.reset_index().melt(id_vars=["dataset", "trial"], var_name="vector",
+                                value_name="accuracy")
+    long["tested on"] = long["dataset"].map(lambda d: BENCHMARKS.get(d, d))
+    long["vector"] = [("own search" if v == f"searched on {d}" else
+                       f"{BENCHMARKS.get(v.removeprefix('searched on '), v)}'s search"
+                       if v.startswith("searched on ") else VECTORS[v])
+                      for v, d in zip(long["vector"], long["dataset"], strict=True)]
+    order = ["own search", *sorted({v for v in long["vector"] if v.endswith("'s search")}),
+             VECTORS["original"], VECTORS["none"]]
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    sns.stripplot(long, x="tested on", y="accuracy", hue="vector", hue_order=order, dodge=True,
+                  ax=ax, size=6, jitter=0.1)
+    ax.set(xlabel="", ylabel="final accuracy on the test set (%)")
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+NO_TRANSFER = ("No transfer study in this run (parameter `transfer`; the `paper` profile searches "
+               "Fashion-MNIST too and scores each data set's vector on both).")
