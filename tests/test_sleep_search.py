@@ -192,8 +192,8 @@ def test_transfer_scores_each_searched_vector_on_both_test_sets(tmp_path) -> Non
     """The second search is the same study as that data set's own search with the same sampler
     and seed; each data set's original and no-sleep trials are its own test units; the vector
     scored as "searched on d" is the best of d's search."""
-    config = CONFIG.replace({"samplers": ("random",), "generations": 1, "single_epochs": None,
-                             "transfer": "fashion"})
+    config = CONFIG.replace({"samplers": ("random",), "generations": 1, "generation_size": 2,
+                             "single_epochs": None, "transfer": "fashion"})
     store = ResultStore(tmp_path)
     df = run_sleep_search(config, store=store, progress=False)
     fashion = config.replace({"dataset": "fashion", "transfer": None})
