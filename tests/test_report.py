@@ -161,3 +161,17 @@ def test_a_sleep_that_changes_nothing_is_named() -> None:
     lines = crossmodal._sleep_without_effect(pd.DataFrame(rows))
     assert lines == ["- rehearsal + SRC (faithful, 10 % replayed) equals rehearsal in every one "
                      "of its 2 trials: that sleep changed nothing the test sets can see."]
+
+
+def test_wrapped_cells_keep_their_links_whole() -> None:
+    """The status page's reasons carry a link; wrapping them must not break the tag (it did:
+    ``<a<br>href=...`` showed the raw HTML)."""
+    from sleeputils.report.tables import for_people, wrap_html
+
+    why = ("as on MNIST: OWM on the SRC network and optimiser learns the later tasks poorly "
+           '(<a href="../methods/deviations.html#dev-owm-setup">evidence</a>)')
+    html = for_people(pd.DataFrame({"why": [why]}), wrap=("why",), wrap_width=40).to_html()
+    assert '<a href="../methods/deviations.html#dev-owm-setup">evidence</a>' in html
+    lines = wrap_html(why, 40).split("<br>")
+    assert len(lines) == 3 and all(len(x) <= 40 for x in lines[:2])
+    assert " ".join(lines) == why  # nothing lost or added but the breaks

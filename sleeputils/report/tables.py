@@ -3,6 +3,7 @@ committed trials as rows a report reads."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pandas as pd
@@ -30,9 +31,17 @@ def for_people(
               .set_table_styles(styles))
     wrapped = [c for c in wrap if c in table.columns]
     if wrapped:
-        styler = styler.format(lambda text: "<br>".join(textwrap.wrap(str(text), wrap_width)),
-                               subset=wrapped, na_rep="—")
+        styler = styler.format(lambda text: wrap_html(str(text), wrap_width), subset=wrapped,
+                               na_rep="—")
     return styler
+
+
+def wrap_html(text: str, width: int = WRAP_WIDTH) -> str:
+    """``text`` in lines of at most ``width`` characters joined by ``<br>``, never breaking
+    inside an HTML tag (a link's ``<a href=...>`` stays whole) or inside a word."""
+    keep = re.sub(r"<[^>]*>", lambda m: m.group(0).replace(" ", "\0"), text)
+    lines = textwrap.wrap(keep, width, break_long_words=False, break_on_hyphens=False)
+    return "<br>".join(line.replace("\0", " ") for line in lines)
 
 
 def headline(df: pd.DataFrame) -> pd.DataFrame:
