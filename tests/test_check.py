@@ -320,3 +320,8 @@ def test_a_number_at_an_unstated_setting_is_located_on_our_sweep(project: Path) 
     assert row["ours (quick)"] == "between 2.5 % (41.00) and 5 % (61.00)"  # paper: 55.19
     assert row["vs paper"] == SHORT[BRACKETED]
     assert coverage(table) == (1, 42)
+
+
+def test_locate_finds_the_crossing_of_a_falling_curve_too():
+    # forgetting against the fraction replayed falls: below the value from 0.05 on
+    assert locate(pd.Series({0.0: 60.0, 0.01: 40.0, 0.05: 20.0}), 30.0) == (0.05, 0.01)

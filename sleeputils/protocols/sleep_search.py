@@ -522,7 +522,8 @@ def score_transfer(config: SleepSearchConfig, ds: Dataset, history: pd.DataFrame
                                                                                 sampler)}
     vectors = {d: {n: float(r[n]) for n in names} for d, r in best.items()}
     chosen_rows = [{"dataset": d, "method": "src", "protocol": TRANSFER, "searched_on": d,
-                    "vector": "searched", "metric": n, "value": value, "stage": "chosen"}
+                    "vector": "searched", "metric": n, "value": value, "stage": "chosen",
+                    "trial": SEARCH_TRIAL}
                    for d in vectors
                    for n, value in {"val_acc": float(best[d]["value"]), **vectors[d]}.items()]
     cases = []

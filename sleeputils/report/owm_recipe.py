@@ -92,7 +92,7 @@ def owm_table(df: pd.DataFrame) -> Styler:
         for changed in _matched(df):
             v = g.loc[g["changed"] == changed, "value"]
             name = variant_name(changed)
-            row[f"{name} (n = {len(v)})"] = fmt_pm(v.mean(), v.std())
+            row[name] = fmt_pm(v.mean(), v.std(), len(v))
             row[f"{name}: vs paper"] = (SHORT[paper_spread(v.mean(), *paper.loc[dataset])]
                                         if dataset in paper.index else "—")
         out.append(row)
@@ -113,15 +113,20 @@ def owm_verdict(df: pd.DataFrame) -> str:
         within = {c for c in m.index if paper_spread(m[c], value, std) in (WITHIN, WITHIN_BAND)}
         matching = within if matching is None else matching & within
         closest = (m - value).abs().idxmin()
+        others = [f"{variant_name(c)} {m[c]:.2f}" for c in m.index if c != closest]
         lines.append(f"- {BENCHMARKS[dataset]}: the paper's {fmt_pm(value, std)} is closest to "
                      f"the **{variant_name(closest)}** ({m[closest]:.2f}, "
-                     f"{SHORT[paper_spread(m[closest], value, std)]}); "
-                     + "; ".join(f"{variant_name(c)} {m[c]:.2f}" for c in m.index
-                                 if c != closest) + ".")
-    if matching:
+                     f"{SHORT[paper_spread(m[closest], value, std)]})"
+                     + (f"; {'; '.join(others)}." if others else "."))
+    if matching and len(matching) == 1:
+        lines.append(f"- On every benchmark the **{variant_name(next(iter(matching)))}** is "
+                     "within the paper's spread: of the variants run, only it reproduces the "
+                     "paper's OWM column.")
+    elif matching:
         names = " and ".join(f"**{variant_name(c)}**" for c in sorted(matching))
-        lines.append(f"- On every benchmark the {names} is within the paper's spread: of the "
-                     "variants run, only it reproduces the paper's OWM column.")
+        lines.append(f"- On every benchmark the {names} are within the paper's spread: each of "
+                     "them reproduces the paper's OWM column, so these numbers cannot tell them "
+                     "apart.")
     elif matching is not None:
         lines.append("- No variant run here is within the paper's spread on every benchmark.")
     return "\n".join(lines)

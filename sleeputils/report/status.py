@@ -73,12 +73,18 @@ def _located(table: pd.DataFrame, records: pd.DataFrame) -> list[str]:
     out = []
     for row in table.itertuples(index=False):
         name = row.unstated
+        if not name:
+            out.append("")
+            continue
+        stated = setting.decode(row.setting).items()  # what the paper does say must match
+        agree = [stated <= setting.decode(s).items() for s in records["setting"]]
         ours = records[(records["chapter_id"] == row.chapter_id)
-                       & (records["method"] == row.method) & (records["metric"] == row.metric)]
+                       & (records["method"] == row.method) & (records["metric"] == row.metric)
+                       & pd.Series(agree, index=records.index, dtype=bool)]
         values = [setting.decode(s).get(name) for s in ours["setting"]]
         curve = pd.Series(ours["mean"].to_numpy(), index=values, dtype=float)
         curve = curve[[v is not None for v in values]]
-        out.append(_where(curve, row.paper, name) if name and len(curve) else "")
+        out.append(_where(curve, row.paper, name) if len(curve) else "")
     return out
 
 

@@ -50,22 +50,24 @@ def load_paper_values(path: Path = PAPER_VALUES_FILE) -> pd.DataFrame:
 
 def locate(curve: pd.Series, value: float) -> tuple[float | None, float | None]:
     """Where ``value`` falls on ``curve`` (our mean per swept setting value, e.g. per fraction
-    replayed): the largest setting value whose mean is below it and the smallest whose mean is
-    at or above it, scanning in setting order. (None, x): every mean is at or above it from the
-    first, x; (x, None): every mean is below it, x the best. Raises ValueError when the curve
-    crosses the value more than once (not monotone), where no single place can be named."""
+    replayed): (the setting value on the side below it, the one on the side at or above it), the
+    two neighbours in setting order between which the curve crosses it, whether the curve rises
+    or falls there. (None, x): every mean is at or above it, x the first setting value;
+    (x, None): every mean is below it, x the best. Raises ValueError when the curve crosses the
+    value more than once, where no single place can be named."""
     curve = curve.dropna().sort_index()
     if curve.empty:
         raise ValueError("an empty curve locates nothing")
-    below = curve < value
+    below = (curve < value).to_numpy()
     if below.all():
         return float(curve.idxmax()), None
     if not below.any():
         return None, float(curve.index[0])
-    first_above = int(np.argmax(~below.to_numpy()))
-    if below.iloc[first_above:].any():
+    if np.count_nonzero(below[1:] != below[:-1]) > 1:
         raise ValueError(f"the curve crosses {value} more than once")
-    return float(curve.index[first_above - 1]), float(curve.index[first_above])
+    cross = int(np.flatnonzero(below[1:] != below[:-1])[0])  # last index before the crossing
+    first, second = float(curve.index[cross]), float(curve.index[cross + 1])
+    return (first, second) if below[cross] else (second, first)
 
 
 def paper_spread(ours: float, paper: float, paper_std: float) -> str:
