@@ -245,3 +245,23 @@ def test_the_sweep_pairs_each_element_with_the_recipe_on_the_same_trials():
     assert means["none"] == 92.0 and moves["lr"] == 1.0  # trial 0 only: 91 - 90
     assert moves["epochs"] == pytest.approx(-19.666666, abs=1e-5)
     assert "**2 epochs per task** (72.33" in owm_recipe_report.sweep_verdict(df)
+
+
+def test_two_variants_with_one_recipe_share_their_units(tmp_path):
+    """A base recipe already at 2 epochs: the matched 2-epoch variant is the same recipe, so
+    each trial is computed once and both variants read the same numbers."""
+    from sleeputils.protocols.owm_recipe import run_owm_recipe_chapter
+    from sleeputils.results.store import ResultStore
+
+    config = OWMRecipeConfig(datasets=("mnist",), trials=1, hidden=(16, 16), epochs=2,
+                             per_task_train=50, test_subset=200, sweep=("epochs",))
+    df = run_owm_recipe_chapter(config, store=ResultStore(tmp_path), progress=False)
+    assert len(list(tmp_path.rglob("*.jsonl"))) == 1
+    final = df[(df["metric"] == "final_acc")]
+    assert sorted(final["changed"]) == ["epochs", "none"]
+    assert final["value"].nunique() == 1
+
+
+def test_a_sweep_outside_the_benchmarks_fails_in_one_line():
+    with pytest.raises(ParamError, match="'sweep_dataset' must be one of the benchmarks"):
+        OWMRecipeConfig(datasets=("fashion",), sweep=("lr",), sweep_dataset="mnist")

@@ -73,6 +73,13 @@ class OWMRecipeConfig(OWMRecipeParams):
     test_subset: int | None = declare(None, "test images used for accuracy", low=10,
                                       high=20000, none="all")
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.sweep and self.sweep_dataset not in self.datasets:
+            raise ParamError(f"parameter 'sweep_dataset' must be one of the benchmarks run "
+                             f"({', '.join(self.datasets)}), got {self.sweep_dataset}: the sweep "
+                             "is read against the authors' recipe on the same benchmark")
+
     def recipe(self, changed: str = AUTHORS) -> OWMRecipeParams:
         """The recipe's elements, with ``changed`` (an element of :data:`SWEEPABLE`) at the SRC
         protocol's value."""
@@ -182,7 +189,9 @@ def run_owm_recipe_chapter(config: OWMRecipeConfig = OWMRecipeConfig(), *,
         unit = unit_of(config, dataset, changed)
         jobs += [(unit, t) for t in range(trials)]
         labels += [(dataset, changed)] * trials
-    df = run_units(CHAPTER, jobs, _compute, store=store, progress=progress,
+    # two variants with the same recipe (e.g. a base recipe already at 2 epochs) share units
+    unique = list({(provenance.config_hash(u.key()), t): (u, t) for u, t in jobs}.values())
+    df = run_units(CHAPTER, unique, _compute, store=store, progress=progress,
                    desc="OWM recipe")
     return _label(df, jobs, labels)
 
