@@ -109,6 +109,7 @@ def test_paper_values_file() -> None:
         "parallel",
         "icarl",
         "icarl_src",
+        "owm_recipe",
     }
 
 

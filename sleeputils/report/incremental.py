@@ -20,6 +20,7 @@ from ..results.paper import (
 from ..results.record import KEY, keyed, summarise
 from . import stats
 from .names import METHODS, METRICS, STRENGTHS, method_name
+from .owm_recipe import ELEMENTS
 from .tables import for_people, headline
 
 
@@ -129,7 +130,27 @@ def baselines_verdict(df: pd.DataFrame) -> str:
         else:
             text += f"): {stats.why_untested(r)}."
         lines.append(head + text)
-    return "\n".join(lines) if lines else "No baseline was run."
+    if "owm" in methods:
+        lines.append(owm_elsewhere(str(rows["dataset"].iloc[0])))
+    return "\n".join(line for line in lines if line) if lines else "No baseline was run."
+
+
+def owm_elsewhere(dataset: str) -> str:
+    """Markdown: where the paper's OWM number for ``dataset`` is compared, when another chapter
+    holds it at the setting that reproduces it (OWM in its authors' recipe); "" otherwise."""
+    paper = load_paper_values()
+    row = paper[(paper["dataset"] == dataset) & (paper["method"] == "owm_recipe")
+                & (paper["metric"] == "final_acc")]
+    if row.empty:
+        return ""
+    r = row.iloc[0]
+    changed = setting.decode(r["setting"]).get("changed", "none")
+    recipe = "its authors' recipe" + ("" if changed == "none" else
+                                      f" with {ELEMENTS.get(changed, changed)}")
+    return (f"\nThe paper's OWM number, {fmt_pm(r['value'], r['std'])} %, is compared in "
+            f"chapter `{r['chapter_id']}` with OWM in {recipe}, the recipe that reproduces it "
+            "there; the OWM above runs on the SRC protocol's network and optimiser "
+            "({ref}`dev-owm-setup`).")
 
 
 #: How a baseline's verdict against sequential training reads.

@@ -52,7 +52,7 @@ def trials(df: pd.DataFrame, metric: str = "final_acc") -> pd.DataFrame:
 def paper_owm() -> pd.DataFrame:
     """The SRC paper's OWM final accuracy per benchmark (Table 1: value, std)."""
     p = load_paper_values()
-    p = p[(p["method"] == "owm") & (p["metric"] == "final_acc")
+    p = p[p["method"].isin(["owm", "owm_recipe"]) & (p["metric"] == "final_acc")
           & p["dataset"].isin(list(BENCHMARKS))]
     return p.set_index("dataset")[["value", "std"]]
 
