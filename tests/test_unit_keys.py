@@ -25,7 +25,7 @@ import sleeputils.protocols
 from sleeputils.chapters.registry import NOTEBOOKS, Book, toc_chapter_ids
 from sleeputils.data import Dataset
 from sleeputils.protocols.vae_common import pack_state
-from sleeputils.results.provenance import canonical_json
+from sleeputils.results.provenance import canonical_json, config_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).with_name("unit_keys.json")
@@ -76,7 +76,8 @@ def asked(run: str, config: Any, patch: Any) -> list[list]:
             units.append([chapter, trial, json.loads(canonical_json(key))])
             metric = {"vae-initial": "weights"}.get(chapter, "val_acc" if "validation" in key
                                                     else "x")
-            rows.append({**key, "dataset": key.get("dataset", "x"),
+            rows.append({**key, "config_hash": config_hash(key),  # as the store adds it
+                         "dataset": key.get("dataset", "x"),
                          "method": key.get("method", "x"), "metric": metric, "value": 0.0,
                          "headline": False, "trial": trial, "blob": blob})
         return pd.DataFrame(rows)

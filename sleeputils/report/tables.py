@@ -3,7 +3,6 @@ committed trials as rows a report reads."""
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 import pandas as pd
@@ -39,8 +38,12 @@ def for_people(
 def wrap_html(text: str, width: int = WRAP_WIDTH) -> str:
     """``text`` in lines of at most ``width`` characters joined by ``<br>``, never breaking
     inside an HTML tag (a link's ``<a href=...>`` stays whole) or inside a word."""
-    keep = re.sub(r"<[^>]*>", lambda m: m.group(0).replace(" ", "\0"), text)
-    lines = textwrap.wrap(keep, width, break_long_words=False, break_on_hyphens=False)
+    chars, inside = [], False
+    for ch in text:  # spaces inside a tag become NULs, which textwrap does not break at
+        inside = (inside or ch == "<") and ch != ">"
+        chars.append("\0" if inside and ch == " " else ch)
+    lines = textwrap.wrap("".join(chars), width, break_long_words=False,
+                          break_on_hyphens=False)
     return "<br>".join(line.replace("\0", " ") for line in lines)
 
 
