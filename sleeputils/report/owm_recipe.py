@@ -91,10 +91,9 @@ def owm_table(df: pd.DataFrame) -> Styler:
                "OWM, SRC protocol": src.get(dataset, "—")}
         for changed in _matched(df):
             v = g.loc[g["changed"] == changed, "value"]
-            name = variant_name(changed)
-            row[name] = fmt_pm(v.mean(), v.std(), len(v))
-            row[f"{name}: vs paper"] = (SHORT[paper_spread(v.mean(), *paper.loc[dataset])]
-                                        if dataset in paper.index else "—")
+            verdict = (f" {SHORT[paper_spread(v.mean(), *paper.loc[dataset])]}"
+                       if dataset in paper.index else "")
+            row[variant_name(changed)] = fmt_pm(v.mean(), v.std(), len(v)) + verdict
         out.append(row)
     return for_people(pd.DataFrame(out), compact=True)
 
@@ -144,7 +143,8 @@ def sweep_table(df: pd.DataFrame) -> Styler:
     out = []
     for changed, g in pick.groupby("changed"):
         v = g.set_index("trial")["value"]
-        row = {"recipe": variant_name(changed), "trials": int(trials_run[changed]),
+        row = {"set to the SRC protocol's": ELEMENTS.get(changed, changed) if changed != "none"
+               else "nothing (authors' recipe)", "trials": int(trials_run[changed]),
                "final accuracy (%)": fmt_pm(v.mean(), v.std()),
                "Δ from authors' recipe": ("—" if changed == "none"
                                           else stats.short(stats.paired(v, base))),
@@ -224,15 +224,15 @@ def sweep_figure(df: pd.DataFrame) -> plt.Figure:
     dataset = _sweep_dataset(df)
     means = _sweep_effects(df, dataset)[0].sort_values()
     fig, ax = plt.subplots(figsize=(6.5, 0.32 * len(means) + 1.2))
-    names = [variant_name(c) for c in means.index]
+    names = [ELEMENTS.get(c, c) for c in means.index]
     colours = ["tab:grey" if c == "none" else "tab:blue" for c in means.index]
     ax.barh(names, means.to_numpy(), color=colours)
     ax.axvline(means["none"], color="tab:grey", ls="--", lw=1)
     paper = paper_owm()
     if dataset in paper.index:
-        ax.axvline(paper.at[dataset, "value"], color="black", lw=2,
-                   label=f"paper's OWM ({paper.at[dataset, 'value']:.2f})")
-        ax.legend(fontsize=8, loc="lower right")
+        ax.axvline(paper.at[dataset, "value"], color="black", lw=2)
+        ax.set_title(f"black line: the paper's OWM ({paper.at[dataset, 'value']:.2f}); "
+                     "dashed: the authors' recipe", fontsize=9)
     ax.set(xlabel=f"final accuracy on {BENCHMARKS[dataset]} (%)", xlim=(0, 100))
     fig.tight_layout()
     return fig
