@@ -7,9 +7,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from ..results import setting
-from ..results.paper import (
-    fmt_pm,
-)
+from ..results.paper import fmt_pm, locate
 from .names import METHODS, method_name
 from .tables import for_people, headline
 
@@ -59,9 +57,7 @@ def rehearsal_verdict(df: pd.DataFrame, paper: pd.DataFrame) -> str:
     for _, row in paper.iterrows():
         if row["method"] not in means.index.get_level_values(0):
             continue
-        curve = means.loc[row["method"]]
-        below, above = curve[curve < row["value"]], curve[curve >= row["value"]]
-        where = _bracket(below, above)
+        where = _bracket(means.loc[row["method"]], row["value"])
         method = method_name(row["method"])
         if row.get("metric", "final_acc") != "final_acc":
             method += f", {row['metric']}"
@@ -73,17 +69,22 @@ def rehearsal_verdict(df: pd.DataFrame, paper: pd.DataFrame) -> str:
     return "\n".join(lines) if lines else "The paper gives no rehearsal number for this data set."
 
 
-def _bracket(below: pd.Series, above: pd.Series) -> str:
-    """'reaches it between 1 % (70.1) and 10 % (90.2) replayed', or why it never does."""
-    def at(s: pd.Series, i) -> str:
-        return f"{100 * i:g} % ({s[i]:.2f})"
-    if above.empty:
-        return f"stays below it at every fraction run (best: {at(below, below.idxmax())})"
-    if below.empty:
-        return f"is above it at every fraction run (lowest: {at(above, above.idxmin())})"
-    lo, hi = below.index.max(), above.index.min()
-    if lo < hi:
-        return f"reaches it between {at(below, lo)} and {at(above, hi)} replayed"
+def _bracket(curve: pd.Series, value: float) -> str:
+    """'reaches it between 1 % (70.1) and 10 % (90.2) replayed', or why it never does
+    (where :func:`~sleeputils.results.paper.locate` puts ``value`` on the curve)."""
+    def at(i) -> str:
+        return f"{100 * i:g} % ({curve[i]:.2f})"
+    try:
+        low, high = locate(curve, value)
+    except ValueError:
+        low = high = None
+    else:
+        if high is None:
+            return f"stays below it at every fraction run (best: {at(low)})"
+        if low is None:
+            return f"is above it at every fraction run (lowest: {at(curve.idxmin())})"
+        if low < high:
+            return f"reaches it between {at(low)} and {at(high)} replayed"
     return "crosses it more than once (not monotone in the fraction)"
 
 

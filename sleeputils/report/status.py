@@ -47,8 +47,9 @@ def joined(
     key = ["chapter_id", *NUMBER]
     paper = keyed(load_paper_values()).rename(columns={"value": "paper", "std": "paper_std"})
     paper["_order"] = range(len(paper))  # keep the paper's row order
-    ours = _ours(load_records(profile, project=project, store=store), "ours")
-    committed = _ours(load_records(PAPER_PROFILE, project=project, store=store), "p")
+    ours_records = load_records(profile, project=project, store=store)
+    paper_records = load_records(PAPER_PROFILE, project=project, store=store)
+    ours, committed = _ours(ours_records, "ours"), _ours(paper_records, "p")
     reference = load_reference(profile, project)
     if reference is None:
         reference = pd.DataFrame(columns=["chapter_id", *NUMBER, "tol"])
@@ -59,9 +60,8 @@ def joined(
     table["label"] = [f"{METHODS.get(m, m)}, {c}" for m, c in
                       zip(table["method"], table["chapter_id"], strict=True)]
     table["unstated"] = table["unstated"].fillna("")
-    table["ours_located"] = _located(table, load_records(profile, project=project, store=store))
-    table["p_located"] = _located(table, load_records(PAPER_PROFILE, project=project,
-                                                      store=store))
+    table["ours_located"] = _located(table, ours_records)
+    table["p_located"] = _located(table, paper_records)
     return table
 
 
