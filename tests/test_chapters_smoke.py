@@ -147,13 +147,16 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
         assert {"between_corr", "within_corr", "treves_rolls", "selectivity", "drive_old",
                 "probe_acc"} <= stats
         assert rec["n"].eq(2).all()  # the smoke profile's 2 trials, each a pair
-    elif chapter == "sleep-search":  # smoke: class-incremental, single task (1 epoch), transfer
+    elif chapter == "sleep-search":  # smoke: class-incremental, two single tasks, transfer
         own = rec[rec["protocol"] != "transfer"]
         tests = own[own["metric"].isin(["final_acc", "test_acc"])]
         assert set(zip(tests["protocol"], tests["vector"], strict=True)) == {
             (p, v) for p in ("incremental", "single") for v in ("searched", "original", "none")}
         vals = own[own["metric"] == "val_acc"]
-        assert len(vals) == 6 and vals["mean"].between(0, 100).all()
+        assert len(vals) == 9 and vals["mean"].between(0, 100).all()  # 3 searches x 3 vectors
+        singles = own[own["protocol"] == "single"]
+        assert set(zip(singles["epochs"], singles["images"], strict=True)) == {(1, 500),
+                                                                                (10, 300)}
         assert set(rec["metric"]) - {"final_acc", "test_acc", "val_acc"} == {
             "r_max", "inc", "dec", "beta_1", "beta_2", "beta_3", "alpha_scale"}  # chosen vectors
         moved = rec[(rec["protocol"] == "transfer") & (rec["metric"] == "final_acc")]

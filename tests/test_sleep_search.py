@@ -15,6 +15,7 @@ from sleeputils.data import Dataset, class_incremental_tasks, load_dataset
 from sleeputils.params import ParamError
 from sleeputils.protocols.sleep_search import (
     SAMPLERS,
+    VECTORS,
     Heldout,
     SleepSearchConfig,
     as_vector,
@@ -31,13 +32,15 @@ from sleeputils.results.store import IN_PROCESS, ResultStore
 from sleeputils.sleep.presets import preset
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Every sampler, two generations of four vectors, on a tiny net and the first 3000 images.
+#: Every sampler, two generations of four vectors, on a tiny net and the first 3000 images;
+#: the single task at 1 epoch on 200 images and at 10 epochs on 100.
 CONFIG = SleepSearchConfig(samplers=SAMPLERS, search_seeds=1, generations=2, generation_size=4,
-                           single_epochs=(1,), single_images=200, trials=1, hidden=(16, 16),
+                           single_epochs=(1,), single_images=200, single_image_counts=(100,),
+                           trials=1, hidden=(16, 16),
                            per_task_train=100, epochs=1, sleep_scale=0.02, test_subset=200,
                            validation=30)
 #: What a search's history is: who asked, when, which vector, and its score.
-STUDY = ["protocol", "epochs", "sampler", "search_seed", "generation", "evaluation",
+STUDY = ["protocol", "epochs", "images", "sampler", "search_seed", "generation", "evaluation",
          *space(3), "value"]
 
 
@@ -74,7 +77,7 @@ def test_one_and_two_workers_give_the_same_study_trial_by_trial(small, tmp_path)
     assert set(alone["worker"]) == {IN_PROCESS}
     assert IN_PROCESS not in set(spread["worker"]) and spread["worker"].nunique() == 2
     study = _study(alone)
-    assert len(study) == (len(SAMPLERS) + 1) * 2 * 4  # 4 class-incremental runs, 1 single-task
+    assert len(study) == (len(SAMPLERS) + 2) * 2 * 4  # 4 class-incremental runs, 2 single-task
     assert study["value"].nunique() > 5 and study["r_max"].nunique() > len(study) / 2
     pd.testing.assert_frame_equal(study, _study(spread))
     refs = alone[alone["stage"] == "reference"]
@@ -101,7 +104,7 @@ def test_the_search_never_reads_the_test_set(small, tmp_path) -> None:
     config = CONFIG.replace({"samplers": ("random",), "generations": 1})
     config.check_data(guarded)
     history = _search(guarded, ResultStore(tmp_path), config)
-    assert len(_study(history)) == 2 * 4 and history["value"].between(0, 100).all()
+    assert len(_study(history)) == 3 * 4 and history["value"].between(0, 100).all()
     # the guard works: the test stage does read the test set
     with pytest.raises(UnitsFailed, match="the search read [xy]_test"):
         score_on_test(config, guarded, history, store=ResultStore.disabled(), progress=False)
@@ -122,6 +125,17 @@ def test_validation_images_are_cut_from_the_training_set_and_the_protocol_is_unc
     assert not set(held) & set(trained)
     single = data.picks["single"][0]
     assert single.tolist() == list(range(3000 - 150, 3000)) and single.min() >= 200
+
+
+def test_the_single_task_searches_both_sweeps_once_each(small) -> None:
+    config = SleepSearchConfig(single_epochs=(1, 10), single_images=5000,
+                               single_image_counts=(1000, 5000, 20000))
+    assert [(s.epochs, s.images) for s in config.searches] == [
+        (None, None), (1, 5000), (10, 5000), (10, 1000), (10, 20000)]  # (10, 5000) once
+    assert len({s.name for s in config.searches}) == 5  # each search its own sampler seed
+    with pytest.raises(ParamError, match="^single-task searches on 20000 images \\+ 150 "
+                                         "validation images > the 3000 training images of mnist$"):
+        config.replace({"validation": 30, "per_task_train": 100}).check_data(small)
 
 
 def test_an_unknown_sampler_fails_in_one_line_naming_the_valid_ones() -> None:
@@ -182,6 +196,32 @@ def test_the_original_is_placed_by_rank_and_by_the_test_set() -> None:
     assert "last generation added 8.00 points" in text and "**is still rising**" in text
 
 
+def _single(effects: dict[tuple[int, int], float]) -> pd.DataFrame:
+    """Test rows of single-task searches: no sleep near 50, the searched vector ``effect``
+    points above it (with a little spread), the original's at no sleep."""
+    rows = []
+    for (epochs, images), effect in effects.items():
+        for t in range(5):
+            none = 50.0 + t
+            for v, x in (("none", none), ("original", none), ("searched", none + effect + 0.1 * t)):
+                rows.append({"protocol": "single", "epochs": epochs, "images": images,
+                             "vector": v, "metric": "test_acc", "trial": t, "value": x})
+        rows += [{"protocol": "single", "epochs": epochs, "images": images, "vector": v,
+                  "metric": "val_acc", "trial": 9999, "value": 50.0} for v in VECTORS]
+    return pd.DataFrame(rows)
+
+
+def test_the_single_task_verdict_names_the_least_trained_of_each_sweep() -> None:
+    df = _single({(1, 5000): 10.0, (10, 5000): -5.0, (10, 1000): -8.0})
+    text = report.single_verdict(df)
+    assert "- 1 epoch on 5000 images: one sleep with the searched vector **helps**" in text
+    assert "- 10 epochs on 1000 images: one sleep with the searched vector **hurts**" in text
+    assert "**holds** at 1 epoch on 5000 images, the fewest epochs searched" in text
+    assert "**does not hold** at 10 epochs on 1000 images, the fewest images searched" in text
+    assert report.single_table(df).data["images"].tolist() == [5000, 1000, 5000]
+    assert len(report.single_figure(df).axes) == 2  # the epochs sweep and the images sweep
+
+
 def test_transfer_must_name_the_other_data_set_in_one_line() -> None:
     with pytest.raises(ParamError, match="give mnist \\(or none\\)"):
         SleepSearchConfig(dataset="fashion")  # the default transfer is fashion itself
@@ -193,7 +233,8 @@ def test_transfer_scores_each_searched_vector_on_both_test_sets(tmp_path) -> Non
     and seed; each data set's original and no-sleep trials are its own test units; the vector
     scored as "searched on d" is the best of d's search."""
     config = CONFIG.replace({"samplers": ("random",), "generations": 1, "generation_size": 2,
-                             "single_epochs": None, "transfer": "fashion"})
+                             "single_epochs": None, "single_image_counts": None,
+                             "transfer": "fashion"})
     store = ResultStore(tmp_path)
     df = run_sleep_search(config, store=store, progress=False)
     fashion = config.replace({"dataset": "fashion", "transfer": None})

@@ -8,9 +8,11 @@ genetic algorithm whose code was never published. Here Optuna searches x in the 
 * ``incremental``: the class-incremental protocol on ``dataset`` (protocol-incremental), scored by
   the final accuracy on the union of the tasks' validation sets, the ``validation`` training
   images of each task's classes that follow the ones it trains on;
-* ``single-<e>``: one task of all ten classes trained ``e`` epochs on the first ``single_images``
+* ``single-<e>-<n>``: one task of all ten classes trained ``e`` epochs on the first ``n``
   training images at learning rate 0.01, then one sleep (protocol-single), scored by the accuracy
-  after that sleep on the last ``5 * validation`` training images.
+  after that sleep on the last ``5 * validation`` training images. As in the single-task
+  chapter, two sweeps: ``single_epochs`` on ``single_images`` images, and
+  ``single_image_counts`` at 10 epochs (a setting in both is searched once).
 
 A search's units never see a test image: they compute on a view of the training set with the
 validation images cut out (the sleep too is driven and normalised without them) and no test
@@ -82,18 +84,29 @@ TRANSFER = "transfer"
 @dataclass(frozen=True, order=True)
 class Search:
     """What a vector is searched for: the class-incremental protocol, or the single task at
-    ``epochs`` epochs."""
+    ``epochs`` epochs on ``images`` training images."""
 
     protocol: str
     epochs: int | None = None
+    images: int | None = None
 
     @property
     def name(self) -> str:
-        return self.protocol if self.epochs is None else f"{self.protocol}-{self.epochs}"
+        if self.epochs is None:
+            return self.protocol
+        return f"{self.protocol}-{self.epochs}-{self.images}"
 
     def columns(self) -> dict:
         """The columns (and setting names) that tell this search's rows apart."""
-        return {"protocol": self.protocol, "epochs": self.epochs}
+        return {"protocol": self.protocol, "epochs": self.epochs, "images": self.images}
+
+    @classmethod
+    def of(cls, row: pd.Series) -> Search:
+        """The search a record row belongs to."""
+        def count(column: str) -> int | None:
+            value = row.get(column)
+            return None if value is None or pd.isna(value) else int(value)
+        return cls(row["protocol"], count("epochs"), count("images"))
 
 
 @dataclass(frozen=True)
@@ -115,10 +128,14 @@ class SleepSearchConfig(Params):
     generation_size: int = declare(8, "vectors per generation: asked together, evaluated "
                                    "together, told in the order asked", low=2, high=100)
     single_epochs: tuple[int, ...] | None = declare(
-        (1, 2, 5, 10), "single-task settings searched (epochs on single_images images), one "
-        "search each", low=1, high=200, none="no single-task search")
-    single_images: int = declare(5000, "training images of the single task", low=100,
-                                 high=50000)
+        (1, 2, 5, 10), "single-task epochs searched on single_images images, one search each",
+        low=1, high=200, none="no search over epochs")
+    single_images: int = declare(5000, "training images of the single task's epochs sweep",
+                                 low=100, high=50000)
+    single_image_counts: tuple[int, ...] | None = declare(
+        (1000, 2000, 5000, 10000, 20000), f"single-task training images searched at "
+        f"{single.BASE_EPOCHS} epochs, one search each (a setting also in the epochs sweep is "
+        "searched once)", low=100, high=50000, none="no search over images")
     single_sampler: str = declare("nsga2", "sampler of the single-task searches",
                                   choices=SAMPLERS)
     trials: int = declare(5, "test-set trials (fresh seeds) of the chosen vector, the "
@@ -139,7 +156,7 @@ class SleepSearchConfig(Params):
             other = next(d for d in DATASETS if d != self.dataset)
             raise ParamError(f"parameter 'transfer' must name another data set than "
                              f"'{self.dataset}': give {other} (or none)")
-        uses_cmaes = "cmaes" in self.samplers or (self.single_epochs and
+        uses_cmaes = "cmaes" in self.samplers or (len(self.searches) > 1 and
                                                    self.single_sampler == "cmaes")
         if uses_cmaes and self.generation_size < CMAES_SMALLEST:
             raise ParamError(f"sampler cmaes needs generation_size >= {CMAES_SMALLEST} (CMA-ES "
@@ -148,7 +165,11 @@ class SleepSearchConfig(Params):
 
     @property
     def searches(self) -> list[Search]:
-        return [Search("incremental"), *(Search("single", e) for e in self.single_epochs or ())]
+        """The class-incremental search, then the single task's: the epochs sweep, then the
+        images sweep (a setting in both once)."""
+        tasks = [Search("single", e, self.single_images) for e in self.single_epochs or ()]
+        tasks += [Search("single", single.BASE_EPOCHS, n) for n in self.single_image_counts or ()]
+        return [Search("incremental"), *dict.fromkeys(tasks)]
 
     @property
     def studies(self) -> list[tuple[Search, str, int]]:
@@ -163,9 +184,10 @@ class SleepSearchConfig(Params):
         groups = [tuple(range(k, k + 2)) for k in range(0, ds.n_classes, 2)]
         validation_indices(ds.y_train, groups, self.per_task_train, self.validation)
         held = SINGLE_HELD_OUT * self.validation
-        if self.single_epochs and self.single_images + held > ds.n_train:
-            raise ParamError(f"single_images {self.single_images} + {held} validation images > "
-                             f"the {ds.n_train} training images of {ds.name}")
+        most = max((s.images for s in self.searches[1:]), default=0)
+        if most + held > ds.n_train:
+            raise ParamError(f"single-task searches on {most} images + {held} validation images "
+                             f"> the {ds.n_train} training images of {ds.name}")
 
 
 def space(n_layers: int) -> dict[str, tuple[float, float]]:
@@ -213,7 +235,7 @@ def sampler_seed(seed: int, search: Search, sampler: str, search_seed: int) -> i
 
 def original_preset(config: SleepSearchConfig, search: Search) -> str:
     """The original's vector for ``search``: the data set's main vector, or the single-task
-    run's nearest in epochs (protocol-single)."""
+    run's nearest in epochs (protocol-single; the images sweep's at 10 epochs)."""
     if search.protocol == "incremental":
         return DATASET_PROTOCOLS[config.dataset].preset
     return single.vector(search.epochs)
@@ -256,7 +278,7 @@ def evaluation(config: SleepSearchConfig, search: Search, stage: str,
         preset=original_preset(config, search), vector=vector,
         epochs=(config.epochs or proto.epochs) if incremental else search.epochs,
         per_task_train=config.per_task_train if incremental else None,
-        images=None if incremental else config.single_images,
+        images=search.images,
         lr=None if incremental else single.SingleTaskConfig().lr,
         validation=config.validation if stage == "validation" else None,
         test_subset=config.test_subset if stage == "test" else None)
@@ -454,8 +476,8 @@ def _references(config: SleepSearchConfig, data: Heldout, *, store: ResultStore 
 def chosen(history: pd.DataFrame) -> pd.DataFrame:
     """Per search, the evaluation with the best validation score (on a tie, the first asked)."""
     rows = history[history["stage"] == "search"]
-    best = [g.loc[g["value"].idxmax()] for _, g in rows.groupby(["protocol", "epochs"],
-                                                                 sort=False, dropna=False)]
+    best = [g.loc[g["value"].idxmax()]
+            for _, g in rows.groupby(["protocol", "epochs", "images"], sort=False, dropna=False)]
     return pd.DataFrame(best).reset_index(drop=True)
 
 
@@ -467,12 +489,13 @@ def score_on_test(config: SleepSearchConfig, ds: Dataset, history: pd.DataFrame,
     names = list(space(n_layers(config)))
     best = chosen(history)
     picked = best.assign(stage="chosen", vector="searched")
-    components = [{**{k: r[k] for k in ("dataset", "method", "protocol", "epochs", "trial")},
+    components = [{**{k: r[k] for k in ("dataset", "method", "protocol", "epochs", "images",
+                                        "trial")},
                    "vector": "searched", "metric": n, "value": r[n], "stage": "chosen"}
                   for _, r in best.iterrows() for n in names]
     vectors = {}
     for _, r in best.iterrows():
-        search = Search(r["protocol"], None if pd.isna(r["epochs"]) else int(r["epochs"]))
+        search = Search.of(r)
         vectors[search] = {"searched": {n: float(r[n]) for n in names}, "none": None,
                            "original": as_vector(preset(original_preset(config, search)),
                                                  n_layers(config))}
@@ -493,7 +516,7 @@ def transfer_config(config: SleepSearchConfig) -> SleepSearchConfig | None:
         return None
     other = config.replace({"dataset": config.transfer, "transfer": None,
                             "samplers": config.samplers[:1], "search_seeds": 1,
-                            "single_epochs": None})
+                            "single_epochs": None, "single_image_counts": None})
     if n_layers(other) != n_layers(config):
         raise ParamError(f"transfer needs the same net on both data sets: {config.dataset} has "
                          f"{n_layers(config)} weight layers, {other.dataset} {n_layers(other)}")
@@ -554,9 +577,14 @@ def score_transfer(config: SleepSearchConfig, ds: Dataset, history: pd.DataFrame
 
 def _headline(df: pd.DataFrame) -> pd.DataFrame:
     """Rows recorded as the chapter's numbers, each with its setting."""
-    epochs = df["epochs"] if "epochs" in df else pd.Series(np.nan, df.index)
-    on = df["searched_on"] if "searched_on" in df else pd.Series(None, df.index, dtype=object)
-    settings = [setting.encode(protocol=p, epochs=None if pd.isna(e) else int(e), vector=v,
+    def column(name: str) -> pd.Series:
+        return df[name] if name in df else pd.Series(None, df.index, dtype=object)
+
+    def count(value: float | None) -> int | None:
+        return None if pd.isna(value) else int(value)
+
+    settings = [setting.encode(protocol=p, epochs=count(e), images=count(n), vector=v,
                                searched_on=None if pd.isna(o) else o)
-                for p, e, v, o in zip(df["protocol"], epochs, df["vector"], on, strict=True)]
+                for p, e, n, v, o in zip(df["protocol"], column("epochs"), column("images"),
+                                         df["vector"], column("searched_on"), strict=True)]
     return df.assign(setting=settings, headline=True)

@@ -53,8 +53,9 @@ def sleep_field(name: str) -> str:
     return f"β_{name.removeprefix('beta_')}" if name.startswith("beta_") else SLEEP_FIELDS[name]
 
 
-def search_name(protocol: str, epochs: float | None = None) -> str:
-    """``class-incremental``, or ``single task, 2 epochs``."""
+def search_name(protocol: str, epochs: float | None = None, images: float | None = None) -> str:
+    """``class-incremental``, or ``single task, 2 epochs, 5000 images``."""
     if epochs is None or epochs != epochs:  # NaN: a class-incremental row
         return SEARCHES[protocol]
-    return f"{SEARCHES[protocol]}, {int(epochs)} epoch{'s' * (int(epochs) != 1)}"
+    name = f"{SEARCHES[protocol]}, {int(epochs)} epoch{'s' * (int(epochs) != 1)}"
+    return name if images is None or images != images else f"{name}, {int(images)} images"

@@ -2,12 +2,13 @@
 the test set, where the original's vector sits among the searched ones, what the search costs
 per sampler, the single task re-asked with searched vectors, and which fields matter.
 
-Functions on the headline rows (``val_acc`` and the test numbers, with ``protocol``, ``epochs``
-and ``vector`` as columns) work on a fresh run and on the committed one alike; the search
+Functions on the headline rows (``val_acc`` and the test numbers, with ``protocol``, ``epochs``,
+``images`` and ``vector`` as columns) work on a fresh run and on the committed one alike; the search
 history (``stage == "search"``) exists in a fresh run only."""
 
 from __future__ import annotations
 
+import collections
 import math
 
 import matplotlib.pyplot as plt
@@ -17,6 +18,7 @@ import pandas as pd
 import seaborn as sns
 from pandas.io.formats.style import Styler
 
+from ..protocols.single import BASE_EPOCHS
 from ..protocols.sleep_search import SPACE, TRANSFER, space
 from ..results.paper import fmt_pm
 from . import stats
@@ -36,21 +38,31 @@ EFFECT = {stats.HIGHER: "helps", stats.LOWER: "hurts", stats.UNCLEAR: "has no cl
           stats.TOO_FEW: "is not tested", stats.NO_SPREAD: "is not tested"}
 
 
-def _searches(df: pd.DataFrame) -> list[tuple[str, float | None]]:
-    """(protocol, epochs) of every search in the rows: class-incremental first."""
+#: A search: (protocol, epochs, training images); the class-incremental one has neither.
+SearchKey = tuple[str, int | None, int | None]
+
+
+def _column(rows: pd.DataFrame, name: str) -> pd.Series:
+    return rows[name] if name in rows else pd.Series(np.nan, rows.index)
+
+
+def _searches(df: pd.DataFrame) -> list[SearchKey]:
+    """(protocol, epochs, images) of every search in the rows: class-incremental first, then
+    the single task's by epochs and images."""
     rows = df[(df["metric"] == "val_acc") & (df["protocol"] != TRANSFER)]
-    epochs = rows["epochs"] if "epochs" in rows else pd.Series(np.nan, rows.index)
-    found = {(p, None if pd.isna(e) else int(e)) for p, e in zip(rows["protocol"], epochs,
-                                                                  strict=True)}
-    return sorted(found, key=lambda s: (s[0] != "incremental", s[1] or 0))
+    found = {(p, None if pd.isna(e) else int(e), None if pd.isna(n) else int(n))
+             for p, e, n in zip(rows["protocol"], _column(rows, "epochs"),
+                                _column(rows, "images"), strict=True)}
+    return sorted(found, key=lambda s: (s[0] != "incremental", s[1] or 0, s[2] or 0))
 
 
-def _of(df: pd.DataFrame, search: tuple[str, int | None]) -> pd.DataFrame:
-    protocol, epochs = search
+def _of(df: pd.DataFrame, search: SearchKey) -> pd.DataFrame:
+    protocol, epochs, images = search
     rows = df[df["protocol"] == protocol]
-    if epochs is None:
-        return rows[rows["epochs"].isna()] if "epochs" in rows else rows
-    return rows[rows["epochs"] == epochs]
+    for name, value in (("epochs", epochs), ("images", images)):
+        column = _column(rows, name)
+        rows = rows[column.isna() if value is None else column == value]
+    return rows
 
 
 def _validation(df: pd.DataFrame, search: tuple, vector: str) -> float:
@@ -123,9 +135,10 @@ def test_table(df: pd.DataFrame) -> Styler:
 def history(df: pd.DataFrame) -> pd.DataFrame:
     """Every evaluation of every search run, with its run's best-so-far score."""
     rows = df[df["stage"] == "search"] if "stage" in df else df.iloc[:0]
-    rows = rows.sort_values(["protocol", "epochs", "sampler", "search_seed", "evaluation"],
-                            na_position="first", kind="stable")
-    run = ["protocol", "epochs", "sampler", "search_seed"]
+    if "images" not in rows:
+        rows = rows.assign(images=np.nan)
+    run = ["protocol", "epochs", "images", "sampler", "search_seed"]
+    rows = rows.sort_values([*run, "evaluation"], na_position="first", kind="stable")
     best = rows.groupby(run, dropna=False, sort=False)["value"].cummax()
     return rows.assign(best=best)
 
@@ -192,8 +205,12 @@ def scores_figure(df: pd.DataFrame) -> plt.Figure | None:
     found = _searches(h)
     if not found:
         return None
-    fig, axes = plt.subplots(1, len(found), figsize=(4.2 * len(found), 3.2), squeeze=False)
-    for ax, search in zip(axes[0], found, strict=True):
+    cols = min(3, len(found))
+    rows = math.ceil(len(found) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    for ax in axes.flat[len(found):]:
+        ax.remove()
+    for ax, search in zip(axes.flat, found, strict=False):
         scores = _of(h, search)["value"]
         ax.hist(scores, bins=min(30, max(5, len(scores) // 3)), color="#9ecae1")
         for vector, style in (("original", dict(color="C3", lw=2)),
@@ -202,7 +219,8 @@ def scores_figure(df: pd.DataFrame) -> plt.Figure | None:
         ax.axvline(scores.max(), color="C2", lw=2, label="best searched")
         ax.set_title(search_name(*search), fontsize=10)
         ax.set_xlabel("validation accuracy (%)")
-    axes[0][0].set_ylabel("evaluated vectors")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("evaluated vectors")
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -224,12 +242,12 @@ def progress_figure(df: pd.DataFrame) -> plt.Figure | None:
         curve = g.groupby("evaluation")["best"].agg(["mean", "min", "max"])
         ax.plot(curve.index, curve["mean"], color=f"C{i}", label=SAMPLERS[sampler])
         ax.fill_between(curve.index, curve["min"], curve["max"], color=f"C{i}", alpha=0.15)
-    ax.axhline(_validation(df, ("incremental", None), "original"), color="C3", ls=":",
+    ax.axhline(_validation(df, ("incremental", None, None), "original"), color="C3", ls=":",
                label=VECTORS["original"])
     ax.set_title(search_name("incremental"), fontsize=10)
-    for i, (epochs, g) in enumerate(singles.groupby("epochs")):
+    for i, ((epochs, images), g) in enumerate(singles.groupby(["epochs", "images"])):
         axes[0][1].plot(g["evaluation"], g["best"], color=f"C{i}",
-                        label=search_name("single", epochs).split(", ")[1])
+                        label=search_name("single", epochs, images).split(", ", 1)[1])
         axes[0][1].set_title(f"{search_name('single')} ({SAMPLERS[g['sampler'].iloc[0]]})",
                              fontsize=10)
     for a in axes[0]:
@@ -306,7 +324,8 @@ def single_table(df: pd.DataFrame) -> Styler | None:
     out = []
     for search in [s for s in _searches(df) if s[0] == "single"]:
         t = test_scores(df, search)
-        row = {"epochs": search[1], "no sleep (%)": fmt_pm(t["none"].mean(), t["none"].std())}
+        row = {"epochs": search[1], "images": search[2],
+               "no sleep (%)": fmt_pm(t["none"].mean(), t["none"].std())}
         for v in ("original", "searched"):
             row[f"after sleep, {VECTORS[v]} (%)"] = fmt_pm(t[v].mean(), t[v].std())
             row[f"gain, {VECTORS[v]}"] = stats.short(stats.paired(t[v], t["none"]), 2)
@@ -315,28 +334,67 @@ def single_table(df: pd.DataFrame) -> Styler | None:
     return for_people(pd.DataFrame(out), compact=True) if out else None
 
 
-def single_verdict(df: pd.DataFrame) -> str:
-    """Markdown: per setting, whether one sleep with the vector searched for it helps on the
-    test set (Holm over the settings), and whether the sleep then helps the least-trained net."""
+def single_figure(df: pd.DataFrame) -> plt.Figure | None:
+    """Test accuracy of the single task without sleep and after one sleep with the original's
+    and the searched vector: against epochs (the epochs sweep) and against training images (the
+    images sweep at 10 epochs), a point per mean with its 95 % interval."""
     found = [s for s in _searches(df) if s[0] == "single"]
     if not found:
-        return ("No single-task search in this run (parameter `single_epochs`; the `paper` "
-                "profile searches 1, 2, 5 and 10 epochs).")
-    tests = stats.family([stats.paired(test_scores(df, s)["searched"], test_scores(df, s)["none"])
-                          for s in found])
+        return None
+    images_of_epochs_sweep = collections.Counter(n for _, _, n in found).most_common(1)[0][0]
+    sweeps = {"epochs": [s for s in found if s[2] == images_of_epochs_sweep],
+              "images": [s for s in found if s[1] == BASE_EPOCHS]}
+    sweeps = {k: v for k, v in sweeps.items() if len(v) > 1} or {"epochs": found}
+    fig, axes = plt.subplots(1, len(sweeps), figsize=(5 * len(sweeps), 3.6), squeeze=False)
+    for ax, (what, searches) in zip(axes[0], sweeps.items(), strict=True):
+        long = pd.concat([test_scores(df, s).melt(value_name="test accuracy (%)").assign(
+            **{what: s[1] if what == "epochs" else s[2]}) for s in searches])
+        long["vector"] = long["vector"].map(VECTORS)
+        sns.pointplot(long, x=what, y="test accuracy (%)", hue="vector", ax=ax,
+                      errorbar=("ci", 95), dodge=0.3, palette=["black", "C3", "C2"],
+                      hue_order=[VECTORS[v] for v in ("none", "original", "searched")])
+        fixed = (f"on {searches[0][2]} images" if what == "epochs"
+                 else f"at {searches[0][1]} epochs")
+        ax.set_title(f"{what} swept, {fixed}", fontsize=10)
+        ax.legend(fontsize=8, title=None)
+    fig.tight_layout()
+    return fig
+
+
+def _training(search: SearchKey) -> str:
+    """``1 epoch on 5000 images``."""
+    _, epochs, images = search
+    return f"{epochs} epoch{'s' * (epochs != 1)} on {images} images"
+
+
+def single_verdict(df: pd.DataFrame) -> str:
+    """Markdown: per setting, whether one sleep with the vector searched for it helps on the
+    test set (Holm over the settings), and whether the sleep then helps the least-trained nets:
+    the fewest epochs searched and the fewest images searched."""
+    found = [s for s in _searches(df) if s[0] == "single"]
+    if not found:
+        return ("No single-task search in this run (parameters `single_epochs` and "
+                "`single_image_counts`; the `paper` profile searches 1, 2, 5 and 10 epochs on "
+                "5000 images and 1000 to 20000 images at 10 epochs).")
+    tests = dict(zip(found, stats.family([
+        stats.paired(test_scores(df, s)["searched"], test_scores(df, s)["none"])
+        for s in found]), strict=True))
     lines = []
-    for (_, epochs), r in zip(found, tests, strict=True):
+    for search, r in tests.items():
         why = stats.p_text(r) if r.tested else stats.why_untested(r)
-        lines.append(f"- {epochs} epoch{'s' * (epochs != 1)}: one sleep with the searched vector "
+        lines.append(f"- {_training(search)}: one sleep with the searched vector "
                      f"**{EFFECT[r.verdict]}** ({fmt_pm(r.difference, r.sd)} points, n = {r.n}, "
                      f"{why}).")
-    fewest = EFFECT[tests[0].verdict]
-    word = ("cannot be judged" if fewest == "is not tested" else
-            "holds" if fewest == "helps" else "does not hold")
-    least = found[0][1]
-    lines.append(f"\nWith a vector searched for its setting, \"one sleep helps an under-trained "
-                 f"network\" **{word}** at {least} epoch{'s' * (least != 1)}, the least training "
-                 "searched.")
+    fewest = {"epochs": min(found, key=lambda s: (s[1], s[2])),
+              "images": min(found, key=lambda s: (s[2], s[1]))}
+    for search in dict.fromkeys(fewest.values()):
+        effect = EFFECT[tests[search].verdict]
+        word = ("cannot be judged" if effect == "is not tested" else
+                "holds" if effect == "helps" else "does not hold")
+        what = " and ".join(w for w, s in fewest.items() if s == search)
+        lines.append(f"\nWith a vector searched for its setting, \"one sleep helps an "
+                     f"under-trained network\" **{word}** at {_training(search)}, the fewest "
+                     f"{what} searched.")
     return "\n".join(lines)
 
 
@@ -374,7 +432,7 @@ def importance_table(df: pd.DataFrame) -> Styler | None:
     table = importances(df)
     if table.empty:
         return None
-    shown = (100 * table).reset_index(names="field")
+    shown = (100 * table).T.reset_index(names="search")  # a row per search
     return for_people(shown, digits=0, compact=True)
 
 
@@ -397,21 +455,22 @@ def importance_verdict(df: pd.DataFrame) -> str:
 
 
 def space_table(df: pd.DataFrame) -> Styler:
-    """The searched range of every field (log-uniform), the original's values and the chosen
-    ones, per search."""
+    """The searched range of every field (log-uniform), then per search the original's values
+    and the chosen ones: a row each, a column per field."""
     rows = df[(df["metric"] == "val_acc") & df["vector"].isin(["original", "searched"])]
     fields = _fields(rows)
-    out = []
-    for name in fields:
-        low, high = SPACE["beta" if name.startswith("beta_") else name]
-        row = {"field": sleep_field(name), "searched from": f"{low:g}", "to": f"{high:g}"}
-        for search in _searches(df):
-            for v in ("original", "searched"):
-                picked = _of(rows, search)
-                picked = picked.loc[picked["vector"] == v, name]
-                row[f"{search_name(*search)}: {VECTORS[v]}"] = (
-                    f"{picked.iloc[0]:.4g}" if len(picked) else "—")
-        out.append(row)
+    ranges = {n: SPACE["beta" if n.startswith("beta_") else n] for n in fields}
+    out = [{"search": "searched range", "vector": "from",
+            **{sleep_field(n): f"{low:g}" for n, (low, _) in ranges.items()}},
+           {"search": "", "vector": "to",
+            **{sleep_field(n): f"{high:g}" for n, (_, high) in ranges.items()}}]
+    for search in _searches(df):
+        for v in ("original", "searched"):
+            picked = _of(rows, search)
+            picked = picked[picked["vector"] == v]
+            out.append({"search": search_name(*search), "vector": VECTORS[v],
+                        **{sleep_field(n): f"{picked[n].iloc[0]:.4g}" if len(picked) else "—"
+                           for n in fields}})
     return for_people(pd.DataFrame(out), compact=True)
 
 
