@@ -11,13 +11,14 @@ from sleeputils.nets.mlp import MLP
 from sleeputils.protocols import crossmodal
 from sleeputils.protocols.common import DATASET_PROTOCOLS, trial_seed, trial_setup
 from sleeputils.protocols.crossmodal import CrossModalConfig, run_crossmodal
+from sleeputils.report import crossmodal as crossmodal_report
 from sleeputils.results.store import ResultStore
 from sleeputils.sleep.presets import preset
 from sleeputils.training import run_tasks
 
 SMALL = dict(trials=1, hidden=(32, 32), per_task_train=300, epochs=1, sleep_scale=0.01,
              test_subset=400, ewc_lambda=100.0, si_c=1.0, owm_alpha=0.01,
-             rehearsal_fractions=(0.01,))
+             rehearsal_fractions=(0.01,), candidates=None)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,7 @@ def test_control_weights_after_mnist(variant):
               torch.Generator().manual_seed(0))
     initial = [w.clone() for w in net.weights]
     seen = []
-    run_tasks(net, tasks, crossmodal.method_hooks(mnist, unit, 0), 1,
+    run_tasks(net, tasks, crossmodal.method_hooks((mnist, fashion), unit, 0), 1,
               torch.Generator().manual_seed(1),
               evaluate=lambda stage, i, n: seen.append([w.clone() for w in n.weights]))
     unchanged = [all(torch.equal(a, b) for a, b in zip(s, initial, strict=True)) for s in seen]
@@ -104,3 +105,49 @@ def test_search_uses_held_out_training_images_only():
     assert [len(t.y_train) for t in tasks] == [59000, 59000]
     assert len(evaluator.y) == 2000
     np.testing.assert_array_equal(evaluator.x[:1000].numpy(), mnist.x_train[-1000:])
+
+
+def test_each_candidate_changes_only_what_it_names():
+    """Same seeds, one element changed: a candidate's run equals the faithful one up to where
+    its change acts, and differs after."""
+    small = {**SMALL, "hidden": (64, 64), "per_task_train": 3000, "sleep_scale": 0.05,
+             "methods": ("sequential", "src"), "variants": ("faithful",)}
+    config = CrossModalConfig(**{**small, "candidates": tuple(crossmodal.CANDIDATES)})
+    df = run_crossmodal(config, store=ResultStore.disabled(), progress=False)
+    plain = CrossModalConfig(**small)
+    units = [u for u, _ in crossmodal.candidate_units(config)]
+    base = {crossmodal.method_unit(plain, m, "faithful", None, None) for m in plain.methods}
+    assert base < set(units)  # the script's candidate is the faithful units, run once
+
+    def rows(method, metric, changed=None, value=None):
+        """The rows of the faithful run (``changed`` None) or of one candidate's change."""
+        out = df[(df["method"] == method) & (df["metric"] == metric)
+                 & (df["variant"] == "faithful")]
+        for k in crossmodal.CANDIDATE_SETTINGS:
+            out = out[out[k] == value] if k == changed else out[out[k].isna()]
+        return out
+
+    def acc(after_task, changed=None, value=None):
+        r = rows("src", "acc_task", changed, value)
+        r = r[(r["after_task"] == after_task) & (r["stage"] == "after_sleep")]
+        return r.sort_values("task")["value"].tolist()
+
+    for data in ("seen", "current"):  # the first sleep is on MNIST either way
+        assert acc(1, "sleep_data", data) == acc(1) and len(acc(1)) == 2
+        assert acc(2, "sleep_data", data) != acc(2) and len(acc(2)) == 2
+    scale = small["sleep_scale"]
+    p0_name = "crossmodal_rehearsal_p0"
+    p0, original = preset(p0_name), preset("crossmodal")
+    assert rows("src", "sleep_steps")["value"].tolist() == [
+        original.sleep_length(i, scale) for i in (1, 2)]
+    assert rows("src", "sleep_steps", "src_vector", p0_name)["value"].tolist() == [
+        p0.sleep_length(i, scale) for i in (1, 2)]
+    assert acc(1, "src_vector", p0_name) != acc(1)  # another vector from the first sleep on
+    script = df[(df["method"] == "rehearsal_src") & (df["metric"] == "sleep_steps")]
+    assert script["value"].tolist() == [p0.sleep_length(2, scale)]  # one sleep, after task 2
+    for method in ("sequential", "src"):  # the same network, scored on other images
+        assert rows(method, "final_acc", "scored", "train")["value"].tolist() != rows(
+            method, "final_acc")["value"].tolist()
+    report = crossmodal_report.candidate_scores(df)
+    assert set(report["candidate"]) == set(crossmodal.CANDIDATES)  # corrected ones run too
+    assert (report["paper"] == report["method"].map({"sequential": 47.18, "src": 61.33})).all()

@@ -14,10 +14,17 @@ Methods that neither sleep nor use the control (EWC, SI, OWM, rehearsal, paralle
 in both variants and run once; they are recorded under the faithful variant, the paper's. Each
 recorded number's setting names its variant (and the replayed fraction, for rehearsal). One
 stored unit per (method, variant, trial).
+
+Candidates (``candidates``; book/methods/deviations.md, dev-crossmodal-candidates): readings of
+what the paper's sequential and SRC numbers ran, each the faithful run with one element changed:
+the control's data, the sleep lengths, the data that drives and normalises the sleeps, the
+original's other cross-modal vector (the rehearsal script's at p = 0, alone or with that
+script's order), the images scored. Their records' settings name the element changed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +60,54 @@ VARIANT_METHODS = ("sequential", *(s.name for s in all_specs(CHAPTER) if s.sleep
 REHEARSAL_PRESETS = ((0.0, "crossmodal_rehearsal_p0"), (0.01, "crossmodal_rehearsal_p0.01"),
                      (0.025, "crossmodal_rehearsal_p0.025"), (0.05, "crossmodal_rehearsal_p0.05"),
                      (0.1, "crossmodal_rehearsal_p0.1+"))
+#: What drives and normalises a sleep: the original's MNIST at every sleep, every image trained
+#: on so far, or the task just trained.
+SLEEP_DATA = ("mnist", "seen", "current")
+#: The images a run is scored on: both test sets (the paper's metric) or both training sets.
+SCORED = ("test", "train")
+#: The unit settings a candidate changes besides the variant and the fraction.
+CANDIDATE_SETTINGS = ("sleep_data", "src_vector", "scored")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A reading of what the paper's cross-modal sequential and SRC numbers ran: the faithful
+    run with the settings given here changed (None: as the faithful variant)."""
+
+    name: str
+    what: str  # the change, in words
+    methods: tuple[str, ...]  # which of sequential and SRC it changes
+    variant: str = "faithful"  # corrected: the control on MNIST then Fashion, the GA's lengths
+    sleep_data: str | None = None  # one of SLEEP_DATA
+    src_vector: str | None = None  # another of the original's vectors
+    scored: str | None = None  # one of SCORED
+    src_fraction: float | None = None  # SRC as the rehearsal script runs it, at this fraction
+
+    def run(self, method: str) -> tuple[str, float | None]:
+        """The method and fraction that run this candidate's ``method``."""
+        if method == "src" and self.src_fraction is not None:
+            return "rehearsal_src", self.src_fraction
+        return method, None
+
+
+CANDIDATES = {c.name: c for c in (
+    Candidate("script", "the original script as it runs (the faithful variant)",
+              ("sequential", "src")),
+    Candidate("control", "the control trained on MNIST, then Fashion-MNIST", ("sequential",),
+              variant="corrected"),
+    Candidate("lengths", "sleeps of the lengths the search found, not 255 steps", ("src",),
+              variant="corrected"),
+    Candidate("sleep-seen", "sleeps driven and normalised by every image trained on so far",
+              ("src",), sleep_data="seen"),
+    Candidate("sleep-current", "each sleep driven and normalised by the task just trained",
+              ("src",), sleep_data="current"),
+    Candidate("p0-vector", "the rehearsal script's vector at p = 0", ("src",),
+              src_vector="crossmodal_rehearsal_p0"),
+    Candidate("p0-script", "the rehearsal script at p = 0: its vector, and task 2 trained on "
+              "the network before the first sleep", ("src",), src_fraction=0.0),
+    Candidate("train-scored", "accuracy on both training sets instead of both test sets",
+              ("sequential", "src"), scored="train"),
+)}
 
 
 @dataclass(frozen=True)
@@ -83,6 +138,10 @@ class CrossModalConfig(Params):
     validation: int = declare(1000, "training images of each data set held out for the "
                               "strength search (the search trains on the rest)", low=10,
                               high=10000)
+    candidates: tuple[str, ...] | None = declare(
+        tuple(CANDIDATES), "readings of the paper's sequential and SRC numbers run beside the "
+        "variants, each the faithful run with one element changed", choices=tuple(CANDIDATES),
+        none="none")
 
 
 class SkipTask(Hook):
@@ -111,6 +170,9 @@ class CrossModalUnit(Unit):
     method: MethodUnit = merged()
     fraction: float | None = unless_none()
     validation: int | None = unless_none()
+    sleep_data: str | None = unless_none()  # candidates only; None: MNIST
+    src_vector: str | None = unless_none()  # candidates only; None: the variant's vector
+    scored: str | None = unless_none()  # candidates only; None: the test sets
 
 
 def run_crossmodal(
@@ -139,9 +201,22 @@ def run_crossmodal(
         settings += [(method, v, p) for v in variants for p in fractions]
     units = [(method_unit(config, m, v, p, strengths.get(m)), t)
              for m, v, p in settings for t in range(config.trials)]
+    units += [u for u in dict.fromkeys(candidate_units(config)) if u not in set(units)]
     trials = run_units(CHAPTER, units, lambda u, t: run_method(data, u, t),
                        store=store, progress=progress, desc="cross-modal")
     return pd.concat([search, trials], ignore_index=True)
+
+
+def candidate_units(config: CrossModalConfig) -> list[tuple[CrossModalUnit, int]]:
+    """Every (unit, trial) of the candidates; those equal to a variant's are the same units."""
+    out = []
+    for candidate in (CANDIDATES[c] for c in config.candidates or ()):
+        for method, fraction in map(candidate.run, candidate.methods):
+            unit = method_unit(config, method, candidate.variant, fraction, None)
+            unit = dataclasses.replace(unit, **{k: getattr(candidate, k)
+                                                for k in CANDIDATE_SETTINGS})
+            out += [(unit, t) for t in range(config.trials)]
+    return out
 
 
 def method_unit(config: CrossModalConfig, method: str, variant: str, fraction: float | None,
@@ -157,10 +232,11 @@ def method_unit(config: CrossModalConfig, method: str, variant: str, fraction: f
 
 
 def _tasks(mnist: Dataset, fashion: Dataset, per_task_train: int | None,
-           test_subset: int | None, validation: int | None = None
+           test_subset: int | None, validation: int | None = None, scored: str | None = None
            ) -> tuple[list[Task], TaskEvaluator]:
     """Task 1 = MNIST, task 2 = Fashion-MNIST (all classes each), and the evaluator on their test
-    sets; a search run trains on all but the last ``validation`` images and scores on those."""
+    sets (``scored = "train"``: on all their training images); a search run trains on all but
+    the last ``validation`` images and scores on those."""
     tasks, tests = [], []
     for i, ds in enumerate((mnist, fashion)):
         n = min(per_task_train or len(ds.y_train), len(ds.y_train) - (validation or 0))
@@ -168,6 +244,8 @@ def _tasks(mnist: Dataset, fashion: Dataset, per_task_train: int | None,
                           ds.y_test))
         if validation:
             tests.append((ds.x_train[-validation:], ds.y_train[-validation:]))
+        elif scored == "train":
+            tests.append((ds.x_train, ds.y_train))
         else:
             k = test_subset // 2 if test_subset else len(ds.y_test)
             tests.append((ds.x_test[:k], ds.y_test[:k]))
@@ -179,15 +257,24 @@ def _rehearsal_preset(fraction: float) -> str:
     return [name for low, name in REHEARSAL_PRESETS if fraction >= low - 1e-12][-1]
 
 
-def _sleep(params, mnist: Dataset, seed: int, scale: float, only_after: int | None = None) -> SRC:
-    """SRC driven and normalised by all MNIST training images, after every task (or one)."""
-    return SRC(params, lambda ctx: mnist.x_train, np.random.default_rng([seed, 2]),
-               image_shape=mnist.image_shape, length_scale=scale,
+def _sleep(params, data: tuple[Dataset, Dataset], seed: int, scale: float,
+           only_after: int | None = None, sleep_data: str | None = None) -> SRC:
+    """SRC after every task (or one), driven and normalised by every MNIST training image (the
+    original), or by the ``sleep_data`` named in :data:`SLEEP_DATA`: every training image of
+    the data sets trained so far, or of the one just trained."""
+    def images(ctx: TaskContext) -> np.ndarray:
+        if sleep_data == "seen":
+            return np.concatenate([ds.x_train for ds in data[: ctx.index + 1]])
+        return data[ctx.index].x_train if sleep_data == "current" else data[0].x_train
+
+    return SRC(params, images, np.random.default_rng([seed, 2]),
+               image_shape=data[0].image_shape, length_scale=scale,
                after_tasks=None if only_after is None else (lambda i: i == only_after))
 
 
-def method_hooks(mnist: Dataset, unit: CrossModalUnit, seed: int) -> list[Hook]:
+def method_hooks(data: tuple[Dataset, Dataset], unit: CrossModalUnit, seed: int) -> list[Hook]:
     """The hooks of one sequential method in one variant; rehearsal draws from MNIST."""
+    mnist = data[0]
     spec, corrected = unit.method.spec, unit.variant == "corrected"
     if spec.name == "sequential" and not corrected:
         return [SkipTask(0)]  # the faithful control
@@ -196,11 +283,11 @@ def method_hooks(mnist: Dataset, unit: CrossModalUnit, seed: int) -> list[Hook]:
         # after task 2 counts.
         params, only_after = preset(_rehearsal_preset(unit.fraction)), 1
     else:
-        params, only_after = preset("crossmodal"), None
+        params, only_after = preset(unit.src_vector or "crossmodal"), None
     params = params.corrected() if corrected else params
     return spec.make_hooks(MethodContext(
         mnist, seed, unit.method.settings,
-        lambda scale: _sleep(params, mnist, seed, scale, only_after)))
+        lambda scale: _sleep(params, data, seed, scale, only_after, unit.sleep_data)))
 
 
 def run_method(data: tuple[Dataset, Dataset], unit: CrossModalUnit, trial: int) -> list[dict]:
@@ -208,7 +295,7 @@ def run_method(data: tuple[Dataset, Dataset], unit: CrossModalUnit, trial: int) 
     mnist, fashion = data
     seed = trial_seed(unit.seed, trial)
     tasks, evaluator = _tasks(mnist, fashion, unit.per_task_train, unit.test_subset,
-                              unit.validation)
+                              unit.validation, unit.scored)
     mlp = trial_setup(mnist, DATASET_PROTOCOLS["mnist"], seed, hidden=unit.hidden,
                       per_task_train=None, test_subset=None).mlp
     net = MLP(mlp, torch.Generator().manual_seed(seed))
@@ -224,11 +311,11 @@ def run_method(data: tuple[Dataset, Dataset], unit: CrossModalUnit, trial: int) 
                   for name, a in zip(("mnist", "fashion"), per_task, strict=True))]
         return [{**tag, **r, "setting": setting.encode(variant=unit.variant)} for r in rows]
     if unit.validation:
-        final = validation_score(net, tasks, method_hooks(mnist, unit, seed), unit.epochs, gen,
+        final = validation_score(net, tasks, method_hooks(data, unit, seed), unit.epochs, gen,
                                  evaluator)
         return [{**tag, "metric": "val_acc", "strength": unit.method.settings.strength,
                  "value": final}]
-    rows = run_sequence(net, tasks, method_hooks(mnist, unit, seed), unit.epochs, gen, evaluator)
+    rows = run_sequence(net, tasks, method_hooks(data, unit, seed), unit.epochs, gen, evaluator)
     last = [r for r in rows if r["metric"] == "acc_task" and r["after_task"] == 2]
     last = {r["task"]: r["value"] for r in last}  # the last stage's values win
     out = []
@@ -239,10 +326,11 @@ def run_method(data: tuple[Dataset, Dataset], unit: CrossModalUnit, trial: int) 
         out.append(r)
     out += [{**tag, "metric": f"acc_{name}", "value": last[k], "headline": True}
             for k, name in ((1, "mnist"), (2, "fashion"))]
-    where = setting.encode(variant=unit.variant, fraction=unit.fraction)
+    where = setting.encode(variant=unit.variant, fraction=unit.fraction,
+                           **{k: getattr(unit, k) for k in CANDIDATE_SETTINGS})
+    columns = {k: getattr(unit, k) for k in ("fraction", *CANDIDATE_SETTINGS)}
     for r in out:
-        if unit.fraction is not None:
-            r["fraction"] = unit.fraction
+        r.update({k: v for k, v in columns.items() if v is not None})
         if r.get("headline"):
             r["setting"] = where
     return out

@@ -1,5 +1,6 @@
 """The cross-modal chapter: both test sets per method and variant beside the paper's row,
-and what correcting the original's two slips changes."""
+what correcting the original's two slips changes, and which reading of the original (a
+candidate) gives the paper's sequential and SRC numbers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pandas.io.formats.style import Styler
 from ..protocols import crossmodal
 from ..results import setting
 from ..results.paper import (
+    PAPER_MISSES,
     SHORT,
     fmt_pm,
     load_paper_values,
@@ -18,12 +20,14 @@ from . import stats
 from .names import METHODS, method_name
 from .tables import for_people, headline
 
+CANDIDATE_SETTINGS = crossmodal.CANDIDATE_SETTINGS
+
 
 def crossmodal_compare(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (method, variant, fraction): final accuracy on both test sets and on each,
     beside the paper's cross-modal row where it was measured at that setting (the faithful
     variant: that is what the paper ran)."""
-    rows = headline(df)
+    rows = _variants_only(headline(df))
     if "fraction" not in rows:
         rows = rows.assign(fraction=float("nan"))
     stats_ = rows.groupby(["method", "variant", "fraction", "metric"], dropna=False)[
@@ -55,6 +59,78 @@ def crossmodal_compare(df: pd.DataFrame) -> pd.DataFrame:
             .drop(columns=["_order", "_corrected"]).reset_index(drop=True))
 
 
+def _variants_only(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the two variants, without the candidates' (whose settings name what they
+    change)."""
+    changed = set(CANDIDATE_SETTINGS)
+    return rows[[not changed & setting.decode(t).keys() for t in rows["setting"]]]
+
+
+def candidate_scores(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (candidate, method it changes) that was run: our final accuracy beside the
+    paper's faithful number for that method, the difference and the verdict."""
+    rows = headline(df)
+    finals = rows[rows["metric"] == "final_acc"]
+    paper = load_paper_values().query("chapter_id == 'crossmodal' and metric == 'final_acc'")
+    out = []
+    for c in crossmodal.CANDIDATES.values():
+        for method in c.methods:
+            run, fraction = c.run(method)
+            where = setting.encode(variant=c.variant, fraction=fraction,
+                                   **{k: getattr(c, k) for k in CANDIDATE_SETTINGS})
+            values = finals.loc[(finals["method"] == run) & (finals["setting"] == where), "value"]
+            if values.empty:
+                continue
+            ref = paper[(paper["method"] == method) & (paper["setting"] == setting.encode(
+                variant="faithful"))].iloc[0]
+            mean = values.mean()
+            out.append({"candidate": c.name, "what": c.what, "method": method,
+                        "mean": mean, "std": values.std(), "n": len(values),
+                        "paper": ref["value"], "paper std": ref["std"],
+                        "difference": mean - ref["value"],
+                        "vs paper": paper_spread(mean, ref["value"], ref["std"])})
+    return pd.DataFrame(out)
+
+
+def candidates_table(df: pd.DataFrame) -> Styler | None:
+    """The candidates for people: what each changes, ours beside the paper's, the verdict."""
+    t = candidate_scores(df)
+    if t.empty:
+        return None
+    table = pd.DataFrame({
+        "method": t["method"].map(method_name), "reading of the original": t["what"],
+        "ours, both test sets (%)": [fmt_pm(m, s) for m, s in
+                                     zip(t["mean"], t["std"], strict=True)],
+        "n": t["n"], "paper": [fmt_pm(m, s) for m, s in
+                               zip(t["paper"], t["paper std"], strict=True)],
+        "Δ paper": t["difference"], "verdict": t["vs paper"].map(SHORT)})
+    table.loc[t["candidate"] == "train-scored", "ours, both test sets (%)"] += " (training sets)"
+    return for_people(table)
+
+
+def candidates_verdict(df: pd.DataFrame) -> str:
+    """Markdown: per paper number (sequential, SRC), the candidates that match it, or that none
+    does and which comes closest."""
+    t = candidate_scores(df)
+    if t.empty:
+        return ("No candidate was run (parameter `candidates`; the `paper` profile runs all of "
+                "them).")
+    lines = []
+    for method, g in t.groupby("method", sort=False):
+        paper = fmt_pm(g["paper"].iloc[0], g["paper std"].iloc[0])
+        hits = g[~g["vs paper"].isin(PAPER_MISSES)]
+        if len(hits):
+            names = "; ".join(f"{w} ({m:.2f})" for w, m in zip(hits["what"], hits["mean"],
+                                                                strict=True))
+            lines.append(f"- **{method_name(method)}** (paper {paper}): **matched** by {names}.")
+        else:
+            near = g.loc[g["difference"].abs().idxmin()]
+            lines.append(f"- **{method_name(method)}** (paper {paper}): **no candidate matches**; "
+                         f"the closest is {near['what']} ({near['mean']:.2f}, "
+                         f"{near['difference']:+.2f} points), of {len(g)} tried.")
+    return "\n".join(lines)
+
+
 def crossmodal_table(df: pd.DataFrame) -> Styler:
     """The cross-modal row for people: accuracy on the 20k union and on each data set."""
     t = crossmodal_compare(df)
@@ -82,7 +158,7 @@ def crossmodal_variants(df: pd.DataFrame) -> str:
             a, b = t[(method, "faithful")], t[(method, "corrected")]
             lines.append(f"- {method}: {what} moves the accuracy on both test sets from "
                          f"{a:.2f} % to {b:.2f} % ({b - a:+.2f} points).")
-    finals = headline(df)
+    finals = _variants_only(headline(df))
     finals = finals[finals["metric"] == "final_acc"].pivot_table(
         index="trial", columns=["variant", "method"], values="value")
     heads, tests = [], []
@@ -101,7 +177,7 @@ def crossmodal_variants(df: pd.DataFrame) -> str:
 def _sleep_without_effect(df: pd.DataFrame) -> list[str]:
     """A line for each rehearsal + SRC setting whose final accuracy equals rehearsal's in every
     trial: its sleep changed nothing the test sets can see."""
-    rows = headline(df)
+    rows = _variants_only(headline(df))
     rows = rows[(rows["metric"] == "final_acc") & rows["method"].isin(["rehearsal",
                                                                         "rehearsal_src"])]
     if rows.empty:
