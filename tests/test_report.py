@@ -181,3 +181,26 @@ def test_wrapped_cells_keep_their_links_whole() -> None:
     lines = wrap_html(why, 40).split("<br>")
     assert len(lines) == 3 and all(len(x) <= 40 for x in lines[:2])
     assert " ".join(lines) == why  # nothing lost or added but the breaks
+
+
+def test_the_strength_tradeoff_reads_the_search_records() -> None:
+    """Search records (as the protocols write them) give each strength's curves; the verdict
+    names the chosen strength's place in the grid, from the same rule the search used."""
+    from sleeputils.protocols.tuning import search_rows
+    from sleeputils.report import figures
+    from sleeputils.report import incremental as inc
+
+    rows = []
+    for strength, first, last in ((100.0, 10.0, 90.0), (1000.0, 40.0, 70.0),
+                                  (10000.0, 70.0, 20.0)):
+        scores = ([first, 50.0, 50.0, 50.0, last], (first + last + 150.0) / 5)
+        rows += [{"method": "ewc", **r} for r in search_rows(strength, scores)]
+    df = pd.DataFrame(rows)
+    curves = inc.search_curves(df)
+    assert curves["first"].tolist() == [10.0, 40.0, 70.0]
+    assert curves["last"].tolist() == [90.0, 70.0, 20.0]
+    text = inc.tradeoff_verdict(df)
+    assert "goes from 10.0 to 70.0 % and the last task's from 90.0 to 20.0 %" in text
+    assert "the search chose 1000, inside the grid (all tasks 52.0 %)" in text
+    assert len(figures.strength_tradeoff(df).axes) == 1
+    assert set(df["setting"]) >= {'{"strength":100}', '{"strength":100,"task":5}'}

@@ -45,7 +45,7 @@ from ..sleep.src import SRC
 from ..training import Hook, TaskContext, run_sequence, train_epochs
 from .common import DATASET_PROTOCOLS, seed_field, trial_seed, trial_setup
 from .incremental import IncrementalConfig
-from .tuning import SEARCH_TRIAL, validation_score, winners
+from .tuning import SEARCH_TRIAL, search_rows, validation_score, winners
 
 CHAPTER = "crossmodal"
 DATASET = "crossmodal"
@@ -311,10 +311,10 @@ def run_method(data: tuple[Dataset, Dataset], unit: CrossModalUnit, trial: int) 
                   for name, a in zip(("mnist", "fashion"), per_task, strict=True))]
         return [{**tag, **r, "setting": setting.encode(variant=unit.variant)} for r in rows]
     if unit.validation:
-        final = validation_score(net, tasks, method_hooks(data, unit, seed), unit.epochs, gen,
-                                 evaluator)
-        return [{**tag, "metric": "val_acc", "strength": unit.method.settings.strength,
-                 "value": final}]
+        scores = validation_score(net, tasks, method_hooks(data, unit, seed), unit.epochs, gen,
+                                  evaluator)
+        return [{**tag, **r} for r in search_rows(unit.method.settings.strength, scores,
+                                                  variant=unit.variant)]
     rows = run_sequence(net, tasks, method_hooks(data, unit, seed), unit.epochs, gen, evaluator)
     last = [r for r in rows if r["metric"] == "acc_task" and r["after_task"] == 2]
     last = {r["task"]: r["value"] for r in last}  # the last stage's values win
@@ -326,6 +326,9 @@ def run_method(data: tuple[Dataset, Dataset], unit: CrossModalUnit, trial: int) 
         out.append(r)
     out += [{**tag, "metric": f"acc_{name}", "value": last[k], "headline": True}
             for k, name in ((1, "mnist"), (2, "fashion"))]
+    if unit.method.spec.strength is not None:
+        out.append({**tag, "metric": "strength", "value": unit.method.settings.strength,
+                    "headline": True})
     where = setting.encode(variant=unit.variant, fraction=unit.fraction,
                            **{k: getattr(unit, k) for k in CANDIDATE_SETTINGS})
     columns = {k: getattr(unit, k) for k in ("fraction", *CANDIDATE_SETTINGS)}

@@ -5,9 +5,15 @@ For every task, the training images of its classes that come after the ones it t
 unused by the protocol; the first ``validation`` of them are the task's validation set. Each grid
 value trains the whole task sequence once (its own seed, the search trial) and is scored by the
 final accuracy on the union of the validation sets. The test set is never looked at.
+
+A search run records its score and, per task, the validation accuracy on that task's classes
+(the stability / plasticity trade-off over the grid: the first task kept, the last one learned),
+each at a setting naming the strength (and the task), so the committed records hold the search.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +23,7 @@ from ..data import Dataset
 from ..metrics import TaskEvaluator
 from ..nets.mlp import MLP
 from ..params import ParamError
+from ..results import setting
 from ..training import Hook, run_tasks
 
 #: Trial number of the search runs: its seed is ``trial_seed(seed, SEARCH_TRIAL)``, which no
@@ -52,12 +59,26 @@ def validation_indices(y_train: np.ndarray, class_groups: list[tuple[int, ...]],
 
 
 def validation_score(net: MLP, tasks: list, hooks: list[Hook], epochs: int,
-                     generator: torch.Generator, evaluator: TaskEvaluator) -> float:
-    """A search run's score: the accuracy on the union of the validation sets once the whole
-    sequence (with every hook's after-task work) is done. Only this final number is read, so,
-    unlike a reported run, no earlier stage is scored (scoring never changes the network)."""
+                     generator: torch.Generator, evaluator: TaskEvaluator
+                     ) -> tuple[list[float], float]:
+    """A search run's scores once the whole sequence (with every hook's after-task work) is
+    done: the accuracy on each task's validation set and on their union (the score). Unlike a
+    reported run, no earlier stage is scored (scoring never changes the network)."""
     run_tasks(net, tasks, hooks, epochs, generator)
-    return evaluator(net)[1]
+    return evaluator(net)
+
+
+def search_rows(strength: float, scores: tuple[list[float], float], **where: Any) -> list[dict]:
+    """A search run's records: ``val_acc`` (the score) and ``val_acc_task`` per task (1-based),
+    headline numbers at settings naming the strength and the task (and ``where``, the
+    protocol's own settings)."""
+    per_task, final = scores
+    rows = [{"metric": "val_acc", "value": final,
+             "setting": setting.encode(where, strength=strength)}]
+    rows += [{"metric": "val_acc_task", "task": k, "value": a,
+              "setting": setting.encode(where, strength=strength, task=k)}
+             for k, a in enumerate(per_task, start=1)]
+    return [{**r, "strength": strength, "headline": True} for r in rows]
 
 
 def winners(search: pd.DataFrame) -> dict[str, float]:

@@ -170,3 +170,29 @@ def crossmodal_tradeoff(df: pd.DataFrame) -> plt.Figure:
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def strength_tradeoff(df: pd.DataFrame) -> plt.Figure:
+    """Per searched baseline, validation accuracy on the first task, the last task and all
+    tasks against its strength (log scale), the chosen strength marked."""
+    from .incremental import search_curves
+
+    curves = search_curves(df)
+    curves = curves[curves["first"].notna()]
+    if curves.empty:
+        return _nothing_to_show("no strength search with per-task accuracies")
+    methods = list(dict.fromkeys(curves["method"]))
+    fig, axes = plt.subplots(1, len(methods), figsize=(4.2 * len(methods), 3.4), squeeze=False)
+    for ax, method in zip(axes[0], methods, strict=True):
+        g = curves[curves["method"] == method]
+        long = g.melt(id_vars="strength", value_vars=["first", "last", "all"],
+                      var_name="validation set", value_name="accuracy (%)")
+        long["validation set"] = long["validation set"].map(
+            {"first": "first task", "last": "last task", "all": "all tasks"})
+        sns.lineplot(long, x="strength", y="accuracy (%)", hue="validation set", marker="o",
+                     palette=["tab:blue", "tab:orange", "black"], ax=ax)
+        ax.axvline(g.loc[g["all"].idxmax(), "strength"], color="grey", ls=":", lw=1)
+        ax.set(xscale="log", ylim=(0, 100), title=METHODS.get(method, method))
+        ax.legend(fontsize=8, title=None)
+    fig.tight_layout()
+    return fig
