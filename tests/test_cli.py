@@ -53,7 +53,7 @@ def test_list_runs(capsys) -> None:
         (["run", "incremental", "-p", "ewc_lambda", "0"], "'ewc_lambda' = 0 is not valid"),
         (["run", "incremental", "-p", "owm_alpha", "-1"], "'owm_alpha' = -1 is not valid"),
         (["run", "incremental", "-p", "methods", "ewc,lwf"],
-         "use a list of sequential, ewc, si, owm, src, parallel"),
+         "use a list of sequential, ewc, si, owm, src, src_searched, parallel"),
         (["run", "incremental", "-p", "ewc_variant", "offline"], "use one of standard, online"),
         (["run", "patches", "-p", "overlaps", "4,4"],
          "parameter 'overlaps' lists 4 more than once: give each value once"),

@@ -4,6 +4,7 @@ protocol-incremental)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from .registry import MethodSpec, register, with_src
@@ -13,6 +14,13 @@ SEQUENTIAL = register(MethodSpec(
     chapters=("incremental", "crossmodal", "paradigms")))
 
 SRC = register(with_src(SEQUENTIAL, order=40))
+
+#: SRC sleeping with the vector the committed sleep search chose for the data set, beside the
+#: original's (book/methods/protocols.md, protocol-sleep-search).
+SRC_SEARCHED = register(dataclasses.replace(
+    with_src(SEQUENTIAL, name="src_searched", display="SRC, searched vector", order=41,
+             chapters=("incremental",)),
+    label="protocol-sleep-search", searched_vector=True))
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,9 @@ class MethodSpec:
     src_preset: Callable[[str, int | None], str] | None = None
     base: str | None = None  # the MethodSpec SRC was composed onto (:func:`with_src`)
     sleeps: bool = False  # sleeps after every task (its ``sleep_scale`` setting)
+    #: sleeps with the vector the committed sleep search chose instead of the original's; a
+    #: chapter runs it only when asked (``-p methods ...``), as it needs that search's records
+    searched_vector: bool = False
 
     def memory(self, budget: int | None) -> str:
         """What the method keeps besides the network, e.g. ``100 images + sleep data``."""

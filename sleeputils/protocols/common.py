@@ -15,7 +15,7 @@ from ..metrics import TaskEvaluator
 from ..nets.mlp import MLPConfig
 from ..params import declare
 from ..results.unit import Unit
-from ..sleep.presets import SleepParams, preset
+from ..sleep.presets import SleepParams, preset, with_vector
 from ..sleep.src import SRC
 from ..training import TaskContext
 
@@ -164,9 +164,13 @@ def src_hook(
     )
 
 
-def sleeper(ds: Dataset, proto: DatasetProtocol, seed: int,
-            preset_name: str | None = None) -> Callable[[float], SRC]:
+def sleeper(ds: Dataset, proto: DatasetProtocol, seed: int, preset_name: str | None = None,
+            vector: tuple[tuple[str, float], ...] | None = None) -> Callable[[float], SRC]:
     """The protocol's SRC hook at a length factor, as a method's context takes it
     (:class:`~sleeputils.methods.registry.MethodContext`): :func:`src_hook` with the data
-    set's vector, or ``preset_name``."""
-    return lambda scale: src_hook(ds, proto, seed, sleep_scale=scale, preset_name=preset_name)
+    set's vector, or ``preset_name``; ``vector`` replaces its searched fields (a searched
+    vector)."""
+    params = (None if vector is None
+              else with_vector(preset(preset_name or proto.preset), dict(vector)))
+    return lambda scale: src_hook(ds, proto, seed, sleep_scale=scale, preset_name=preset_name,
+                                  params=params)

@@ -38,12 +38,16 @@ from .common import (
     trial_seed,
     trial_setup,
 )
+from .searched import searched_vector
 from .tuning import SEARCH_TRIAL, search_rows, validation_evaluator, validation_score, winners
 
 CHAPTER = "incremental"
 #: The methods this chapter compares: every registered method that names it
 #: (:mod:`sleeputils.methods.registry`).
 METHODS = names(CHAPTER)
+#: The ones run by default: all but those that need another chapter's committed records (SRC
+#: with the searched vector), which run when named in ``methods``.
+DEFAULT_METHODS = tuple(m for m in METHODS if not get(m).searched_vector)
 #: The baselines whose strength is searched: method -> (strength field, grid field).
 TUNED = {s.name: s.strength for s in all_specs(CHAPTER) if s.strength is not None}
 SEARCHED = "chosen on the validation split from the grid"
@@ -71,7 +75,9 @@ class IncrementalConfig(Params):
     sleep_scale: float = declare(1.0, "factor on every sleep length T", low=0.0, high=10.0)
     test_subset: int | None = declare(None, "test images used for accuracy", low=10,
                                       high=10000, none="all")
-    methods: tuple[str, ...] = declare(METHODS, "methods to run", choices=METHODS)
+    methods: tuple[str, ...] = declare(DEFAULT_METHODS, "methods to run (src_searched: SRC "
+                                       "with the committed sleep search's vector, beside the "
+                                       "original's)", choices=METHODS)
     recipe: str = declare("code", "training recipe: the original code's (2 epochs, dropout 0.25, "
                           "MSE on a ReLU output) or the paper text's (10 epochs, dropout 0.2, "
                           "softmax cross-entropy)", choices=tuple(RECIPES))
@@ -96,6 +102,11 @@ class IncrementalConfig(Params):
     validation: int = declare(1000, "training images per task held out for the search "
                               "(after the ones it trains on)", low=10, high=6000)
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if any(get(m).searched_vector for m in self.methods):
+            searched_vector(self.dataset)  # one line, before any compute, if none is committed
+
     def check_data(self, ds: Dataset) -> None:
         """Fail in one line (``ParamError``), before any training, if a strength is to be
         searched and the validation split does not fit the data."""
@@ -118,6 +129,8 @@ class IncrementalUnit(Unit):
     method: MethodUnit = merged()
     recipe: str | None = unless_none()  # the code recipe's units keep their settings of before
     validation: int | None = unless_none()
+    #: the searched vector a method sleeps with (src_searched); None: the original's
+    sleep_vector: tuple[tuple[str, float], ...] | None = unless_none()
 
 
 def run_incremental(
@@ -160,15 +173,17 @@ def method_unit(config: IncrementalConfig, method: str, strength: float | None, 
     shared = {k: v for k, v in task_settings(config).items() if k != "sleep_scale"}
     if config.recipe != "code":
         shared.update(recipe=config.recipe, epochs=config.epochs or RECIPES[config.recipe][0])
-    own = get(method).unit(config, {**shared, "method": method}, strength)
-    return IncrementalUnit(**shared, method=own, validation=validation)
+    spec = get(method)
+    own = spec.unit(config, {**shared, "method": method}, strength)
+    vector = searched_vector(config.dataset) if spec.searched_vector else None
+    return IncrementalUnit(**shared, method=own, validation=validation, sleep_vector=vector)
 
 
 def method_hooks(ds: Dataset, unit: IncrementalUnit, seed: int) -> list[Hook]:
     """The hooks of a sequential method (none for ``sequential``)."""
     proto = DATASET_PROTOCOLS[unit.dataset]
-    return unit.method.spec.make_hooks(MethodContext(ds, seed, unit.method.settings,
-                                                     sleeper(ds, proto, seed)))
+    return unit.method.spec.make_hooks(MethodContext(
+        ds, seed, unit.method.settings, sleeper(ds, proto, seed, vector=unit.sleep_vector)))
 
 
 def run_method(ds: Dataset, unit: IncrementalUnit, trial: int) -> list[dict]:

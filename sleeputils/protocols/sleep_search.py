@@ -54,7 +54,7 @@ from ..results.provenance import canonical_json
 from ..results.store import ResultStore
 from ..results.unit import Unit, unless_none
 from ..sleep.normalisation import SilentLayer
-from ..sleep.presets import SleepParams, preset
+from ..sleep.presets import SleepParams, preset, with_vector
 from ..sleep.src import sleep
 from ..training import run_tasks, train_epochs
 from . import single
@@ -203,14 +203,6 @@ def as_vector(params: SleepParams, n_layers: int) -> dict[str, float]:
               "alpha_scale": params.alpha_scale,
               **{f"beta_{k}": params.beta[k - 1] for k in range(1, n_layers + 1)}}
     return {n: float(fields[n]) for n in space(n_layers)}
-
-
-def with_vector(base: SleepParams, vector: dict[str, float]) -> SleepParams:
-    """``base`` (sleep lengths, window, constants) with the searched fields of ``vector``."""
-    n_layers = sum(n.startswith("beta_") for n in vector)
-    beta = tuple(vector[f"beta_{k}"] for k in range(1, n_layers + 1)) + base.beta[n_layers:]
-    return base.with_(r_max=vector["r_max"], inc=vector["inc"], dec=vector["dec"], beta=beta,
-                      alpha_scale=vector["alpha_scale"])
 
 
 def make_sampler(name: str, seed: int, generation: int) -> optuna.samplers.BaseSampler:

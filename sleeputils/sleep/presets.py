@@ -131,3 +131,11 @@ def preset(name: str) -> SleepParams:
     if "intended_lengths" in entry:
         entry["intended_lengths"] = tuple(entry["intended_lengths"])
     return SleepParams(**entry)
+
+
+def with_vector(base: SleepParams, vector: dict[str, float]) -> SleepParams:
+    """``base`` (sleep lengths, window, constants) with the searched fields of ``vector``."""
+    n_layers = sum(n.startswith("beta_") for n in vector)
+    beta = tuple(vector[f"beta_{k}"] for k in range(1, n_layers + 1)) + base.beta[n_layers:]
+    return base.with_(r_max=vector["r_max"], inc=vector["inc"], dec=vector["dec"], beta=beta,
+                      alpha_scale=vector["alpha_scale"])
