@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sleeputils.methods import Rehearsal, stored_count
@@ -115,3 +116,24 @@ def test_verdict_brackets_the_paper_value() -> None:
     text = rehearsal.rehearsal_verdict(_curve({0.01: 70.0, 0.1: 90.0}), paper)
     assert "between 1 % (70.00) and 10 % (90.00)" in text
     assert "stays below" in rehearsal.rehearsal_verdict(_curve({0.01: 50.0, 0.1: 60.0}), paper)
+
+
+def test_the_quoted_fraction_is_read_as_quoted_and_with_a_slipped_decimal() -> None:
+    """Against the paper's MNIST numbers (quoted at 0.75 %): ours at 0.75 % and at 7.5 %, each
+    with the verdict of the paper's spread."""
+    from sleeputils.report.rehearsal import quoted_fraction_verdict
+
+    def record(method: str, fraction: float, mean: float) -> dict:
+        return {"chapter_id": "rehearsal-mnist", "dataset": "mnist", "method": method,
+                "setting": f'{{"fraction":{fraction:g}}}', "metric": "final_acc", "mean": mean,
+                "std": 1.0, "n": 5}
+
+    records = pd.DataFrame([record("rehearsal", 0.0075, 20.0), record("rehearsal", 0.075, 80.0),
+                            record("rehearsal_src", 0.0075, 50.0),
+                            record("rehearsal_src", 0.075, 80.0)])
+    lines = quoted_fraction_verdict("rehearsal-mnist", records).splitlines()
+    assert lines[0].startswith("- rehearsal, paper 79.91 ± 5.34 quoted at 0.75 %")
+    assert "at 0.75 % (as quoted) 20.00 ± 1.00, -59.91 points: **missed**" in lines[0]
+    assert "at 7.5 % (decimal slipped) 80.00 ± 1.00, +0.09 points: **within**" in lines[0]
+    assert "at 7.5 % (decimal slipped) 80.00 ± 1.00, -6.47 points: **missed**" in lines[1]
+    assert quoted_fraction_verdict("rehearsal-fashion", records) == ""

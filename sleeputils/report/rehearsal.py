@@ -7,7 +7,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from ..results import setting
-from ..results.paper import fmt_pm, locate
+from ..results.paper import PAPER_MISSES, SHORT, fmt_pm, load_paper_values, locate, paper_spread
 from .names import METHODS, method_name
 from .tables import for_people, headline
 
@@ -106,6 +106,39 @@ def committed_sweep(chapter_id: str, records: pd.DataFrame) -> Styler | str:
     table.insert(0, "replayed", [f"{100 * p:g} %" for p in table.pop("fraction")])
     table.columns.name = None
     return for_people(table)
+
+
+#: A reading of a quoted fraction tested beside it: the decimal slipped (0.75 % for 7.5 %).
+SLIPPED_DECIMAL = 10
+
+
+def quoted_fraction_verdict(chapter_id: str, records: pd.DataFrame) -> str:
+    """Markdown: each paper number quoted at a fraction, against the committed ``paper``-profile
+    mean at that fraction and at ten times it (the candidate that the quoted figure slipped a
+    decimal), with the verdict of each (within two paper standard deviations)."""
+    paper = load_paper_values()
+    paper = paper[(paper["chapter_id"] == chapter_id) & (paper["metric"] == "final_acc")]
+    rows = setting.expand(records[(records["chapter_id"] == chapter_id)
+                                  & (records["metric"] == "final_acc")])
+    lines = []
+    for _, p in paper.iterrows():
+        at = setting.decode(p["setting"]).get("fraction")
+        ours = rows[rows["method"] == p["method"]].set_index("fraction") if len(rows) else rows
+        slipped = round(at * SLIPPED_DECIMAL, 12) if at else None
+        readings = [(at, "as quoted"), (slipped, "decimal slipped")]
+        found = [(f, why, ours.loc[f]) for f, why in readings
+                 if f is not None and f in ours.index]
+        if not found:
+            continue
+        parts = []
+        for f, why, r in found:
+            verdict = paper_spread(r["mean"], p["value"], p["std"])
+            word = "missed" if verdict in PAPER_MISSES else SHORT[verdict].lstrip("✓ ")
+            parts.append(f"at {100 * f:g} % ({why}) {fmt_pm(r['mean'], r['std'])}, "
+                         f"{r['mean'] - p['value']:+.2f} points: **{word}**")
+        lines.append(f"- {method_name(p['method'])}, paper {fmt_pm(p['value'], p['std'])} "
+                     f"quoted at {100 * at:g} %: ours " + "; ".join(parts) + ".")
+    return "\n".join(lines)
 
 
 def full_replay_note(fractions: tuple[float, ...]) -> str:
