@@ -235,7 +235,10 @@ def search_curves(df: pd.DataFrame) -> pd.DataFrame:
                     "first": tasks.get(1, float("nan")),
                     "last": tasks.get(tasks.index.max(), float("nan")) if len(tasks)
                     else float("nan")})
-    return pd.DataFrame(out)
+    order = {m: i for i, m in enumerate(METHODS)}  # the tables' method order
+    table = pd.DataFrame(out)
+    return table.sort_values("method", key=lambda m: m.map(order), kind="stable",
+                             ignore_index=True)
 
 
 def tradeoff_verdict(df: pd.DataFrame) -> str:
