@@ -21,7 +21,7 @@ from sleeputils.chapters.registry import Book
 from sleeputils.chapters.runner import run_chapter
 from sleeputils.methods.wscl import CONVENTIONS
 from sleeputils.protocols import crossmodal, paradigms, wscl
-from sleeputils.protocols.incremental import METHODS, IncrementalConfig, run_incremental
+from sleeputils.protocols.incremental import DEFAULT_METHODS, IncrementalConfig, run_incremental
 from sleeputils.results.setting import encode, expand
 from sleeputils.results.store import ResultStore
 
@@ -175,7 +175,7 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
     elif chapter == "single":  # smoke: epochs 1, 2 at 5000 images and 10 epochs at 200 images
         assert len(rec) == 3 * 2 * 2 and set(rec["method"]) == {"src"}
     else:
-        assert set(rec.loc[rec["metric"] == "final_acc", "method"]) == set(METHODS)
+        assert set(rec.loc[rec["metric"] == "final_acc", "method"]) == set(DEFAULT_METHODS)
 
 
 def test_rerun_reuses_stored_trials_and_numbers(book: Book) -> None:

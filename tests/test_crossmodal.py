@@ -115,7 +115,7 @@ def test_each_candidate_changes_only_what_it_names():
     config = CrossModalConfig(**{**small, "candidates": tuple(crossmodal.CANDIDATES)})
     df = run_crossmodal(config, store=ResultStore.disabled(), progress=False)
     plain = CrossModalConfig(**small)
-    units = [u for u, _ in crossmodal.candidate_units(config)]
+    units = [u for _, u, _ in crossmodal.candidate_units(config)]
     base = {crossmodal.method_unit(plain, m, "faithful", None, None) for m in plain.methods}
     assert base < set(units)  # the script's candidate is the faithful units, run once
 
@@ -148,6 +148,9 @@ def test_each_candidate_changes_only_what_it_names():
     for method in ("sequential", "src"):  # the same network, scored on other images
         assert rows(method, "final_acc", "scored", "train")["value"].tolist() != rows(
             method, "final_acc")["value"].tolist()
+    compared = crossmodal_report.crossmodal_compare(df)  # the variants run, no candidate's
+    assert sorted(zip(compared["method"], compared["variant"], strict=True)) == [
+        ("SRC", "faithful"), ("sequential", "faithful")]
     report = crossmodal_report.candidate_scores(df)
     assert set(report["candidate"]) == set(crossmodal.CANDIDATES)  # corrected ones run too
     assert (report["paper"] == report["method"].map({"sequential": 47.18, "src": 61.33})).all()

@@ -202,5 +202,7 @@ def test_the_strength_tradeoff_reads_the_search_records() -> None:
     text = inc.tradeoff_verdict(df)
     assert "goes from 10.0 to 70.0 % and the last task's from 90.0 to 20.0 %" in text
     assert "the search chose 1000, inside the grid (all tasks 52.0 %)" in text
+    owm = df.assign(method="owm", value=df["value"].where(df["strength"] != 100.0, 90.0))
+    assert "the search chose 100, the smallest value of the grid" in inc.tradeoff_verdict(owm)
     assert len(figures.strength_tradeoff(df).axes) == 1
     assert set(df["setting"]) >= {'{"strength":100}', '{"strength":100,"task":5}'}

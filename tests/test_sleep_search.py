@@ -220,7 +220,10 @@ def test_the_single_task_verdict_names_the_least_trained_of_each_sweep() -> None
     assert "**holds** at 1 epoch on 5000 images, the fewest epochs searched" in text
     assert "**does not hold** at 10 epochs on 1000 images, the fewest images searched" in text
     assert report.single_table(df).data["images"].tolist() == [5000, 1000, 5000]
-    assert len(report.single_figure(df).axes) == 2  # the epochs sweep and the images sweep
+    assert len(report.single_figure(df, 5000).axes) == 2  # the epochs and the images sweeps
+    smoke = _single({(1, 500): 1.0, (10, 300): 1.0})  # one setting per sweep: still two panels
+    assert [a.get_title() for a in report.single_figure(smoke, 500).axes] == [
+        "epochs swept, on 500 images", "images swept, at 10 epochs"]
 
 
 def test_transfer_must_name_the_other_data_set_in_one_line() -> None:

@@ -38,6 +38,7 @@ from ..nets.mlp import MLP
 from ..params import Params, declare, same_as
 from ..results import setting
 from ..results.executor import run_units
+from ..results.provenance import config_hash
 from ..results.store import ResultStore
 from ..results.unit import Unit, merged, unless_none
 from ..sleep.presets import preset
@@ -201,21 +202,41 @@ def run_crossmodal(
         settings += [(method, v, p) for v in variants for p in fractions]
     units = [(method_unit(config, m, v, p, strengths.get(m)), t)
              for m, v, p in settings for t in range(config.trials)]
-    units += [u for u in dict.fromkeys(candidate_units(config)) if u not in set(units)]
-    trials = run_units(CHAPTER, units, lambda u, t: run_method(data, u, t),
+    main = set(units)
+    only = {}  # (unit, trial) run for a candidate alone -> that candidate
+    for name, unit, t in candidate_units(config):
+        if (unit, t) not in main:
+            only.setdefault((unit, t), name)
+    trials = run_units(CHAPTER, units + list(only), lambda u, t: run_method(data, u, t),
                        store=store, progress=progress, desc="cross-modal")
-    return pd.concat([search, trials], ignore_index=True)
+    return pd.concat([search, _tag_candidates(trials, only)], ignore_index=True)
 
 
-def candidate_units(config: CrossModalConfig) -> list[tuple[CrossModalUnit, int]]:
-    """Every (unit, trial) of the candidates; those equal to a variant's are the same units."""
+def candidate_units(config: CrossModalConfig) -> list[tuple[str, CrossModalUnit, int]]:
+    """Every (candidate, unit, trial) of the candidates, for the methods among ``methods`` it
+    changes; a unit equal to a variant's is the same unit."""
     out = []
     for candidate in (CANDIDATES[c] for c in config.candidates or ()):
-        for method, fraction in map(candidate.run, candidate.methods):
-            unit = method_unit(config, method, candidate.variant, fraction, None)
+        for method in (m for m in candidate.methods if m in config.methods):
+            run, fraction = candidate.run(method)
+            unit = method_unit(config, run, candidate.variant, fraction, None)
             unit = dataclasses.replace(unit, **{k: getattr(candidate, k)
                                                 for k in CANDIDATE_SETTINGS})
-            out += [(unit, t) for t in range(config.trials)]
+            out += [(candidate.name, unit, t) for t in range(config.trials)]
+    return out
+
+
+def _tag_candidates(df: pd.DataFrame, only: dict) -> pd.DataFrame:
+    """The rows of units run for a candidate alone name it (column and setting ``candidate``),
+    so the variants' tables leave them out; a unit's stored rows stay as computed."""
+    names = {(config_hash(u.key()), t): name for (u, t), name in only.items()}
+    if not names or df.empty:
+        return df
+    tag = [names.get((c, t)) for c, t in zip(df["config_hash"], df["trial"], strict=True)]
+    out = df.assign(candidate=tag)
+    if "setting" in out:
+        out["setting"] = [setting.encode(setting.decode(s), candidate=n) if n and isinstance(
+            s, str) and s else s for s, n in zip(out["setting"], tag, strict=True)]
     return out
 
 

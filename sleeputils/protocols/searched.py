@@ -4,7 +4,8 @@ the original's (method ``src_searched``; book/methods/protocols.md, protocol-sle
 The vector is read from the committed records of the ``sleep-search`` chapter's ``paper``
 profile (``results/paper``): on MNIST the best of its class-incremental searches, on
 Fashion-MNIST the transfer study's search. A unit sleeping with it names the vector's values in
-its key, so a new committed search makes new units.
+its key, so a new committed search makes new units. The records keep six significant digits, so
+the vector sleeps rounded to them (the search chapter's own test trials used it unrounded).
 """
 
 from __future__ import annotations

@@ -61,9 +61,11 @@ def crossmodal_compare(df: pd.DataFrame) -> pd.DataFrame:
 
 def _variants_only(rows: pd.DataFrame) -> pd.DataFrame:
     """The rows of the two variants, without the candidates' (whose settings name what they
-    change)."""
-    changed = set(CANDIDATE_SETTINGS)
-    return rows[[not changed & setting.decode(t).keys() for t in rows["setting"]]]
+    change, or the candidate a unit was run for alone)."""
+    changed = {*CANDIDATE_SETTINGS, "candidate"}
+    keep = pd.Series([not changed & setting.decode(t).keys() for t in rows["setting"]],
+                     index=rows.index, dtype=bool)
+    return rows.loc[keep]
 
 
 def candidate_scores(df: pd.DataFrame) -> pd.DataFrame:
@@ -71,14 +73,18 @@ def candidate_scores(df: pd.DataFrame) -> pd.DataFrame:
     paper's faithful number for that method, the difference and the verdict."""
     rows = headline(df)
     finals = rows[rows["metric"] == "final_acc"]
+    found = [setting.decode(t) for t in finals["setting"]]
     paper = load_paper_values().query("chapter_id == 'crossmodal' and metric == 'final_acc'")
     out = []
     for c in crossmodal.CANDIDATES.values():
         for method in c.methods:
             run, fraction = c.run(method)
-            where = setting.encode(variant=c.variant, fraction=fraction,
-                                   **{k: getattr(c, k) for k in CANDIDATE_SETTINGS})
-            values = finals.loc[(finals["method"] == run) & (finals["setting"] == where), "value"]
+            where = setting.decode(setting.encode(
+                variant=c.variant, fraction=fraction,
+                **{k: getattr(c, k) for k in CANDIDATE_SETTINGS}))
+            mine = [s.get("candidate", c.name) == c.name and
+                    {k: v for k, v in s.items() if k != "candidate"} == where for s in found]
+            values = finals.loc[(finals["method"] == run).to_numpy() & mine, "value"]
             if values.empty:
                 continue
             ref = paper[(paper["method"] == method) & (paper["setting"] == setting.encode(

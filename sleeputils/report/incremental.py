@@ -223,10 +223,14 @@ def _parallel_elsewhere(row: pd.DataFrame) -> str:
 
 def search_curves(df: pd.DataFrame) -> pd.DataFrame:
     """The strength search as curves: per (method, strength), the validation accuracy on all
-    tasks, on the first and on the last task (columns ``all``, ``first``, ``last``)."""
+    tasks, on the first and on the last task (columns ``all``, ``first``, ``last``). One data
+    set's search (ValueError otherwise: curves of two would be mixed)."""
     rows = df[df["metric"].isin(["val_acc", "val_acc_task"])] if "metric" in df else df.iloc[:0]
     if rows.empty:
         return pd.DataFrame(columns=["method", "strength", "all", "first", "last"])
+    if "dataset" in rows and rows["dataset"].nunique() > 1:
+        raise ValueError("search_curves reads one data set's search; got "
+                         f"{', '.join(map(str, rows['dataset'].unique()))}")
     out = []
     for (method, strength), g in rows.groupby(["method", "strength"], sort=True):
         tasks = g[g["metric"] == "val_acc_task"].set_index("task")["value"]
@@ -243,24 +247,25 @@ def search_curves(df: pd.DataFrame) -> pd.DataFrame:
 
 def tradeoff_verdict(df: pd.DataFrame) -> str:
     """Markdown, per searched baseline: how the first task's and the last task's validation
-    accuracy move from the weakest to the strongest value of its grid (stability against
-    plasticity), and where the chosen strength sits."""
+    accuracy move from the smallest to the largest value of its grid (stability against
+    plasticity: more protection for EWC and SI as it grows, less for OWM), and where the chosen
+    strength sits."""
     curves = search_curves(df)
-    curves = curves[curves["first"].notna()]
-    if curves.empty:
+    if curves.empty or curves["first"].isna().all():
         return "No search with per-task validation accuracies in these numbers."
     chosen = winners(df[df["metric"] == "val_acc"])
     lines = []
     for method, g in curves.groupby("method", sort=False):
-        weak, strong = g.iloc[0], g.iloc[-1]
+        low, high = g.iloc[0], g.iloc[-1]
         best = chosen[method]
-        where = ("the weakest of the grid" if best == weak["strength"] else
-                 "the strongest of the grid" if best == strong["strength"] else "inside the grid")
+        where = ("the smallest value of the grid" if best == low["strength"] else
+                 "the largest value of the grid" if best == high["strength"] else
+                 "inside the grid")
         name = STRENGTHS.get(method, "strength")
         lines.append(
-            f"- {METHODS.get(method, method)}: from {name} = {weak['strength']:g} to "
-            f"{strong['strength']:g}, the first task's validation accuracy goes from "
-            f"{weak['first']:.1f} to {strong['first']:.1f} % and the last task's from "
-            f"{weak['last']:.1f} to {strong['last']:.1f} %; the search chose {best:g}, {where} "
+            f"- {METHODS.get(method, method)}: from {name} = {low['strength']:g} to "
+            f"{high['strength']:g}, the first task's validation accuracy goes from "
+            f"{low['first']:.1f} to {high['first']:.1f} % and the last task's from "
+            f"{low['last']:.1f} to {high['last']:.1f} %; the search chose {best:g}, {where} "
             f"(all tasks {g.loc[g['strength'] == best, 'all'].iloc[0]:.1f} %).")
     return "\n".join(lines)

@@ -8,7 +8,6 @@ history (``stage == "search"``) exists in a fresh run only."""
 
 from __future__ import annotations
 
-import collections
 import math
 
 import matplotlib.pyplot as plt
@@ -334,17 +333,17 @@ def single_table(df: pd.DataFrame) -> Styler | None:
     return for_people(pd.DataFrame(out), compact=True) if out else None
 
 
-def single_figure(df: pd.DataFrame) -> plt.Figure | None:
+def single_figure(df: pd.DataFrame, epochs_sweep_images: int) -> plt.Figure | None:
     """Test accuracy of the single task without sleep and after one sleep with the original's
-    and the searched vector: against epochs (the epochs sweep) and against training images (the
-    images sweep at 10 epochs), a point per mean with its 95 % interval."""
+    and the searched vector: against epochs (the epochs sweep, on ``epochs_sweep_images``
+    images) and against training images (the images sweep at 10 epochs), a point per mean with
+    its 95 % interval; a setting in both sweeps is in both panels."""
     found = [s for s in _searches(df) if s[0] == "single"]
     if not found:
         return None
-    images_of_epochs_sweep = collections.Counter(n for _, _, n in found).most_common(1)[0][0]
-    sweeps = {"epochs": [s for s in found if s[2] == images_of_epochs_sweep],
+    sweeps = {"epochs": [s for s in found if s[2] == epochs_sweep_images],
               "images": [s for s in found if s[1] == BASE_EPOCHS]}
-    sweeps = {k: v for k, v in sweeps.items() if len(v) > 1} or {"epochs": found}
+    sweeps = {k: v for k, v in sweeps.items() if v}
     fig, axes = plt.subplots(1, len(sweeps), figsize=(5 * len(sweeps), 3.6), squeeze=False)
     for ax, (what, searches) in zip(axes[0], sweeps.items(), strict=True):
         long = pd.concat([test_scores(df, s).melt(value_name="test accuracy (%)").assign(
