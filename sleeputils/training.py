@@ -224,6 +224,9 @@ def run_sequence(
             rows.append({"metric": "sleep_seconds", "after_task": i + 1, "value": rep.seconds})
             for k, c in enumerate(rep.spike_counts):
                 rows.append({"metric": "spikes", "after_task": i + 1, "layer": k, "value": c})
+            for k, a in enumerate(rep.alpha, start=1):  # the scale factor of weight layer k
+                rows.append({"metric": "sleep_alpha", "after_task": i + 1, "layer": k,
+                             "value": a})
         if "rehearsed" in log:
             rows.append({"metric": "rehearsed", "after_task": i + 1, "value": log["rehearsed"]})
     return rows

@@ -26,6 +26,7 @@ from ..methods.ewc import VARIANTS
 from ..methods.registry import MethodContext, MethodUnit, all_specs, get, names
 from ..nets.mlp import MLP
 from ..params import Params, declare
+from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
 from ..results.unit import Unit, merged, unless_none
@@ -186,6 +187,18 @@ def method_hooks(ds: Dataset, unit: IncrementalUnit, seed: int) -> list[Hook]:
         ds, seed, unit.method.settings, sleeper(ds, proto, seed, vector=unit.sleep_vector)))
 
 
+def first_sleep_alphas(rows: list[dict]) -> list[dict]:
+    """The first sleep's scale factors alpha_k, one headline number per layer (eq-lambda): they
+    depend only on the network after the first task and the sleep data, which SGD reproduces
+    across CPUs to float noise, so the check compares them trial by trial on any machine,
+    where the chaotic accuracies after a sleep are not (book/methods/protocols.md,
+    protocol-statistics)."""
+    first = min((r["after_task"] for r in rows if r["metric"] == "sleep_alpha"), default=None)
+    return [{"metric": "first_sleep_alpha", "layer": r["layer"], "value": r["value"],
+             "headline": True, "setting": setting.encode(layer=r["layer"])}
+            for r in rows if r["metric"] == "sleep_alpha" and r["after_task"] == first]
+
+
 def run_method(ds: Dataset, unit: IncrementalUnit, trial: int) -> list[dict]:
     """One method's trial; a search run (``unit.validation`` set) is scored on the validation
     split instead."""
@@ -212,6 +225,7 @@ def run_method(ds: Dataset, unit: IncrementalUnit, trial: int) -> list[dict]:
     else:
         rows = run_sequence(net, setup.tasks, method_hooks(ds, unit, seed), unit.epochs, gen,
                             setup.evaluator)
+        rows += first_sleep_alphas(rows)
         if spec.strength is not None:
             rows.append({"metric": "strength", "value": settings.strength, "headline": True})
     return [{**tag, **r} for r in rows]

@@ -48,6 +48,8 @@ def run_recipes(config: RecipesConfig = RecipesConfig(), *, store: ResultStore |
                                 per_task_train=config.per_task_train)
         df = run_incremental(inc, store=store, progress=progress).assign(recipe=recipe)
         head = df["headline"].fillna(False).astype(bool)
-        df.loc[head, "setting"] = setting.encode(recipe=recipe)
+        own = df["setting"] if "setting" in df else pd.Series("", df.index)
+        df.loc[head, "setting"] = [setting.encode(setting.decode(s), recipe=recipe)
+                                   for s in own[head].fillna("")]
         frames.append(df)
     return pd.concat(frames, ignore_index=True)

@@ -139,7 +139,8 @@ def compare_trials(recorded: pd.DataFrame, reference: pd.DataFrame | None) -> pd
     table = ours.merge(ref, on=[*KEY, "trial"], how="outer")
     table["delta"] = table["value"] - table["ref_value"]
     same = table["machine"].fillna("") == table["ref_machine"].fillna("")
-    table["tol"] = [trial_tolerance(m, s) for m, s in zip(table["method"], same, strict=True)]
+    table["tol"] = [trial_tolerance(m, s, metric, r) for m, s, metric, r in
+                    zip(table["method"], same, table["metric"], table["ref_value"], strict=True)]
     table["status"] = [
         OTHER_MACHINE if pd.notna(v) and pd.notna(r) and pd.isna(t) else _status(v, r, d, t)
         for v, r, d, t in zip(table["value"], table["ref_value"], table["delta"], table["tol"],

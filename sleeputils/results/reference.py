@@ -24,6 +24,12 @@ failed; their means keep the band below when it has a spread to learn from (n �
 not failed, when it has not (a single chaotic trial on another CPU is as good as a fresh seed).
 The check names every trial that moved.
 
+A chaotic method's numbers that no chaotic step reaches are compared on any machine
+(:data:`STABLE_METRICS`): the first sleep's scale factors (``first_sleep_alpha``, one per layer)
+are computed from the network after the first task, which SGD reproduces across CPUs to float
+noise, and from the sleep data; their trials must stay within a relative band. So a sleep
+broken in its scaling fails the check on another CPU too, where SRC's accuracies cannot show it.
+
 **Per mean** (percentage points, for numbers in percent)::
 
     tol = max(3 · std · sqrt(2 / n), 0.5)      if n ≥ 2 and std is known
@@ -75,10 +81,19 @@ def chaotic(method: str) -> bool:
             or method in ("vae", "generative"))
 
 
-def trial_tolerance(method: str, same_machine: bool) -> float:
-    """The per-trial band of one method (NaN: not compared, see the module docstring)."""
+#: Numbers of chaotic methods no chaotic step reaches, with the relative band their trials keep
+#: on another machine (a fraction of the reference trial's value).
+STABLE_METRICS = {"first_sleep_alpha": 0.01}
+
+
+def trial_tolerance(method: str, same_machine: bool, metric: str | None = None,
+                    reference: float | None = None) -> float:
+    """The per-trial band of one number of a method (NaN: not compared, see the module
+    docstring); ``reference`` is the reference trial's value, for the relative bands."""
     if same_machine:
         return TRIAL_TOL_SAME_MACHINE
+    if metric in STABLE_METRICS and reference is not None and math.isfinite(reference):
+        return STABLE_METRICS[metric] * abs(reference)
     return math.nan if chaotic(method) else TRIAL_TOL_OTHER_MACHINE
 
 REFERENCE_COLUMNS: list[str] = [
