@@ -106,7 +106,7 @@ CANDIDATES = {c.name: c for c in (
               src_vector="crossmodal_rehearsal_p0"),
     Candidate("p0-script", "the rehearsal script at p = 0: its vector, and task 2 trained on "
               "the network before the first sleep", ("src",), src_fraction=0.0),
-    Candidate("train-scored", "accuracy on both training sets instead of both test sets",
+    Candidate("train-scored", "accuracy on both training sets (not the test sets)",
               ("sequential", "src"), scored="train"),
 )}
 

@@ -103,15 +103,14 @@ def candidates_table(df: pd.DataFrame) -> Styler | None:
     t = candidate_scores(df)
     if t.empty:
         return None
+    n = int(t["n"].max())
+    ours = f"ours (%), n = {n}"
     table = pd.DataFrame({
         "method": t["method"].map(method_name), "reading of the original": t["what"],
-        "ours, both test sets (%)": [fmt_pm(m, s) for m, s in
-                                     zip(t["mean"], t["std"], strict=True)],
-        "n": t["n"], "paper": [fmt_pm(m, s) for m, s in
-                               zip(t["paper"], t["paper std"], strict=True)],
+        ours: [fmt_pm(m, s) for m, s in zip(t["mean"], t["std"], strict=True)],
+        "paper": [fmt_pm(m, s) for m, s in zip(t["paper"], t["paper std"], strict=True)],
         "Δ paper": t["difference"], "verdict": t["vs paper"].map(SHORT)})
-    table.loc[t["candidate"] == "train-scored", "ours, both test sets (%)"] += " (training sets)"
-    return for_people(table)
+    return for_people(table, compact=True, wrap=("reading of the original",), wrap_width=40)
 
 
 def candidates_verdict(df: pd.DataFrame) -> str:
@@ -143,14 +142,13 @@ def crossmodal_table(df: pd.DataFrame) -> Styler:
     n = int(t["n"].max()) if len(t) else 0
     table = pd.DataFrame({
         "method": t["method"], "variant": t["variant"],
-        f"both test sets (%), n = {n}": [fmt_pm(m, s) for m, s in
-                                         zip(t["mean"], t["std"], strict=True)],
+        f"both (%), n = {n}": [fmt_pm(m, s) for m, s in zip(t["mean"], t["std"], strict=True)],
         "MNIST (%)": t["mnist"], "Fashion (%)": t["fashion"],
         "paper": [fmt_pm(m, s) for m, s in zip(t["paper"], t["paper std"], strict=True)],
         "Δ paper": t["difference"],
         "verdict": t["vs paper"].map(SHORT).fillna("—"),
     })
-    return for_people(table)
+    return for_people(table, compact=True)
 
 
 def crossmodal_variants(df: pd.DataFrame) -> str:

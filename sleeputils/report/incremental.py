@@ -245,6 +245,11 @@ def search_curves(df: pd.DataFrame) -> pd.DataFrame:
                              ignore_index=True)
 
 
+def searched(df: pd.DataFrame) -> bool:
+    """Whether ``df`` holds a strength search with per-task validation accuracies."""
+    return bool(search_curves(df)["first"].notna().any())
+
+
 def tradeoff_verdict(df: pd.DataFrame) -> str:
     """Markdown, per searched baseline: how the first task's and the last task's validation
     accuracy move from the smallest to the largest value of its grid (stability against
