@@ -104,7 +104,7 @@ def test_chapter_runs_on_smoke(book: Book, chapter: str) -> None:
         return
     if chapter == "paradigms":  # every method; the budgeted ones once per smoke budget (20)
         finals = rec[rec["metric"].str.startswith("final_acc")]
-        assert set(finals["method"]) == set(paradigms.METHODS)
+        assert set(finals["method"]) == set(paradigms.DEFAULT_METHODS)
         budgeted = finals[finals["method"].isin(paradigms.BUDGETED)]
         assert set(budgeted["metric"]) == {"final_acc"} and set(budgeted["budget"]) == {20}
         assert finals["mean"].between(0, 100).all()

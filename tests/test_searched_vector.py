@@ -67,3 +67,18 @@ def test_the_original_vector_as_searched_reproduces_src_bit_for_bit(monkeypatch)
     assert moved.loc[moved["metric"] == "final_acc", "value"].iloc[0] != final["src"]
     assert incremental.method_unit(config, "src_searched", None).sleep_vector == other
     assert "sleep_vector" not in incremental.method_unit(config, "src", None).key()
+
+
+def test_the_paradigms_chapter_sleeps_with_it_only_when_asked(monkeypatch) -> None:
+    """Not in the default methods (it needs the search's records); asked for, its unit names
+    the vector and the SRC unit keeps its key."""
+    from sleeputils.protocols import paradigms
+
+    assert "src_searched" in paradigms.METHODS
+    assert "src_searched" not in paradigms.ParadigmsConfig().methods
+    vector = tuple(as_vector(preset("mnist"), 3).items())
+    monkeypatch.setattr(paradigms, "searched_vector", lambda dataset: vector)
+    config = paradigms.ParadigmsConfig(datasets=("mnist",), methods=("src", "src_searched"))
+    searched_unit = paradigms.method_unit(config, "mnist", "src_searched", None)
+    assert searched_unit.sleep_vector == vector
+    assert "sleep_vector" not in paradigms.method_unit(config, "mnist", "src", None).key()

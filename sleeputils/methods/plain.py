@@ -19,7 +19,7 @@ SRC = register(with_src(SEQUENTIAL, order=40))
 #: original's (book/methods/protocols.md, protocol-sleep-search).
 SRC_SEARCHED = register(dataclasses.replace(
     with_src(SEQUENTIAL, name="src_searched", display="SRC, searched vector", order=41,
-             chapters=("incremental",)),
+             chapters=("incremental", "paradigms")),
     label="protocol-sleep-search", searched_vector=True))
 
 

@@ -32,14 +32,18 @@ from ..params import Params, declare
 from ..results import setting
 from ..results.executor import run_units
 from ..results.store import ResultStore
-from ..results.unit import Unit, merged
+from ..results.unit import Unit, merged, unless_none
 from ..training import Hook, TaskContext, run_sequence
 from .common import DATASET_PROTOCOLS, seed_field, sleeper, trial_seed, trial_setup
+from .searched import searched_vector
 from .wscl import DREAMS, dream_images, stages_of
 
 CHAPTER = "paradigms"
 #: Every registered method that names this chapter (:mod:`sleeputils.methods.registry`).
 METHODS = names(CHAPTER)
+#: The ones run by default: all but SRC with the searched vector, which needs the sleep
+#: search's committed records and runs when named in ``methods``.
+DEFAULT_METHODS = tuple(m for m in METHODS if not get(m).searched_vector)
 #: Methods whose memory is the budget of stored images.
 BUDGETED = tuple(s.name for s in all_specs(CHAPTER) if s.budgeted)
 FROM_SEARCH = "the incremental chapter's validation search on MNIST"
@@ -51,7 +55,9 @@ class ParadigmsConfig(Params):
 
     datasets: tuple[str, ...] = declare(("mnist", "fashion"), "task streams",
                                         choices=tuple(DREAMS))
-    methods: tuple[str, ...] = declare(METHODS, "methods to run", choices=METHODS)
+    methods: tuple[str, ...] = declare(DEFAULT_METHODS, "methods to run (src_searched: SRC "
+                                       "with the committed sleep search's vector)",
+                                       choices=METHODS)
     budgets: tuple[int, ...] = declare((100, 500, 1000), "stored images of the methods with a "
                                        "memory", low=10, high=20000)
     trials: int = declare(5, "seeds", low=1, high=100)
@@ -82,6 +88,12 @@ class ParadigmsConfig(Params):
     replayed: int | None = declare(None, "generative: labelled dreams added to each later "
                                    "task", low=0, high=20000, none="as many as its images")
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if any(get(m).searched_vector for m in self.methods):
+            for dataset in self.datasets:  # one line, before any compute, if none is committed
+                searched_vector(dataset)
+
     def units(self) -> list[tuple[str, str, int | None]]:
         """(dataset, method, budget) of every setting, budgets only where there is a memory."""
         return [(d, m, b) for d in self.datasets for m in self.methods
@@ -100,6 +112,8 @@ class ParadigmsUnit(Unit):
     epochs: int
     test_subset: int | None
     method: MethodUnit = merged()
+    #: the searched vector a method sleeps with (src_searched); None: the original's
+    sleep_vector: tuple[tuple[str, float], ...] | None = unless_none()
 
 
 def run_paradigms(config: ParadigmsConfig = ParadigmsConfig(), *,
@@ -120,8 +134,9 @@ def method_unit(config: ParadigmsConfig, dataset: str, method: str,
               "test_subset": config.test_subset}
     spec = get(method)
     strength = getattr(config, spec.strength[0]) if spec.strength else None
+    vector = searched_vector(dataset) if spec.searched_vector else None
     return ParadigmsUnit(**shared, method=spec.unit(config, {**shared, "method": method},
-                                                    strength))
+                                                    strength), sleep_vector=vector)
 
 
 class StartOfTask(Hook):
@@ -150,7 +165,7 @@ def loop_hooks(ds: Dataset, unit: ParadigmsUnit, seed: int) -> list[Hook]:
     proto = DATASET_PROTOCOLS[unit.dataset]
     preset = spec.src_preset(unit.dataset, unit.budget) if spec.src_preset else None
     return spec.make_hooks(MethodContext(ds, seed, unit.method.settings,
-                                         sleeper(ds, proto, seed, preset)))
+                                         sleeper(ds, proto, seed, preset, unit.sleep_vector)))
 
 
 def run_method(ds: Dataset, aux: Dataset, unit: ParadigmsUnit, trial: int) -> list[dict]:
