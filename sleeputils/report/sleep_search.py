@@ -417,7 +417,13 @@ def importances(df: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
         out[search_name(*search)] = optuna.importance.get_param_importances(study,
                                                                             evaluator=evaluator)
     table = pd.DataFrame(out)
-    return table.rename(index=sleep_field) if len(table) else table
+    if table.empty:
+        return table
+    order = [n for n in ("r_max", "inc", "dec") if n in table.index]  # the vector's order
+    order += sorted((n for n in table.index if n.startswith("beta_")),
+                    key=lambda n: int(n.removeprefix("beta_")))
+    order += [n for n in table.index if n not in order]
+    return table.reindex(order).rename(index=sleep_field)
 
 
 def _fields(rows: pd.DataFrame) -> list[str]:
@@ -467,7 +473,7 @@ def space_table(df: pd.DataFrame) -> Styler:
         for v in ("original", "searched"):
             picked = _of(rows, search)
             picked = picked[picked["vector"] == v]
-            out.append({"search": search_name(*search), "vector": VECTORS[v],
+            out.append({"search": search_name(*search), "vector": v,
                         **{sleep_field(n): f"{picked[n].iloc[0]:.4g}" if len(picked) else "—"
                            for n in fields}})
     return for_people(pd.DataFrame(out), compact=True)
