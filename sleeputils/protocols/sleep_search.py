@@ -81,6 +81,11 @@ DATASETS = ("mnist", "fashion")
 TRANSFER = "transfer"
 
 
+def _count(value: float | None) -> int | None:
+    """A count read from a record cell (None where it is empty)."""
+    return None if value is None or pd.isna(value) else int(value)
+
+
 @dataclass(frozen=True, order=True)
 class Search:
     """What a vector is searched for: the class-incremental protocol, or the single task at
@@ -103,10 +108,7 @@ class Search:
     @classmethod
     def of(cls, row: pd.Series) -> Search:
         """The search a record row belongs to."""
-        def count(column: str) -> int | None:
-            value = row.get(column)
-            return None if value is None or pd.isna(value) else int(value)
-        return cls(row["protocol"], count("epochs"), count("images"))
+        return cls(row["protocol"], _count(row.get("epochs")), _count(row.get("images")))
 
 
 @dataclass(frozen=True)
@@ -572,10 +574,7 @@ def _headline(df: pd.DataFrame) -> pd.DataFrame:
     def column(name: str) -> pd.Series:
         return df[name] if name in df else pd.Series(None, df.index, dtype=object)
 
-    def count(value: float | None) -> int | None:
-        return None if pd.isna(value) else int(value)
-
-    settings = [setting.encode(protocol=p, epochs=count(e), images=count(n), vector=v,
+    settings = [setting.encode(protocol=p, epochs=_count(e), images=_count(n), vector=v,
                                searched_on=None if pd.isna(o) else o)
                 for p, e, n, v, o in zip(df["protocol"], column("epochs"), column("images"),
                                          df["vector"], column("searched_on"), strict=True)]
