@@ -206,6 +206,8 @@ def _means(method: str, mean: float, n: int, std: float = float("nan")) -> pd.Da
     ("src_corrected", 1, True),  # one chaotic trial on another CPU: as good as a fresh seed
     ("icarl", 1, True),  # herding picks exemplars by argmax: chaotic too
     ("vae", 1, True),  # a VAE trained on its own samples
+    ("owm_recipe", 1, True),  # OWM's authors' recipe: moved 2.63 points across two AMD CPUs
+    ("owm", 1, False),  # OWM on the SRC protocol did not move
     ("sequential", 1, False),  # plain SGD moves by at most 0.14 points across CPUs
     ("src", 2, False),  # with two trials the mean keeps its statistical band
 ])

@@ -163,7 +163,7 @@ def trial_lines(trials: pd.DataFrame) -> list[str]:
     if len(other):
         lines.append(
             f"{len(other)} trial(s) of chaotic methods (sleep, herding, freezing choice, "
-            f"self-replaying VAE) ran on another machine than the "
+            f"self-replaying VAE, OWM's own recipe) ran on another machine than the "
             f"reference's and are not compared one by one (largest move "
             f"{other['delta'].abs().max():.2f} pp); their means are, when they have two trials "
             f"or more. Reference machine: "
