@@ -19,6 +19,7 @@ from sleeputils.chapters.registry import Book
 from sleeputils.chapters.runner import run_chapter
 from sleeputils.data import DataUnavailableError, DataVerificationError, cifar_images, load_dataset
 from sleeputils.methods.wscl import crop_and_flip
+from sleeputils.nets import modules
 from sleeputils.protocols.wscl import WSCLConfig, run_wscl
 from sleeputils.results.store import ResultStore
 
@@ -97,7 +98,16 @@ def test_crop_and_flip_makes_every_padded_crop_and_mirror_and_nothing_else() -> 
     assert np.array_equal(out, again)  # seeded by the loop's generator
 
 
-def test_wscl_runs_on_cifar_images_with_resnet18(cifar: Path) -> None:
+class _NarrowResNet18(modules.ResNet18):
+    """ResNet-18 at 8 filters in its stem instead of 64: the same blocks, stages and freezing
+    scope at a sixtieth of the arithmetic (the real width made this test a minute long)."""
+
+    def __init__(self, image: tuple[int, int, int], n_out: int) -> None:
+        super().__init__(image, n_out, width=8)
+
+
+def test_wscl_runs_on_cifar_images_with_resnet18(cifar: Path, monkeypatch) -> None:
+    monkeypatch.setattr(modules, "ResNet18", _NarrowResNet18)
     config = WSCLConfig(dataset="cifar10-images", variants=("wscl",), trials=1, epochs=2,
                         train_per_class=10, dream_per_class=10, validation=10, hold=10,
                         buffer=20, test_subset=50)
