@@ -4,6 +4,7 @@ identical, the runs are the ones asked for, and bad input fails in one line befo
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sleeputils.params import ParamError
@@ -152,3 +153,16 @@ def test_blank_verdict_says_how_far_below_a_blank_page_the_vae_recalls() -> None
     before = pd.DataFrame(rows[:2]).assign(stage="before", value=80.0)
     first = blank_verdict(pd.concat([before, pd.DataFrame(rows)]), None, blanks).splitlines()[0]
     assert first.startswith("- Before training, the VAE's error on dataset 1 (remote) is 80.0")
+
+
+def test_mix_verdicts_say_rises_falls_or_stays_as_the_shown_numbers_do() -> None:
+    from sleeputils.report.replay import mix_verdicts
+
+    def row(metric: str, stage: str, value: float) -> dict:
+        return {"metric": metric, "stage": stage, "value": value, "new": 20, "sampled": 0}
+
+    df = pd.DataFrame([row("d1_error", "before", 60.0), row("d1_error", "after", 75.5),
+                       row("d2_error", "before", 97.21), row("d2_error", "after", 97.24)])
+    text = mix_verdicts(df)
+    assert "rises from 60.0 to 75.5" in text  # dataset 1
+    assert "stays at 97.2" in text and "97.2 to 97.2" not in text  # equal as shown

@@ -162,6 +162,43 @@ def test_the_cycles_trend_is_judged_per_rem_source_not_pooled() -> None:
     assert text.count("12 runs") == 4  # each source and dataset on its own 4 x 3 runs
 
 
+def test_each_ramp_is_compared_with_the_constant_half_of_its_own_rem_source() -> None:
+    """The sweep runs its constant shares from the frozen VAE only; a ramp dreaming from the
+    current VAE is compared with the grid's constant 0.5 from the current VAE, not the frozen
+    one (a collapsed current run against a healthy frozen one reads as a ramp's fault)."""
+    from sleeputils.report.vae import part, sweep_verdict
+
+    config = ScheduleConfig(cycles=(10,), sweep_cycles=10, code_versions=("2024",))
+    finals = {(0.0, 0.0, "frozen"): 90.0, (0.5, 0.5, "frozen"): 67.0,
+              (1.0, 1.0, "frozen"): 60.0, (0.5, 0.5, "current"): 680.0,
+              (0.0, 0.0, "current"): 90.0,  # no REM: not part of the sweep's comparison
+              (0.2, 0.8, "frozen"): 70.0, (0.2, 0.8, "current"): 650.0}
+    rows = [{"metric": f"{d}_error", "cycles": 10, "rem_share": first, "rem_end": last,
+             "rem_from": source, "cycle": cycle, "trial": 0, "code_version": "2024",
+             "value": value if cycle == 10 else 50.0}
+            for (first, last, source), value in finals.items()
+            for d in ("d1", "d2") for cycle in (0, 10)]
+    text = sweep_verdict(part(pd.DataFrame(rows), config, "sweep"))
+    assert "REM 0.2→0.8, current ends at 650.0 on" in text
+    assert "against 680.0 for a constant 0.5 from the same VAE" in text
+    assert "REM 0.2→0.8, frozen ends at 70.0 on" in text
+    assert "against 67.0 for a constant 0.5 from the same VAE" in text
+    assert text.count("against 67.0") == 2 and text.count("against 680.0") == 2  # both sets
+
+
+def test_the_committed_run_says_which_code_versions_it_holds() -> None:
+    from sleeputils.report.vae import committed_versions_note
+
+    paper = ScheduleConfig()  # both versions
+    only_2024 = pd.DataFrame({"code_version": ["2024", "2024"], "value": [1.0, 2.0]})
+    note = committed_versions_note(only_2024, paper)
+    assert note.startswith("It holds the 2024 code") and "The 2023 code" in note
+    assert "not committed yet" in note
+    both = pd.DataFrame({"code_version": ["2023", "2024"], "value": [1.0, 2.0]})
+    assert "not committed" not in committed_versions_note(both, paper)
+    assert committed_versions_note(both.iloc[:0], paper) == ""
+
+
 def test_committed_final_errors_table_as_the_run_they_came_from() -> None:
     from sleeputils.report.tables import committed_trials
     from sleeputils.report.vae import committed_finals, final_table

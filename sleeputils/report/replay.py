@@ -100,6 +100,9 @@ def mix_verdicts(df: pd.DataFrame) -> str:
         parts = []
         for name in NAMES.values():
             before, after = mean[(mix, name, "before")], mean[(mix, name, "after")]
+            if f"{before:.1f}" == f"{after:.1f}":  # equal as shown: say so, not "rises"
+                parts.append(f"the error on {name} stays at {after:.1f}")
+                continue
             word = "rises" if after > before else "falls"
             parts.append(f"the error on {name} {word} from {before:.1f} to {after:.1f}")
         lines.append(f"- Trained on {mix}: " + "; ".join(parts) + ".")

@@ -175,6 +175,21 @@ def final_table(df: pd.DataFrame) -> Styler:
     return for_people(table, digits=1, compact=True, wrap=(first,), wrap_width=22)
 
 
+def committed_versions_note(full: pd.DataFrame, config) -> str:
+    """Markdown: which code versions the committed run (``full``, from
+    :func:`committed_finals`) holds, and which of those ``config`` (the paper profile's) asks
+    for are not committed yet."""
+    held = versions(full)
+    if not held:
+        return ""
+    missing = [v for v in config.code_versions if v not in held]
+    text = "It holds the " + " and the ".join(VERSION_NAMES[v] for v in held) + "."
+    if missing:
+        text += (" The " + " and the ".join(VERSION_NAMES[v] for v in missing)
+                 + " is run by the profile but not committed yet.")
+    return text
+
+
 def committed_finals(full: pd.DataFrame) -> pd.DataFrame:
     """A committed run's final errors (:data:`FINAL`, each schedule under its setting) as the
     rows :func:`errors` reads: each schedule's last cycle, nothing before it."""
@@ -307,7 +322,8 @@ def committed_verdicts(full: pd.DataFrame, config) -> str:
 def part(df: pd.DataFrame, config, which: str) -> pd.DataFrame:
     """The rows of one part of a schedules run: ``"grid"`` (the original's figures: its constant
     shares at every cycles value, the sweep's included) or ``"sweep"`` (constant shares and
-    ramps at the sweep's cycles)."""
+    ramps at the sweep's cycles, with the constant 0.5 of each REM source each ramp is compared
+    with)."""
     rows = _schedules(df)
     if which == "grid":
         cycles = [*config.cycles, config.sweep_cycles]  # the sweep's share too, if it is one
@@ -316,7 +332,8 @@ def part(df: pd.DataFrame, config, which: str) -> pd.DataFrame:
     else:
         keep = (rows["cycles"] == config.sweep_cycles) & (
             (rows["constant"] & rows["rem_share"].isin(config.sweep_shares or ())
-             & (rows["rem_from"] == "frozen")) | ~rows["constant"])
+             & (rows["rem_from"] == "frozen"))
+            | (rows["constant"] & (rows["rem_share"] == 0.5)) | ~rows["constant"])
     return df[keep.to_numpy()]
 
 
@@ -349,7 +366,7 @@ def share_sweep(df: pd.DataFrame) -> plt.Figure:
     fig, axes = plt.subplots(len(codes), 2, figsize=(9, 3.4 * len(codes)), squeeze=False)
     panels = [(f"{name}{code}", d) for code, rows in codes for name, d in rows.groupby("data")]
     for ax, (name, d) in zip(axes.flat, panels, strict=True):
-        flat = d[d["constant"]]
+        flat = d[d["constant"] & (d["rem_from"] == "frozen")]  # the sweep's own source
         sns.lineplot(flat, x="rem_share", y="value", marker="o", errorbar="sd", ax=ax,
                      label="constant share")
         ramp = d[~d["constant"]]
@@ -370,7 +387,8 @@ def sweep_verdict(df: pd.DataFrame) -> str:
 
 def _sweep_verdict(df: pd.DataFrame) -> str:
     e = errors(df)
-    final = e[(e["cycle"] == e["cycles"]) & e["constant"]]
+    ended = e[(e["cycle"] == e["cycles"]) & e["constant"]]
+    final = ended[ended["rem_from"] == "frozen"]  # the sweep's own source
     if final["rem_share"].nunique() < 3:
         return "The sweep needs at least three REM shares."
     lines = []
@@ -379,11 +397,13 @@ def _sweep_verdict(df: pd.DataFrame) -> str:
         lines.append(trend_line(d["rem_share"], d["value"], "More REM gives",
                                 "The REM share", f"final error on {name}"))
     ends = e[(e["cycle"] == e["cycles"]) & ~e["constant"]]
-    half = final[final["rem_share"] == 0.5].groupby("data")["value"].mean()
-    for (schedule, data), d in ends.groupby(["schedule", "data"]):
-        if data in half:
+    # each ramp against the constant 0.5 with REM from the same VAE
+    half = ended[ended["rem_share"] == 0.5].groupby(["rem_from", "data"])["value"].mean()
+    for (schedule, source, data), d in ends.groupby(["schedule", "rem_from", "data"]):
+        if (source, data) in half.index:
             lines.append(f"- {schedule} ends at {d['value'].mean():.1f} on {NAMES[data]}, "
-                         f"against {half[data]:.1f} for a constant 0.5.")
+                         f"against {half[source, data]:.1f} for a constant 0.5 from the same "
+                         "VAE.")
     return "\n".join(lines)
 
 
@@ -442,9 +462,9 @@ def dream_images(df: pd.DataFrame) -> plt.Figure:
 
 
 def error_histograms(df: pd.DataFrame, schedule: str) -> plt.Figure:
-    """Per-image errors of the first 1000 test images of each dataset before the schedule, after
-    its first cycle and at its end (all seeds; a row per code version when there are several):
-    how the whole distribution moves."""
+    """Per-image errors of the first 1000 scored test images of each dataset before the
+    schedule, after its first cycle and at its end (all seeds; a row per code version when there
+    are several): how the whole distribution moves."""
     rows = _schedules(df[df["metric"] == "errors"])
     rows = rows[rows["schedule"] == schedule]
     multi = len(versions(rows)) > 1
