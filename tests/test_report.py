@@ -183,6 +183,19 @@ def test_wrapped_cells_keep_their_links_whole() -> None:
     assert " ".join(lines) == why  # nothing lost or added but the breaks
 
 
+def test_a_long_list_may_break_after_its_commas_and_reads_as_typed() -> None:
+    """A parameter's value is spelt as the command line takes it (``a,b,c``, no spaces): in a
+    wrapped column it may break after each comma (``<wbr>``), never inside a tag."""
+    from sleeputils.report.tables import wrap_html
+
+    methods = "sequential,ewc,si,owm,src,er,er_src,icarl,icarl_src,er-ace,wscl,generative"
+    html = wrap_html(methods, 28)
+    assert html.count("<wbr>") == methods.count(",") and "<br>" not in html
+    assert html.replace("<wbr>", "") == methods  # copies as typed
+    link = '<a href="x.html#a,b">see a,b</a>'
+    assert wrap_html(link, 60) == '<a href="x.html#a,b">see a,<wbr>b</a>'
+
+
 def test_the_strength_tradeoff_reads_the_search_records() -> None:
     """Search records (as the protocols write them) give each strength's curves; the verdict
     names the chosen strength's place in the grid, from the same rule the search used."""

@@ -37,14 +37,17 @@ def for_people(
 
 def wrap_html(text: str, width: int = WRAP_WIDTH) -> str:
     """``text`` in lines of at most ``width`` characters joined by ``<br>``, never breaking
-    inside an HTML tag (a link's ``<a href=...>`` stays whole) or inside a word."""
+    inside an HTML tag (a link's ``<a href=...>`` stays whole) or inside a word. A comma outside
+    a tag is followed by ``<wbr>``: a list spelt as the command line takes it (``a,b,c``) may
+    break after a comma where the page is narrow, and still copies as typed."""
     chars, inside = [], False
     for ch in text:  # spaces inside a tag become NULs, which textwrap does not break at
         inside = (inside or ch == "<") and ch != ">"
-        chars.append("\0" if inside and ch == " " else ch)
+        chars.append("\0" if inside and ch == " " else ",\1" if ch == "," and not inside
+                     else ch)
     lines = textwrap.wrap("".join(chars), width, break_long_words=False,
                           break_on_hyphens=False)
-    return "<br>".join(line.replace("\0", " ") for line in lines)
+    return "<br>".join(line.replace("\0", " ").replace("\1", "<wbr>") for line in lines)
 
 
 def headline(df: pd.DataFrame) -> pd.DataFrame:

@@ -28,8 +28,9 @@ def _values(df: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def ablation_table(df: pd.DataFrame) -> Styler:
-    """Per variant, mean ± std over seeds of the headline numbers (points), frozen blocks at the
-    end and wall time per run."""
+    """Per variant, mean ± std over seeds of the headline numbers (points) and the frozen blocks
+    at the end (what a run costs is ``sleepbook cost``'s, not a result: the table fits the page
+    without it)."""
     out = []
     for method in [m for m in VARIANTS if m in set(df["method"])]:
         row = {"method": METHODS[method]}
@@ -40,9 +41,6 @@ def ablation_table(df: pd.DataFrame) -> Styler:
             frozen = df[(df["method"] == method) & (df["metric"] == "frozen_blocks")
                         & (df["after_task"] == df["after_task"].max())]["value"]
             row["frozen"] = f"{frozen.mean():.1f}"
-        seconds = _values(df, "seconds")
-        if method in seconds:
-            row["s/run"] = f"{seconds[method].mean():.0f}"
         out.append(row)
     return for_people(pd.DataFrame(out), digits=1, compact=True)
 
