@@ -102,8 +102,11 @@ class _NarrowResNet18(modules.ResNet18):
     """ResNet-18 at 8 filters in its stem instead of 64: the same blocks, stages and freezing
     scope at a sixtieth of the arithmetic (the real width made this test a minute long)."""
 
+    built = 0  # how many the run made: the patch must reach the chapter's backbone
+
     def __init__(self, image: tuple[int, int, int], n_out: int) -> None:
         super().__init__(image, n_out, width=8)
+        _NarrowResNet18.built += 1
 
 
 def test_wscl_runs_on_cifar_images_with_resnet18(cifar: Path, monkeypatch) -> None:
@@ -117,6 +120,7 @@ def test_wscl_runs_on_cifar_images_with_resnet18(cifar: Path, monkeypatch) -> No
     heads = df[df["metric"] == "head"]["value"].astype(int)
     assert sorted(heads) == list(range(10))  # every CIFAR-10 class took its own head
     assert (df[df["metric"] == "frozen_blocks"]["value"] <= 6).all()  # ResNet-18's 6 blocks
+    assert _NarrowResNet18.built >= 1
 
 
 def test_the_chapter_without_its_dream_data_says_so(cifar: Path, monkeypatch) -> None:

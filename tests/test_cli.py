@@ -225,6 +225,13 @@ def test_a_validation_split_that_does_not_fit_fails_before_training(capsys) -> N
     assert "fewer than validation = 1000; lower per_task_train or validation" in err
 
 
+def test_an_instance_value_given_as_an_override_is_not_a_difference() -> None:
+    """``-p dataset mnist`` on the incremental notebook names the incremental-mnist chapter: only
+    the seed differs from its profile."""
+    run = BOOK.resolve("incremental", "smoke", {"dataset": "mnist", "seed": 1})
+    assert run.chapter.id == "incremental-mnist" and run.differences == {"seed": (1, 0)}
+
+
 def test_parameters_table_names_where_each_value_came_from() -> None:
     from sleeputils.chapters.notebook import Page
 

@@ -194,6 +194,7 @@ def test_a_long_list_may_break_after_its_commas_and_reads_as_typed() -> None:
     assert html.replace("<wbr>", "") == methods  # copies as typed
     link = '<a href="x.html#a,b">see a,b</a>'
     assert wrap_html(link, 60) == '<a href="x.html#a,b">see a,<wbr>b</a>'
+    assert wrap_html("aaaa, bbbb, cccc dd", 11) == "aaaa, bbbb,<br>cccc dd"  # prose: as before
 
 
 def test_the_strength_tradeoff_reads_the_search_records() -> None:

@@ -29,25 +29,37 @@ def for_people(
     styler = (table.style.hide(axis="index").format(na_rep="—", precision=digits)
               .set_table_styles(styles))
     wrapped = [c for c in wrap if c in table.columns]
-    if wrapped:
-        styler = styler.format(lambda text: wrap_html(str(text), wrap_width), subset=wrapped,
-                               na_rep="—")
+    if wrapped:  # the browser may break them too (at a <wbr>), which nowrap would forbid
+        styler = (styler.format(lambda text: wrap_html(str(text), wrap_width), subset=wrapped,
+                                na_rep="—")
+                  .set_properties(subset=wrapped, **{"white-space": "normal"}))
     return styler
 
 
 def wrap_html(text: str, width: int = WRAP_WIDTH) -> str:
     """``text`` in lines of at most ``width`` characters joined by ``<br>``, never breaking
     inside an HTML tag (a link's ``<a href=...>`` stays whole) or inside a word. A comma outside
-    a tag is followed by ``<wbr>``: a list spelt as the command line takes it (``a,b,c``) may
-    break after a comma where the page is narrow, and still copies as typed."""
+    a tag and followed by no space gets a ``<wbr>``: a list spelt as the command line takes it
+    (``a,b,c``) may break after a comma where the page is narrow, and still copies as typed."""
     chars, inside = [], False
     for ch in text:  # spaces inside a tag become NULs, which textwrap does not break at
         inside = (inside or ch == "<") and ch != ">"
-        chars.append("\0" if inside and ch == " " else ",\1" if ch == "," and not inside
-                     else ch)
+        chars.append("\0" if inside and ch == " " else ch)
     lines = textwrap.wrap("".join(chars), width, break_long_words=False,
                           break_on_hyphens=False)
-    return "<br>".join(line.replace("\0", " ").replace("\1", "<wbr>") for line in lines)
+    return "<br>".join(_comma_breaks(line).replace("\0", " ") for line in lines)
+
+
+def _comma_breaks(line: str) -> str:
+    """``<wbr>`` after each comma of ``line`` that is outside a tag and not followed by a space
+    (inside a tag, spaces are NULs here, so a tag's commas are never followed by a space)."""
+    out, inside = [], False
+    for i, ch in enumerate(line):
+        inside = (inside or ch == "<") and ch != ">"
+        out.append(ch)
+        if ch == "," and not inside and line[i + 1 : i + 2] not in ("", " "):
+            out.append("<wbr>")
+    return "".join(out)
 
 
 def headline(df: pd.DataFrame) -> pd.DataFrame:

@@ -333,7 +333,8 @@ def part(df: pd.DataFrame, config, which: str) -> pd.DataFrame:
         keep = (rows["cycles"] == config.sweep_cycles) & (
             (rows["constant"] & rows["rem_share"].isin(config.sweep_shares or ())
              & (rows["rem_from"] == "frozen"))
-            | (rows["constant"] & (rows["rem_share"] == 0.5)) | ~rows["constant"])
+            | (rows["constant"] & (rows["rem_share"] == 0.5) & (rows["rem_from"] != "frozen"))
+            | ~rows["constant"])
     return df[keep.to_numpy()]
 
 
@@ -369,7 +370,7 @@ def share_sweep(df: pd.DataFrame) -> plt.Figure:
         flat = d[d["constant"] & (d["rem_from"] == "frozen")]  # the sweep's own source
         sns.lineplot(flat, x="rem_share", y="value", marker="o", errorbar="sd", ax=ax,
                      label="constant share")
-        ramp = d[~d["constant"]]
+        ramp = d[~d["constant"] & (d["rem_from"] == "frozen")]  # beside its own source's line
         if len(ramp):
             sns.scatterplot(ramp, x="mean share", y="value", marker="D", s=70, color="tab:red",
                             ax=ax, label=ramp["schedule"].iloc[0].split(", ")[1])

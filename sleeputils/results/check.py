@@ -166,8 +166,9 @@ def trial_lines(trials: pd.DataFrame) -> list[str]:
             f"self-replaying VAE, OWM's own recipe) ran on another machine than the "
             f"reference's and are not compared one by one (largest move "
             f"{other['delta'].abs().max():.2f} pp); their means are, when they have two trials "
-            f"or more. Reference machine: "
-            f"{other['ref_machine'].iloc[0]}; this machine: {other['machine'].iloc[0]}.")
+            f"or more. Reference machine(s), recorded per trial: "
+            f"{' | '.join(other['ref_machine'].unique())}; this machine: "
+            f"{other['machine'].iloc[0]}.")
     return lines
 
 

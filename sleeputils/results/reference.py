@@ -6,7 +6,8 @@
 
 **Per trial.** Runs are seeded and deterministic: on the machine that froze the reference
 (same CPU model, core and torch thread counts, and Python, torch, numpy and numba versions;
-:func:`provenance.machine`) a re-run reproduces every trial bit for bit, so each trial must
+:func:`provenance.machine`, recorded with every reference trial, since a partial re-freeze may
+come from another machine) a re-run reproduces every trial bit for bit, so each trial must
 match to :data:`TRIAL_TOL_SAME_MACHINE` (the rounding of the stored values). On another machine
 float sums may round differently. How far that moves a trial was measured with
 ``benchmarks/float_noise.py`` (every initial weight moved by one float32 ulp, quick MNIST
