@@ -23,9 +23,11 @@ def for_people(
     wrap_width: int = WRAP_WIDTH,
 ) -> Styler:
     """No index column, numbers to ``digits`` places, "—" for missing values, "48.47 ± 5.03" kept
-    on one line; ``compact`` sets a smaller type for wide tables, ``wrap`` names the columns of
-    long text that may wrap (at ``wrap_width`` characters)."""
-    styles = CELL_STYLE + ([{"selector": "", "props": "font-size: 0.8em;"}] if compact else [])
+    on one line; ``compact`` sets a smaller type and narrower cell spacing for wide tables,
+    ``wrap`` names the columns of long text that may wrap (at ``wrap_width`` characters)."""
+    styles = CELL_STYLE + ([{"selector": "", "props": "font-size: 0.8em;"},
+                            {"selector": "td, th", "props": "padding: 3px 7px;"}]
+                           if compact else [])
     styler = (table.style.hide(axis="index").format(na_rep="—", precision=digits)
               .set_table_styles(styles))
     wrapped = [c for c in wrap if c in table.columns]
