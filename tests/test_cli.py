@@ -116,7 +116,9 @@ def test_resolve_applies_profiles() -> None:
     assert quick["trials"] == 3 and quick["dataset"] == "fashion"
     assert quick["hidden"] == (400, 400)  # the quick profile's narrower net (profiles.yaml)
     assert quick["test_subset"] is None  # otherwise the original protocol
-    assert resolve("incremental-mnist", "paper") == IncrementalConfig().as_dict()
+    declared = IncrementalConfig()
+    assert resolve("incremental-mnist", "paper") == {  # the declared grid, a decade further
+        **declared.as_dict(), "owm_grid": (*declared.owm_grid, 10 * declared.owm_grid[-1])}
     assert resolve("patches", "smoke") == {"overlaps": (4, 12), "trials": 1, "seed": 0,
                                            "sleep_scale": 1.0}
     assert resolve("patches", "quick")["overlaps"] == tuple(range(1, 26))
