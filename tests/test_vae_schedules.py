@@ -199,6 +199,15 @@ def test_the_committed_run_says_which_code_versions_it_holds() -> None:
     assert committed_versions_note(both.iloc[:0], paper) == ""
 
 
+def test_an_error_interval_never_reaches_below_zero() -> None:
+    from sleeputils.report.vae import _interval
+
+    low, high = (float(x) for x in _interval(pd.Series([60.0, 70.0, 690.0])).strip("[]")
+                 .split(", "))
+    assert low == 0.0 and high > 690.0  # the t interval would start near -570
+    assert _interval(pd.Series([60.0, 70.0, 80.0])) == "[45.2, 94.8]"  # 70 ± 4.303 * 10 / √3
+
+
 def test_committed_final_errors_table_as_the_run_they_came_from() -> None:
     from sleeputils.report.tables import committed_trials
     from sleeputils.report.vae import committed_finals, final_table

@@ -207,11 +207,13 @@ def renamed(full: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:
 
 
 def _interval(values: pd.Series) -> str:
-    """The t interval of the mean, "[a, b]"; "—" with fewer than two seeds."""
+    """The t interval of the mean error, "[a, b]", cut at 0 where it reaches below (an error is
+    never negative; seeds of which some collapsed give t intervals wider than their mean);
+    "—" with fewer than two seeds."""
     if len(values) < 2:
         return "—"
     low, high = mean_ci(values)  # zero width for seeds that agree exactly (a collapsed model)
-    return f"[{low:.1f}, {high:.1f}]"
+    return f"[{max(low, 0.0):.1f}, {high:.1f}]"
 
 
 def schedule_verdicts(df: pd.DataFrame) -> str:
