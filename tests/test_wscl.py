@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -144,3 +145,15 @@ def test_bad_sizes_fail_in_one_line_before_compute() -> None:
         run_wscl(WSCLConfig(train_per_class=5000, validation=500), store=ResultStore.disabled())
     with pytest.raises(ParamError, match="variants"):
         WSCLConfig(variants=("wscl", "derpp"))
+
+
+def test_the_ablation_table_has_a_column_per_variant_and_a_row_per_number() -> None:
+    from sleeputils.report import wscl as report
+
+    rows = [{"method": m, "metric": metric, "trial": t, "value": 10.0 * i + t}
+            for i, m in enumerate(("er-ace", "wscl")) for t in range(3)
+            for metric, _ in report.COLUMNS]
+    table = report.ablation_table(pd.DataFrame(rows)).data
+    assert list(table.columns[1:]) == [report.METHODS[m] for m in ("er-ace", "wscl")]
+    assert list(table.iloc[:, 0]) == [heading for _, heading in report.COLUMNS]
+    assert table.iloc[0, 2] == "11.0 ± 1.0"  # wscl's class-IL: trials 10, 11, 12

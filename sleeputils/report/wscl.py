@@ -28,9 +28,8 @@ def _values(df: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def ablation_table(df: pd.DataFrame) -> Styler:
-    """Per variant, mean ± std over seeds of the headline numbers (points) and the frozen blocks
-    at the end (what a run costs is ``sleepbook cost``'s, not a result: the table fits the page
-    without it)."""
+    """Per variant (a column each), mean ± std over seeds of the headline numbers (points) and
+    the frozen blocks at the end (what a run costs is ``sleepbook cost``'s, not a result)."""
     out = []
     for method in [m for m in VARIANTS if m in set(df["method"])]:
         row = {"method": METHODS[method]}
@@ -42,7 +41,11 @@ def ablation_table(df: pd.DataFrame) -> Styler:
                         & (df["after_task"] == df["after_task"].max())]["value"]
             row["frozen"] = f"{frozen.mean():.1f}"
         out.append(row)
-    return for_people(pd.DataFrame(out), digits=1, compact=True)
+    # a column per variant, a row per number: five columns fit the page, nine did not
+    table = pd.DataFrame(out).set_index("method").T.rename_axis("").reset_index()
+    return (for_people(table, digits=1, compact=True)
+            .set_table_styles([{"selector": "th", "props": "white-space: normal;"}],
+                              overwrite=False))
 
 
 #: A paired difference's verdict as the list words it.
