@@ -94,7 +94,7 @@ def test_baselines_verdict_follows_the_paired_differences() -> None:
                       "trial": 0, "value": [300.0, 1e-3, 3.0], "headline": False}),
     ])
     lines = incremental.baselines_verdict(df).splitlines()
-    assert lines[0].startswith("- EWC (λ = 300)") and "**no different** from" in lines[0]
+    assert lines[0].startswith("- EWC (λ = 300)") and "**not significantly different** from" in lines[0]
     assert lines[1].startswith("- SI (c = 3)") and "**worse** than" in lines[1]
     assert lines[2].startswith("- OWM (α = 0.001)") and "**better** than" in lines[2]
     assert "+20.75 points" in lines[2]
@@ -135,7 +135,7 @@ def test_crossmodal_tables_separate_the_variants() -> None:
     assert t.loc[("parallel", "same in both"), "mnist"] == 69.5
     text = crossmodal.crossmodal_variants(df)
     assert "from 58.00 % to 49.00 % (-9.00 points)" in text
-    assert ("corrected: SRC 49.00 % against sequential 60.00 %, a gain of -11.00 points "
+    assert ("corrected: SRC 49.00 % against sequential 60.00 %, a loss of 11.00 points "
             "(paired, n = 1; too few trials to test)") in text
 
 

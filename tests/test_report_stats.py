@@ -168,3 +168,10 @@ def test_committed_chapters_state_their_tests_as_one_holm_family() -> None:
         assert "nan" not in text and "Holm p = " in text
     questions = [line for line in texts[1].splitlines() if line.startswith("  - ")]
     assert questions and all(line.endswith(("gain.", "loss.", "difference.")) for line in questions)
+
+
+def test_a_negative_paired_difference_reads_as_a_loss() -> None:
+    a, b = pd.Series([50.0, 51.0, 53.0]), pd.Series([52.0, 54.0, 55.0])  # a - b: -2, -3, -2
+    text = stats.gain(stats.paired(a, b))
+    assert text.startswith("a loss of 2.33 ± 0.58 points (paired, n = 3")
+    assert stats.gain(stats.paired(b, a)).startswith("a gain of 2.33 ± 0.58 points")

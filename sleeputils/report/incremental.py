@@ -155,7 +155,7 @@ def owm_elsewhere(dataset: str) -> str:
 
 #: How a baseline's verdict against sequential training reads.
 BASELINE_WORDS = {stats.HIGHER: "**better** than", stats.LOWER: "**worse** than",
-                  stats.UNCLEAR: "**no different** from"}
+                  stats.UNCLEAR: "**not significantly different** from"}
 
 
 def verdict(table: pd.DataFrame) -> str:

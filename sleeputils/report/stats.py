@@ -153,8 +153,10 @@ def why_untested(r: Paired) -> str:
 
 
 def gain(r: Paired) -> str:
-    """``a gain of 11.55 ± 3.48 points (paired, n = 5, p = 0.0017)``, or without the test."""
-    text = f"a gain of {fmt_pm(r.difference, r.sd)} points (paired, n = {r.n}"
+    """``a gain of 11.55 ± 3.48 points (paired, n = 5, p = 0.0017)`` (``a loss of`` when the
+    difference is negative), or without the test."""
+    word = "a loss of" if r.difference < 0 else "a gain of"
+    text = f"{word} {fmt_pm(abs(r.difference), r.sd)} points (paired, n = {r.n}"
     return text + (f", {p_text(r)})" if r.tested else f"; {why_untested(r)})")
 
 
