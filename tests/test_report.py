@@ -94,7 +94,8 @@ def test_baselines_verdict_follows_the_paired_differences() -> None:
                       "trial": 0, "value": [300.0, 1e-3, 3.0], "headline": False}),
     ])
     lines = incremental.baselines_verdict(df).splitlines()
-    assert lines[0].startswith("- EWC (λ = 300)") and "**not significantly different** from" in lines[0]
+    assert lines[0].startswith("- EWC (λ = 300)")
+    assert "**not significantly different** from" in lines[0]
     assert lines[1].startswith("- SI (c = 3)") and "**worse** than" in lines[1]
     assert lines[2].startswith("- OWM (α = 0.001)") and "**better** than" in lines[2]
     assert "+20.75 points" in lines[2]

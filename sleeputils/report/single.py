@@ -49,31 +49,43 @@ def single_table(df: pd.DataFrame) -> Styler:
 
 def single_verdict(df: pd.DataFrame) -> str:
     """Markdown: where the sleep helps and where it hurts on the test set (paired t-test, Holm
-    over the lines), and whether that matches "helps the under-trained, not the well-trained"."""
+    over the lines of both sweeps), and whether that matches "helps the under-trained, not the
+    well-trained", judged on each sweep: fewer epochs, and fewer images, train less."""
     p = paired(df)
-    test = p[(p["split"] == "test") & (p["images"] == BASE_IMAGES)]
-    groups = list(test.groupby("epochs"))
-    tests = stats.family([stats.paired(g["after"], g["before"]) for _, g in groups])
+    test = p[p["split"] == "test"]
+    by_epochs = list(test[test["images"] == BASE_IMAGES].groupby("epochs"))
+    by_images = list(test[(test["epochs"] == BASE_EPOCHS)
+                          & (test["images"] != BASE_IMAGES)].groupby("images"))
+    tests = stats.family([stats.paired(g["after"], g["before"])
+                          for _, g in by_epochs + by_images])
     lines = []
-    signs = {}
-    for (epochs, _), r in zip(groups, tests, strict=True):
-        signs[epochs] = EFFECT[r.verdict]
+    signs: dict[str, dict[int, str]] = {"epochs": {}, "images": {}}
+    for (value, _), r, sweep in zip(by_epochs + by_images, tests,
+                                    ["epochs"] * len(by_epochs) + ["images"] * len(by_images),
+                                    strict=True):
+        signs[sweep][value] = EFFECT[r.verdict]
+        where = (f"{_epochs(value)} on {BASE_IMAGES} images" if sweep == "epochs"
+                 else f"{value} images for {_epochs(BASE_EPOCHS)}")
         test_text = stats.p_text(r) if r.tested else stats.why_untested(r)
-        lines.append(f"- {_epochs(epochs)} on {BASE_IMAGES} images: sleep **{signs[epochs]}** on "
-                     f"the test set ({fmt_pm(r.difference, r.sd)} points, n = {r.n}, "
-                     f"{test_text}).")
-    original = {e: s for e, s in signs.items() if e in ORIGINAL_RUNS}
-    for grid, where in ((original, "on the original's runs"), (signs, "over the whole sweep")):
-        if len(grid) < 2 or (grid is signs and grid == original):
+        lines.append(f"- {where}: sleep **{signs[sweep][value]}** on the test set "
+                     f"({fmt_pm(r.difference, r.sd)} points, n = {r.n}, {test_text}).")
+    if signs["images"] and BASE_EPOCHS in signs["epochs"]:  # the point both sweeps share
+        signs["images"][BASE_IMAGES] = signs["epochs"][BASE_EPOCHS]
+    original = {e: s for e, s in signs["epochs"].items() if e in ORIGINAL_RUNS}
+    for grid, where, unit in ((original, "on the original's runs", "epochs"),
+                              (signs["epochs"], "over the epochs sweep", "epochs"),
+                              (signs["images"], f"over the images sweep at {BASE_EPOCHS} "
+                               "epochs", "images")):
+        if len(grid) < 2 or (grid is signs["epochs"] and grid == original):
             continue
         fewest, most = min(grid), max(grid)
         holds = grid[fewest] == "helps" and grid[most] != "helps"
         judged = "is not tested" not in (grid[fewest], grid[most])
         word = ("cannot be judged" if not judged else "holds" if holds else "does not hold")
+        least = _epochs(fewest) if unit == "epochs" else f"{fewest} images"
         lines.append(f"\nThe paper's finding (helps the under-trained net, not the well-trained "
-                     f"one) **{word}** {where} "
-                     f"({', '.join(map(str, sorted(grid)))} epochs): at {_epochs(fewest)} the "
-                     f"sleep {grid[fewest]}, at {most} it {grid[most]}.")
+                     f"one) **{word}** {where} ({', '.join(map(str, sorted(grid)))} {unit}): "
+                     f"at {least} the sleep {grid[fewest]}, at {most} it {grid[most]}.")
     return "\n".join(lines)
 
 
