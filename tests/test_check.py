@@ -161,6 +161,23 @@ def test_status_table_lists_every_paper_number(project: Path) -> None:
     assert (table["ours (quick)"] == "not covered").sum() == 41
 
 
+def test_a_quick_miss_whose_full_protocol_is_within_says_so(project: Path) -> None:
+    """The status table grades this build's profile; where only the cheap profile misses and
+    the committed full protocol is within the paper's spread, *why* says that, not 'no measured
+    cause'."""
+    from sleeputils.report.status import CHEAPER
+
+    record(run_rows([10.0, 12.0]), "incremental-mnist", "quick")  # paper: 48.47 ± 5.03
+    record(run_rows([48.0, 50.0]), "incremental-mnist", "paper")
+    table = status_table("quick", project=project)
+    src = table[(table["dataset"] == "mnist") & (table["method"] == "SRC")].iloc[0]
+    assert src["ours (paper profile)"].startswith("49.00") and src["vs paper"] == "✗ missed"
+    assert src["why"] == CHEAPER
+    record(run_rows([10.0, 12.0]), "incremental-mnist", "paper")  # the full protocol misses too
+    src = status_table("quick", project=project).query("dataset == 'mnist' and method == 'SRC'")
+    assert src["why"].iloc[0] != CHEAPER
+
+
 def test_a_moved_trial_fails_even_when_the_mean_stays_in_its_band(project: Path, capsys) -> None:
     record(run_rows([30.0, 50.0, 70.0]), "incremental-mnist", "smoke")
     freeze("smoke", project=project)  # mean 50 ± 20: its band is wide (± 49 points)
