@@ -297,3 +297,14 @@ def test_list_shows_the_value_each_chapter_runs(capsys) -> None:
     line = next(row for row in block.splitlines() if row.strip().startswith("trials"))
     for chapter, trials in runs.items():
         assert f"{chapter}: {trials}" in line
+
+
+def test_a_search_is_not_counted_as_a_trial() -> None:
+    import pandas as pd
+
+    from sleeputils.chapters.notebook import trial_count
+    from sleeputils.protocols.tuning import SEARCH_TRIAL
+
+    df = pd.DataFrame({"trial": [0, 1, 2, SEARCH_TRIAL, 2, 3],
+                       "headline": [True, True, True, True, True, None]})
+    assert trial_count(df) == 3  # trial 3 has no headline number

@@ -22,6 +22,7 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from ..params import Params, show
+from ..protocols.tuning import SEARCH_TRIAL
 from ..report.names import method_name
 from ..report.tables import committed_trials, for_people
 from ..results import setting as settings
@@ -38,6 +39,13 @@ from ..results.record import (
 )
 from .registry import DEFAULT_PROFILE, Book, Resolved, find_project
 from .rerun import rerun_box
+
+
+def trial_count(df: pd.DataFrame) -> int:
+    """The trials a run's headline numbers come from; a validation search's runs (trial
+    ``SEARCH_TRIAL``) are not a trial."""
+    trial = df.loc[df["headline"].fillna(False).astype(bool), "trial"]
+    return trial[trial != SEARCH_TRIAL].nunique()
 
 
 @dataclass(frozen=True)
@@ -112,8 +120,7 @@ class Page:
         """Record the headline numbers under this run's label; say where they went."""
         summary = record(df, self.chapter_id, self.label, project=self.project)
         where = self._records_path()
-        trials = df.loc[df["headline"].fillna(False).astype(bool), "trial"].nunique()
-        return Markdown(f"Recorded {len(summary)} numbers of {trials} trial(s) as "
+        return Markdown(f"Recorded {len(summary)} numbers of {trial_count(df)} trial(s) as "
                         f"`{self.label}` in `{where}`; the status page and `sleepbook check` "
                         "read them.")
 

@@ -145,8 +145,8 @@ def full_replay_note(fractions: tuple[float, ...]) -> str:
     """Markdown: what p = 100 % means here, since the original script cannot run it."""
     ran = any(p == 1.0 for p in fractions)
     first = ("This run includes p = 100 %." if ran else
-             "This run does not include p = 100 %; the committed paper-profile sweep on MNIST "
-             "below does.")
+             "This run does not include p = 100 %; the committed paper-profile sweep of the MNIST "
+             "chapter does.")
     return (f"{first} At p = 100 % the original script cannot run: rounding the number of old "
             "examples to hundreds can ask for more than exist. We cap the count at the number "
             "that exist, and since the training set is then not a multiple of the batch size, "
