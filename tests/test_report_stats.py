@@ -175,3 +175,12 @@ def test_a_negative_paired_difference_reads_as_a_loss() -> None:
     text = stats.gain(stats.paired(a, b))
     assert text.startswith("a loss of 2.33 ± 0.58 points (paired, n = 3")
     assert stats.gain(stats.paired(b, a)).startswith("a gain of 2.33 ± 0.58 points")
+
+
+def test_a_tiny_number_keeps_its_significant_digits() -> None:
+    from sleeputils.results.paper import fmt_pm
+
+    assert fmt_pm(0.0001, 0.0) == "0.0001 ± 0.00"  # an OWM alpha, not "0.00 ± 0.00"
+    assert fmt_pm(48.47, 5.03, 5) == "48.47 ± 5.03 (n=5)"
+    assert fmt_pm(0.004, 0.0012, digits=1) == "0.004 ± 0.001"  # one significant digit
+    assert fmt_pm(0.006) == "0.01"  # shown as nonzero already: places as before

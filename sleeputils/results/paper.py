@@ -87,15 +87,23 @@ def paper_spread(ours: float, paper: float, paper_std: float) -> str:
 
 
 def fmt_pm(mean: float, std: float | None = None, n: float | None = None, digits: int = 2) -> str:
-    """``48.47 ± 5.03 (n=5)``; blanks for missing parts, ``—`` for a missing number."""
+    """``48.47 ± 5.03 (n=5)``; blanks for missing parts, ``—`` for a missing number; a number
+    that ``digits`` places would show as zero keeps ``digits`` significant digits (an OWM alpha
+    of ``0.0001``, not ``0.00``)."""
     if mean is None or pd.isna(mean):
         return "—"
-    text = f"{mean:.{digits}f}"
+    text = _places(mean, digits)
     if std is not None and not pd.isna(std):
-        text += f" ± {std:.{digits}f}"
+        text += f" ± {_places(std, digits)}"
     if n is not None and not pd.isna(n):
         text += f" (n={int(n)})"
     return text
+
+
+def _places(x: float, digits: int) -> str:
+    """``x`` to ``digits`` places, or to ``digits`` significant digits where the places would
+    round a nonzero number to zero."""
+    return f"{x:.{digits}g}" if x and abs(x) < 0.5 * 10.0 ** -digits else f"{x:.{digits}f}"
 
 
 def signed_points(diff: pd.Series) -> list[str]:
