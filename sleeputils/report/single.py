@@ -53,16 +53,13 @@ def single_verdict(df: pd.DataFrame) -> str:
     well-trained", judged on each sweep: fewer epochs, and fewer images, train less."""
     p = paired(df)
     test = p[p["split"] == "test"]
-    by_epochs = list(test[test["images"] == BASE_IMAGES].groupby("epochs"))
-    by_images = list(test[(test["epochs"] == BASE_EPOCHS)
-                          & (test["images"] != BASE_IMAGES)].groupby("images"))
-    tests = stats.family([stats.paired(g["after"], g["before"])
-                          for _, g in by_epochs + by_images])
+    images_sweep = test[(test["epochs"] == BASE_EPOCHS) & (test["images"] != BASE_IMAGES)]
+    groups = ([("epochs", v, g) for v, g in test[test["images"] == BASE_IMAGES].groupby("epochs")]
+              + [("images", v, g) for v, g in images_sweep.groupby("images")])
+    tests = stats.family([stats.paired(g["after"], g["before"]) for _, _, g in groups])
     lines = []
     signs: dict[str, dict[int, str]] = {"epochs": {}, "images": {}}
-    for (value, _), r, sweep in zip(by_epochs + by_images, tests,
-                                    ["epochs"] * len(by_epochs) + ["images"] * len(by_images),
-                                    strict=True):
+    for (sweep, value, _), r in zip(groups, tests, strict=True):
         signs[sweep][value] = EFFECT[r.verdict]
         where = (f"{_epochs(value)} on {BASE_IMAGES} images" if sweep == "epochs"
                  else f"{value} images for {_epochs(BASE_EPOCHS)}")
